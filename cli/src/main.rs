@@ -1,0 +1,582 @@
+//! `starling`: Starling's command line, a headless node and a scripting face.
+//!
+//! Every command that prints data takes `--json` and then prints exactly one
+//! JSON document on stdout. Errors go to stderr with a non-zero exit code.
+
+mod output;
+mod serve;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use starling_core::doc::ProfileUpdate;
+use starling_core::{Audience, EntryId, IdentityId, NewPost, Node, Ticket};
+
+use crate::output::{post_json, print_post};
+
+/// Starling: a serverless, local-first social network.
+#[derive(Debug, Parser)]
+#[command(name = "starling", version, about)]
+struct Cli {
+    /// Profile folder (default: the platform's data folder).
+    #[arg(long, global = true, env = "STARLING_HOME")]
+    home: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new identity and device in the home folder.
+    Init {
+        /// Your display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Show this identity and device.
+    Whoami,
+    /// Publish a post.
+    Post {
+        /// The text.
+        text: String,
+        /// Reply to this post.
+        #[arg(long)]
+        reply_to: Option<EntryId>,
+        /// Quote this post.
+        #[arg(long)]
+        quote: Option<EntryId>,
+        /// Attach an image (PNG, JPEG, GIF or WebP); may be repeated.
+        #[arg(long)]
+        image: Vec<PathBuf>,
+    },
+    /// Like a post.
+    Like {
+        /// The post.
+        post: EntryId,
+    },
+    /// Repost a post.
+    Repost {
+        /// The post.
+        post: EntryId,
+    },
+    /// Replace the text of one of your posts.
+    Edit {
+        /// The post.
+        post: EntryId,
+        /// Its new text.
+        text: String,
+    },
+    /// Delete one of your posts.
+    Delete {
+        /// The post.
+        post: EntryId,
+    },
+    /// Show or change profiles.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileCmd,
+    },
+    /// Print your feed ticket (what others need to follow you).
+    Ticket {
+        /// Draw it as a QR code in the terminal.
+        #[arg(long, conflicts_with = "png")]
+        qr: bool,
+        /// Write it as a QR code to a PNG file.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+    },
+    /// Follow someone by their ticket.
+    Follow {
+        /// Their ticket (starling1…).
+        ticket: String,
+    },
+    /// Stop following an identity.
+    Unfollow {
+        /// Their identity id.
+        identity: IdentityId,
+    },
+    /// Hide an identity's posts from your timeline, threads and search.
+    Mute {
+        /// Their identity id.
+        identity: IdentityId,
+    },
+    /// Show a muted identity's posts again.
+    Unmute {
+        /// Their identity id.
+        identity: IdentityId,
+    },
+    /// Write a bundle of entries to a file (sneakernet sync, backups).
+    Export {
+        /// The bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Export for this identity or ticket; your own identity includes your private account space.
+        #[arg(long = "for", value_name = "TICKET_OR_IDENTITY")]
+        for_: Option<String>,
+    },
+    /// Verify and apply a bundle of entries.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// Your home timeline, newest first.
+    Timeline {
+        /// Posts per page.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Cursor from a previous page's `next`.
+        #[arg(long)]
+        before: Option<String>,
+    },
+    /// A post with its ancestors and replies.
+    Thread {
+        /// The post.
+        post: EntryId,
+    },
+    /// Search every post stored on this device.
+    Search {
+        /// Words to look for.
+        query: String,
+        /// Most results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Re-verify every stored entry and the store's consistency.
+    Check,
+    /// Keep a node up: serve peers and catch up with known peers
+    /// periodically, one line (or JSON object) per event, until SIGINT/SIGTERM.
+    Run {
+        /// Address to listen on; may be repeated.
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: Vec<std::net::SocketAddr>,
+        /// Relays: `none`, `default` (iroh's public relays) or a relay URL.
+        #[arg(long, default_value = "none")]
+        relay: String,
+        /// Seconds between catch-ups with known peers.
+        #[arg(long, default_value_t = 10)]
+        sync_interval: u64,
+    },
+    /// Catch up with every known peer once, print counts and exit.
+    Sync {
+        /// Sync once and exit (the only mode; `run` keeps syncing).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Give up on a peer after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Relays: `none`, `default` or a relay URL.
+        #[arg(long, default_value = "none")]
+        relay: String,
+        /// Local address to use.
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
+    },
+    /// List known peers and when they were last seen.
+    Peers,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileCmd {
+    /// Change your profile.
+    Set {
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Short bio.
+        #[arg(long)]
+        bio: Option<String>,
+        /// Avatar image file.
+        #[arg(long)]
+        avatar: Option<PathBuf>,
+    },
+    /// Show a profile (yours by default).
+    Show {
+        /// The identity.
+        identity: Option<IdentityId>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn home_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(h) = &cli.home {
+        return Ok(h.clone());
+    }
+    directories::ProjectDirs::from("org", "starling", "starling")
+        .map(|d| d.data_dir().to_path_buf())
+        .context("cannot find a data folder; pass --home DIR or set STARLING_HOME")
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn print(json: bool, value: serde_json::Value, human: impl FnOnce()) {
+    if json {
+        println!("{value}");
+    } else {
+        human();
+    }
+}
+
+fn parse_audience(node: &Node, text: &str) -> Result<Audience> {
+    if let Ok(id) = text.parse::<IdentityId>() {
+        return Ok(Audience::Identity(id));
+    }
+    match Ticket::decode(text) {
+        Ok(Ticket::Feed(t)) => Ok(Audience::Identity(t.identity)),
+        Ok(_) => bail!("that ticket does not name an identity"),
+        Err(e) => {
+            let _ = node;
+            bail!("--for takes an identity id or a ticket: {e}")
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let home = home_dir(&cli)?;
+    let json = cli.json;
+    if let Command::Init { name } = &cli.command {
+        let mut node = Node::init(&home, name)?;
+        let me = node.whoami()?;
+        print(
+            json,
+            json!({"identity": me.identity.to_string(), "device": me.device.to_string(), "name": me.name}),
+            || {
+                println!(
+                    "Created identity {} ({}) in {}",
+                    me.identity,
+                    name,
+                    home.display()
+                );
+                println!(
+                    "Back up {}: its key files are your identity.",
+                    home.display()
+                );
+            },
+        );
+        return Ok(());
+    }
+    let mut node = Node::open(&home)?;
+    match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Whoami => {
+            let me = node.whoami()?;
+            print(
+                json,
+                json!({"identity": me.identity.to_string(), "device": me.device.to_string(), "name": me.name}),
+                || {
+                    println!("name:     {}", me.name.as_deref().unwrap_or("(none)"));
+                    println!("identity: {}", me.identity);
+                    println!("device:   {}", me.device);
+                },
+            );
+        }
+        Command::Post {
+            text,
+            reply_to,
+            quote,
+            image,
+        } => {
+            let images = image
+                .iter()
+                .map(|p| read_file(p))
+                .collect::<Result<Vec<_>>>()?;
+            let id = node.post(NewPost {
+                text,
+                reply_to,
+                quote_of: quote,
+                images,
+            })?;
+            print(json, json!({"id": id.to_string()}), || println!("{id}"));
+        }
+        Command::Like { post } => {
+            let id = node.like(&post)?;
+            print(json, json!({"id": id.to_string()}), || {
+                println!("liked {}", post.fmt_short())
+            });
+        }
+        Command::Repost { post } => {
+            let id = node.repost(&post)?;
+            print(json, json!({"id": id.to_string()}), || {
+                println!("reposted {}", post.fmt_short())
+            });
+        }
+        Command::Edit { post, text } => {
+            let id = node.edit(&post, &text)?;
+            print(json, json!({"id": id.to_string()}), || {
+                println!("edited {}", post.fmt_short())
+            });
+        }
+        Command::Delete { post } => {
+            let id = node.delete(&post)?;
+            print(json, json!({"id": id.to_string()}), || {
+                println!("deleted {}", post.fmt_short())
+            });
+        }
+        Command::Profile {
+            action: ProfileCmd::Set { name, bio, avatar },
+        } => {
+            let avatar = avatar.map(|p| read_file(&p)).transpose()?;
+            node.set_profile(
+                ProfileUpdate {
+                    name,
+                    bio,
+                    avatar: None,
+                },
+                avatar.as_deref(),
+            )?;
+            let p = node.profile(None)?;
+            print(json, output::profile_json(&p), || output::print_profile(&p));
+        }
+        Command::Profile {
+            action: ProfileCmd::Show { identity },
+        } => {
+            let p = node.profile(identity.as_ref())?;
+            print(json, output::profile_json(&p), || output::print_profile(&p));
+        }
+        Command::Ticket { qr, png } => {
+            let t = node.ticket()?;
+            let text = t.encode();
+            if let Some(path) = &png {
+                std::fs::write(path, t.to_qr_png()?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            let qr_text = if qr { Some(t.to_qr_text()?) } else { None };
+            print(
+                json,
+                json!({"ticket": text, "png": png.as_ref().map(|p| p.display().to_string())}),
+                || {
+                    if let Some(q) = &qr_text {
+                        println!("{q}");
+                    }
+                    println!("{text}");
+                    if let Some(p) = &png {
+                        eprintln!("wrote QR code to {}", p.display());
+                    }
+                },
+            );
+        }
+        Command::Follow { ticket } => {
+            let t = Ticket::decode(&ticket)?;
+            let who = node.follow(&t)?;
+            let p = node.profile(Some(&who))?;
+            print(
+                json,
+                json!({"identity": who.to_string(), "name": p.name}),
+                || {
+                    println!(
+                        "following {}",
+                        p.name.as_deref().unwrap_or(&who.fmt_short())
+                    );
+                },
+            );
+        }
+        Command::Unfollow { identity } => {
+            let changed = node.unfollow(&identity)?;
+            print(
+                json,
+                json!({"identity": identity.to_string(), "changed": changed}),
+                || {
+                    println!(
+                        "{} {}",
+                        if changed {
+                            "unfollowed"
+                        } else {
+                            "was not following"
+                        },
+                        identity.fmt_short()
+                    );
+                },
+            );
+        }
+        Command::Mute { identity } => {
+            let changed = node.mute(&identity)?;
+            print(
+                json,
+                json!({"identity": identity.to_string(), "changed": changed}),
+                || {
+                    println!("muted {}", identity.fmt_short());
+                },
+            );
+        }
+        Command::Unmute { identity } => {
+            let changed = node.unmute(&identity)?;
+            print(
+                json,
+                json!({"identity": identity.to_string(), "changed": changed}),
+                || {
+                    println!("unmuted {}", identity.fmt_short());
+                },
+            );
+        }
+        Command::Export { out, for_ } => {
+            let audience = match &for_ {
+                Some(t) => parse_audience(&node, t)?,
+                None => Audience::Anyone,
+            };
+            let bytes = node.export(audience)?;
+            let records = starling_core::bundle::parse(&bytes)?.len();
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            print(
+                json,
+                json!({"out": out.display().to_string(), "records": records, "bytes": bytes.len()}),
+                || {
+                    println!(
+                        "wrote {records} records ({} bytes) to {}",
+                        bytes.len(),
+                        out.display()
+                    );
+                },
+            );
+        }
+        Command::Import { file } => {
+            let bytes = read_file(&file)?;
+            let r = node.import(&bytes)?;
+            let rejections: Vec<_> = r
+                .rejected
+                .iter()
+                .map(|x| json!({"id": x.id.map(|i| i.to_string()), "reason": x.reason}))
+                .collect();
+            for x in &r.rejected {
+                let who =
+                    x.id.map(|i| i.fmt_short())
+                        .unwrap_or_else(|| "(undecodable)".into());
+                eprintln!("rejected {who}: {}", x.reason);
+            }
+            print(
+                json,
+                json!({
+                    "accepted": r.accepted, "known": r.known, "already_known": r.known,
+                    "pending": r.pending, "rejected": r.rejected.len(), "blobs": r.blobs,
+                    "rejections": rejections,
+                }),
+                || {
+                    println!(
+                        "accepted {}, already known {}, rejected {}, waiting for earlier entries {}, blobs {}",
+                        r.accepted,
+                        r.known,
+                        r.rejected.len(),
+                        r.pending,
+                        r.blobs
+                    );
+                },
+            );
+        }
+        Command::Timeline { limit, before } => {
+            let page = node.timeline(limit, before.as_deref())?;
+            print(
+                json,
+                json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
+                || {
+                    if page.posts.is_empty() {
+                        println!(
+                            "(no posts yet: follow someone with `starling follow TICKET`, or post)"
+                        );
+                    }
+                    for p in &page.posts {
+                        print_post(p);
+                    }
+                    if let Some(n) = &page.next {
+                        println!("more: starling timeline --before {n}");
+                    }
+                },
+            );
+        }
+        Command::Thread { post } => {
+            let posts = node.thread(&post)?;
+            print(
+                json,
+                json!({"posts": posts.iter().map(post_json).collect::<Vec<_>>()}),
+                || {
+                    for p in &posts {
+                        print_post(p);
+                    }
+                },
+            );
+        }
+        Command::Search { query, limit } => {
+            let posts = node.search(&query, limit)?;
+            print(
+                json,
+                json!({"posts": posts.iter().map(post_json).collect::<Vec<_>>()}),
+                || {
+                    if posts.is_empty() {
+                        println!("no posts match {query:?}");
+                    }
+                    for p in &posts {
+                        print_post(p);
+                    }
+                },
+            );
+        }
+        Command::Run {
+            bind,
+            relay,
+            sync_interval,
+        } => serve::run(node, json, bind, &relay, sync_interval)?,
+        Command::Sync {
+            once: _,
+            timeout,
+            relay,
+            bind,
+        } => serve::sync_once(node, json, timeout, &relay, bind)?,
+        Command::Peers => {
+            let peers = node.store().peers()?;
+            let list: Vec<_> = peers
+                .iter()
+                .map(|(p, seen)| {
+                    json!({
+                        "device": p.device.to_string(),
+                        "addrs": p.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                        "last_seen": seen,
+                    })
+                })
+                .collect();
+            print(json, json!({ "peers": list }), || {
+                if peers.is_empty() {
+                    println!("no known peers yet: follow someone by their ticket");
+                }
+                for (p, seen) in &peers {
+                    let addrs: Vec<String> = p.addrs.iter().map(|a| a.to_string()).collect();
+                    let seen = seen.map_or("never".to_string(), output::utc);
+                    println!("{}  {}  last seen {seen}", p.device, addrs.join(","));
+                }
+            });
+        }
+        Command::Check => {
+            let r = node.store().check()?;
+            let ok = r.problems.is_empty();
+            print(
+                json,
+                json!({"ok": ok, "entries": r.entries, "problems": r.problems}),
+                || {
+                    println!(
+                        "checked {} entries: {}",
+                        r.entries,
+                        if ok { "ok" } else { "PROBLEMS" }
+                    );
+                    for p in &r.problems {
+                        println!("  {p}");
+                    }
+                },
+            );
+            if !ok {
+                bail!("store check found {} problems", r.problems.len());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! How posts and profiles are printed, as JSON and for people.
+
+use serde_json::{Value, json};
+use starling_core::{PostView, ProfileView};
+
+/// The JSON object of a post (the CLI's contract).
+pub(crate) fn post_json(p: &PostView) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "author": p.author.to_string(),
+        "author_name": p.author_name,
+        "text": p.text,
+        "timestamp": p.timestamp,
+        "reply_to": p.reply_to.map(|r| r.to_string()),
+        "quote_of": p.quote_of.map(|r| r.to_string()),
+        "likes": p.likes,
+        "reposts": p.reposts,
+        "edited": p.edited,
+        "images": p.images.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+/// The JSON object of a profile.
+pub(crate) fn profile_json(p: &ProfileView) -> Value {
+    json!({
+        "identity": p.identity.to_string(),
+        "name": p.name,
+        "bio": p.bio,
+        "avatar": p.avatar.map(|h| h.to_string()),
+        "followed": p.followed,
+        "muted": p.muted,
+        "posts": p.posts,
+    })
+}
+
+pub(crate) fn print_profile(p: &ProfileView) {
+    println!("{}", p.name.as_deref().unwrap_or("(no name)"));
+    println!("  identity: {}", p.identity);
+    if let Some(b) = &p.bio {
+        println!("  bio:      {b}");
+    }
+    if let Some(a) = &p.avatar {
+        println!("  avatar:   {}", a.fmt_short());
+    }
+    println!(
+        "  {} posts here{}{}",
+        p.posts,
+        if p.followed { " · followed" } else { "" },
+        if p.muted { " · muted" } else { "" }
+    );
+}
+
+pub(crate) fn print_post(p: &PostView) {
+    let name = p.author_name.as_deref().unwrap_or("?");
+    println!("{name} ({}) · {}", p.author.fmt_short(), utc(p.timestamp));
+    if let Some(r) = p.reply_to {
+        println!("  ↳ reply to {}", r.fmt_short());
+    }
+    for line in p.text.lines() {
+        println!("  {line}");
+    }
+    if let Some(q) = p.quote_of {
+        println!("  ❝ quoting {}", q.fmt_short());
+    }
+    let mut meta = vec![format!("id {}", p.id)];
+    let count = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    if p.likes > 0 {
+        meta.push(count(p.likes, "like"));
+    }
+    if p.reposts > 0 {
+        meta.push(count(p.reposts, "repost"));
+    }
+    if !p.images.is_empty() {
+        meta.push(count(p.images.len() as u64, "image"));
+    }
+    if p.edited {
+        meta.push("edited".into());
+    }
+    println!("  {}", meta.join(" · "));
+    println!();
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC from milliseconds since the epoch.
+pub(crate) fn utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_known_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::utc(1_795_000_000_000), "2026-11-18 11:06 UTC");
+    }
+}

@@ -1,0 +1,451 @@
+//! The CLI contract, driven through the real binary, and crash safety.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use starling_core::bundle::BundleWriter;
+use starling_core::synth::SynthAuthor;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_starling")
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("STARLING_HOME")
+        .output()
+        .expect("run starling")
+}
+
+fn ok(home: &Path, args: &[&str]) -> String {
+    let out = run(home, args);
+    assert!(
+        out.status.success(),
+        "starling {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+fn json(home: &Path, args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let text = ok(home, &a);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{args:?} printed non-JSON {text:?}: {e}"))
+}
+
+fn fails(home: &Path, args: &[&str], needle: &str) {
+    let out = run(home, args);
+    assert!(!out.status.success(), "starling {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(needle),
+        "stderr of {args:?} lacks {needle:?}: {err}"
+    );
+}
+
+fn homes() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("ann");
+    let b = dir.path().join("bob");
+    json(&a, &["init", "--name", "Ann"]);
+    json(&b, &["init", "--name", "Bob"]);
+    (dir, a, b)
+}
+
+fn png_file(dir: &Path) -> PathBuf {
+    let p = dir.join("pic.png");
+    let img = image::RgbImage::from_fn(8, 8, |x, y| image::Rgb([x as u8 * 30, y as u8 * 30, 128]));
+    img.save(&p).unwrap();
+    p
+}
+
+#[test]
+fn whoami_and_init_twice() {
+    let (_d, a, _b) = homes();
+    let me = json(&a, &["whoami"]);
+    assert_eq!(me["name"], "Ann");
+    assert_eq!(me["identity"].as_str().unwrap().len(), 64);
+    assert_eq!(me["device"].as_str().unwrap().len(), 64);
+    fails(
+        &a,
+        &["init", "--name", "Again"],
+        "already holds a Starling identity",
+    );
+    let empty = a.parent().unwrap().join("nobody");
+    fails(&empty, &["whoami"], "no Starling identity");
+}
+
+#[test]
+fn post_react_edit_delete_and_timeline() {
+    let (d, a, _b) = homes();
+    let p1 = json(&a, &["post", "hello flock"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pic = png_file(d.path());
+    let p2 = json(
+        &a,
+        &["post", "with a picture", "--image", pic.to_str().unwrap()],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = json(&a, &["post", "replying", "--reply-to", &p1])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = json(&a, &["post", "quoting", "--quote", &p2])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(&a, &["like", &p1]);
+    ok(&a, &["repost", &p1]);
+    ok(&a, &["edit", &p1, "hello, flock"]);
+    let tl = json(&a, &["timeline", "--limit", "10"]);
+    let posts = tl["posts"].as_array().unwrap();
+    assert_eq!(posts.len(), 4);
+    assert_eq!(posts[0]["id"], q.as_str(), "newest first");
+    let keys = [
+        "id",
+        "author",
+        "author_name",
+        "text",
+        "timestamp",
+        "reply_to",
+        "quote_of",
+        "likes",
+        "reposts",
+        "edited",
+        "images",
+    ];
+    for k in keys {
+        assert!(posts[0].get(k).is_some(), "post object lacks {k}");
+    }
+    let first = posts.iter().find(|p| p["id"] == p1.as_str()).unwrap();
+    assert_eq!(first["text"], "hello, flock");
+    assert_eq!(first["edited"], true);
+    assert_eq!(first["likes"], 1);
+    assert_eq!(first["reposts"], 1);
+    assert_eq!(first["author_name"], "Ann");
+    let pic_post = posts.iter().find(|p| p["id"] == p2.as_str()).unwrap();
+    assert_eq!(pic_post["images"].as_array().unwrap().len(), 1);
+    let quote = posts.iter().find(|p| p["id"] == q.as_str()).unwrap();
+    assert_eq!(quote["quote_of"], p2.as_str());
+    let thread = json(&a, &["thread", &p1]);
+    let ids: Vec<&str> = thread["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![p1.as_str(), r.as_str()]);
+    let found = json(&a, &["search", "flock"]);
+    assert_eq!(found["posts"].as_array().unwrap().len(), 1);
+    ok(&a, &["delete", &p2]);
+    let tl = json(&a, &["timeline"]);
+    assert_eq!(tl["posts"].as_array().unwrap().len(), 3);
+    // Paging.
+    let page = json(&a, &["timeline", "--limit", "2"]);
+    assert_eq!(page["posts"].as_array().unwrap().len(), 2);
+    let next = page["next"].as_str().unwrap().to_string();
+    let rest = json(&a, &["timeline", "--limit", "2", "--before", &next]);
+    assert_eq!(rest["posts"].as_array().unwrap().len(), 1);
+    assert!(rest["next"].is_null());
+    // Errors name the problem.
+    fails(&a, &["like", &"0".repeat(64)], "not found");
+    fails(&a, &["like", "xyz"], "64 hex characters");
+    fails(
+        &a,
+        &["post", "x", "--image", "/nonexistent.png"],
+        "cannot read",
+    );
+    let not_image = d.path().join("notes.txt");
+    std::fs::write(&not_image, "just text").unwrap();
+    fails(
+        &a,
+        &["post", "x", "--image", not_image.to_str().unwrap()],
+        "not a supported image",
+    );
+    fails(&a, &["post", &"y".repeat(5000)], "at most");
+}
+
+#[test]
+fn profiles_tickets_follow_export_import() {
+    let (d, a, b) = homes();
+    let pic = png_file(d.path());
+    let p = json(
+        &a,
+        &[
+            "profile",
+            "set",
+            "--name",
+            "Ann Lark",
+            "--bio",
+            "birds",
+            "--avatar",
+            pic.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(p["name"], "Ann Lark");
+    let shown = json(&a, &["profile", "show"]);
+    assert_eq!(shown["bio"], "birds");
+    assert!(shown["avatar"].is_string());
+    let ticket = json(&a, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(ticket.starts_with("starling1"));
+    let qr = ok(&a, &["ticket", "--qr"]);
+    assert!(qr.lines().count() > 10 && qr.contains(&ticket));
+    let png = d.path().join("t.png");
+    ok(&a, &["ticket", "--png", png.to_str().unwrap()]);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    json(&a, &["post", "ann was here"]);
+    // Bob follows Ann and receives her bundle.
+    let who = json(&b, &["follow", &ticket]);
+    let ann_id = json(&a, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(who["identity"], ann_id.as_str());
+    let bundle = d.path().join("ann.bundle");
+    ok(
+        &a,
+        &[
+            "export",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--for",
+            &ticket,
+        ],
+    );
+    let r = json(&b, &["import", bundle.to_str().unwrap()]);
+    assert_eq!(r["rejected"], 0);
+    assert!(r["accepted"].as_u64().unwrap() >= 3);
+    let again = json(&b, &["import", bundle.to_str().unwrap()]);
+    assert_eq!(again["accepted"], 0);
+    assert_eq!(again["known"], r["accepted"]);
+    let tl = json(&b, &["timeline"]);
+    assert_eq!(tl["posts"][0]["text"], "ann was here");
+    assert_eq!(tl["posts"][0]["author_name"], "Ann Lark");
+    let shown = json(&b, &["profile", "show", &ann_id]);
+    assert_eq!(shown["name"], "Ann Lark");
+    assert_eq!(shown["followed"], true);
+    // Mute and unfollow.
+    ok(&b, &["mute", &ann_id]);
+    assert_eq!(
+        json(&b, &["timeline"])["posts"].as_array().unwrap().len(),
+        0
+    );
+    ok(&b, &["unmute", &ann_id]);
+    assert_eq!(
+        json(&b, &["timeline"])["posts"].as_array().unwrap().len(),
+        1
+    );
+    ok(&b, &["unfollow", &ann_id]);
+    assert_eq!(
+        json(&b, &["timeline"])["posts"].as_array().unwrap().len(),
+        0
+    );
+    // Bad tickets and bundles.
+    fails(&b, &["follow", "hello"], "not a Starling ticket");
+    let mut typo = ticket.clone();
+    typo.replace_range(20..21, if &ticket[20..21] == "a" { "b" } else { "a" });
+    fails(&b, &["follow", &typo], "checksum");
+    let junk = d.path().join("junk.bundle");
+    std::fs::write(&junk, b"garbage").unwrap();
+    fails(
+        &b,
+        &["import", junk.to_str().unwrap()],
+        "not a Starling bundle",
+    );
+    assert_eq!(json(&b, &["check"])["ok"], true);
+}
+
+#[test]
+fn home_from_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("envhome");
+    let out = Command::new(bin())
+        .args(["init", "--name", "Env", "--json"])
+        .env("STARLING_HOME", &home)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(home.join("starling.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.join("identity.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "secret key readable by others");
+    }
+}
+
+/// SIGKILL mid-import of a large bundle: the store reopens consistent, no
+/// entry is half-applied, and nothing acknowledged before is lost.
+#[test]
+fn killed_import_leaves_a_consistent_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("fay");
+    json(&home, &["init", "--name", "Fay"]);
+    let acked = json(&home, &["post", "acknowledged before the crash"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 40 authors × 1000 entries.
+    let mut w = BundleWriter::new();
+    let mut total = 0u64;
+    for s in 0..40u64 {
+        let mut a = SynthAuthor::new(1000 + s);
+        let t = a.ticket().encode();
+        ok(&home, &["follow", &t]);
+        w.entry(&a.cert(1).encode());
+        for i in 0..999u64 {
+            w.entry(
+                &a.post(&format!("post {i} by author {s}"), None, 10 + i)
+                    .encode(),
+            );
+        }
+        total += 1000;
+    }
+    let bundle = dir.path().join("big.bundle");
+    std::fs::write(&bundle, w.finish()).unwrap();
+
+    let baseline = json(&home, &["check"])["entries"].as_u64().unwrap();
+    let mut partial_seen = false;
+    for delay_ms in [50u64, 100, 200, 400, 800, 1600, 3200] {
+        let mut child = Command::new(bin())
+            .arg("--home")
+            .arg(&home)
+            .args(["import", bundle.to_str().unwrap(), "--json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            child.kill().unwrap(); // SIGKILL
+        }
+        child.wait().unwrap();
+        let check = json(&home, &["check"]);
+        assert_eq!(check["ok"], true, "{check}");
+        let tl = json(&home, &["search", "acknowledged"]);
+        assert_eq!(
+            tl["posts"][0]["id"],
+            acked.as_str(),
+            "acknowledged post lost"
+        );
+        let held = check["entries"].as_u64().unwrap();
+        if !finished && held > baseline && held < total + baseline {
+            partial_seen = true;
+            break;
+        }
+        // Killed before the first commit: importing again is idempotent, so
+        // the next round simply waits longer.
+    }
+    assert!(
+        partial_seen,
+        "never killed the import part-way; make the bundle larger"
+    );
+    // Finishing the import afterwards brings everything in, exactly once.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let r = json(&home, &["import", bundle.to_str().unwrap()]);
+    assert!(Instant::now() < deadline);
+    assert_eq!(r["rejected"], 0, "{r}");
+    let check = json(&home, &["check"]);
+    assert_eq!(check["ok"], true);
+    // Fay's own feed (cert, profile change, post) and account space
+    // (cert and 40 follows) plus the bundle.
+    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 41);
+    let page = json(&home, &["timeline", "--limit", "5"]);
+    assert_eq!(page["posts"].as_array().unwrap().len(), 5);
+}
+
+/// `run` serves peers and stops cleanly on SIGTERM; `sync --once` catches
+/// up from it; `peers` lists it. Loopback only, bounded waits.
+#[test]
+fn run_serves_and_sync_once_catches_up() {
+    use std::io::{BufRead, BufReader};
+    let (_d, a, b) = homes();
+    json(&a, &["post", "served over iroh"]);
+    let mut child = Command::new(bin())
+        .arg("--home")
+        .arg(&a)
+        .args([
+            "run",
+            "--bind",
+            "127.0.0.1:0",
+            "--sync-interval",
+            "3600",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("run printed nothing");
+    let ev: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(ev["event"], "listening");
+    // The ticket now carries the running node's address.
+    let ticket = json(&a, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&b, &["follow", &ticket]);
+    let r = json(
+        &b,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    assert!(r["accepted"].as_u64().unwrap() >= 3, "{r}");
+    assert_eq!(
+        json(&b, &["timeline"])["posts"][0]["text"],
+        "served over iroh"
+    );
+    let peers = json(&b, &["peers"]);
+    assert_eq!(peers["peers"][0]["device"], ev["device"]);
+    assert!(peers["peers"][0]["last_seen"].is_u64());
+    // The running node reports the session.
+    let synced = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("no event for the session");
+    assert!(synced.contains("\"synced\""), "{synced}");
+    // SIGTERM stops it cleanly.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert!(s.success(), "run exited with {s}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "run did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let last: Vec<String> = rx.try_iter().collect();
+    assert!(last.iter().any(|l| l.contains("stopped")), "{last:?}");
+}

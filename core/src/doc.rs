@@ -1,0 +1,369 @@
+//! The mutable state of a space: an automerge document.
+//!
+//! A feed space's document holds the profile (`name`, `bio`, `avatar`); an
+//! account space's document holds follows and mutes as flat root keys
+//! (`follow:<identity>` → feed key hex, `mute:<identity>` → true), so that
+//! two devices never race to create the same nested map.
+//!
+//! Every local edit yields one automerge change; the change travels inside an
+//! entry payload ([`crate::record::Record::DocChange`]) and is merged on
+//! arrival. Time is passed in.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, Change, ROOT, ReadDoc};
+
+use crate::crypto::SpaceKey;
+use crate::id::{DeviceId, Hash, IdentityId};
+
+/// Largest profile name, in bytes.
+pub const MAX_NAME_LEN: usize = 100;
+/// Largest bio, in bytes.
+pub const MAX_BIO_LEN: usize = 1000;
+
+/// A document or change could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocError {
+    /// Saved document bytes did not load.
+    #[error("stored document does not load: {0}")]
+    Load(String),
+    /// A change in a payload is not a valid automerge change.
+    #[error("invalid automerge change: {0}")]
+    BadChange(String),
+    /// A field value breaks a limit.
+    #[error("{field} is too long ({len} bytes, at most {max})")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// A space's automerge document.
+#[derive(Debug)]
+pub struct Doc {
+    inner: AutoCommit,
+}
+
+/// The profile fields of a feed's document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// Display name.
+    pub name: Option<String>,
+    /// Short biography.
+    pub bio: Option<String>,
+    /// Hash of the sealed avatar blob.
+    pub avatar: Option<Hash>,
+}
+
+/// A change to a profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    /// New display name.
+    pub name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New avatar blob hash.
+    pub avatar: Option<Hash>,
+}
+
+/// The follows and mutes of an account document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    /// Followed identities and their feed read keys, sorted by identity.
+    pub follows: Vec<(IdentityId, [u8; 32])>,
+    /// Muted identities, sorted.
+    pub mutes: Vec<IdentityId>,
+}
+
+const FOLLOW: &str = "follow:";
+const MUTE: &str = "mute:";
+
+impl Doc {
+    /// A new empty document.
+    pub fn new() -> Self {
+        Self {
+            inner: AutoCommit::new(),
+        }
+    }
+
+    /// Loads a saved document.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        AutoCommit::load(bytes)
+            .map(|inner| Self { inner })
+            .map_err(|e| DocError::Load(e.to_string()))
+    }
+
+    /// Saves the document compactly.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.inner.save()
+    }
+
+    /// Checks that `bytes` is one automerge change.
+    pub fn parse_change(bytes: &[u8]) -> Result<Change, DocError> {
+        Change::from_bytes(bytes.to_vec()).map_err(|e| DocError::BadChange(e.to_string()))
+    }
+
+    /// Merges changes received from others (in any order; automerge queues a
+    /// change until its dependencies arrive).
+    pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), DocError> {
+        self.inner
+            .apply_changes(changes)
+            .map_err(|e| DocError::BadChange(e.to_string()))
+    }
+
+    fn begin(&mut self, device: &DeviceId) {
+        self.inner
+            .set_actor(ActorId::from(device.as_bytes().as_slice()));
+    }
+
+    fn finish(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        self.inner
+            .commit_with(CommitOptions::default().with_time((now_ms / 1000) as i64))?;
+        self.inner
+            .get_last_local_change()
+            .map(|mut c| c.bytes().into_owned())
+    }
+
+    /// Applies a profile update as `device`; returns the change bytes, or
+    /// `None` if nothing changed.
+    pub fn update_profile(
+        &mut self,
+        device: &DeviceId,
+        update: &ProfileUpdate,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, DocError> {
+        check_len("name", update.name.as_deref(), MAX_NAME_LEN)?;
+        check_len("bio", update.bio.as_deref(), MAX_BIO_LEN)?;
+        self.begin(device);
+        let current = self.profile();
+        let mut put = |k: &str, v: String| self.inner.put(ROOT, k, v);
+        if let Some(n) = &update.name
+            && current.name.as_ref() != Some(n)
+        {
+            put("name", n.clone()).map_err(|e| DocError::BadChange(e.to_string()))?;
+        }
+        if let Some(b) = &update.bio
+            && current.bio.as_ref() != Some(b)
+        {
+            put("bio", b.clone()).map_err(|e| DocError::BadChange(e.to_string()))?;
+        }
+        if let Some(a) = &update.avatar
+            && current.avatar.as_ref() != Some(a)
+        {
+            put("avatar", a.to_string()).map_err(|e| DocError::BadChange(e.to_string()))?;
+        }
+        Ok(self.finish(now_ms))
+    }
+
+    /// Reads the profile fields.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            name: self.get_str("name").map(|s| truncate(s, MAX_NAME_LEN)),
+            bio: self.get_str("bio").map(|s| truncate(s, MAX_BIO_LEN)),
+            avatar: self.get_str("avatar").and_then(|s| s.parse().ok()),
+        }
+    }
+
+    /// Follows `identity` whose feed key is `key`.
+    pub fn follow(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        key: &SpaceKey,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let k = format!("{FOLLOW}{identity}");
+        let v = crate::id::hex(&key.to_bytes());
+        if self.get_str(&k).as_deref() == Some(v.as_str()) {
+            return None;
+        }
+        self.inner.put(ROOT, k, v).ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Stops following `identity`.
+    pub fn unfollow(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.remove(device, &format!("{FOLLOW}{identity}"), now_ms)
+    }
+
+    /// Mutes `identity`.
+    pub fn mute(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let k = format!("{MUTE}{identity}");
+        if self.inner.get(ROOT, k.as_str()).ok().flatten().is_some() {
+            return None;
+        }
+        self.inner.put(ROOT, k, true).ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Unmutes `identity`.
+    pub fn unmute(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.remove(device, &format!("{MUTE}{identity}"), now_ms)
+    }
+
+    fn remove(&mut self, device: &DeviceId, key: &str, now_ms: u64) -> Option<Vec<u8>> {
+        self.begin(device);
+        self.inner.get(ROOT, key).ok().flatten()?;
+        self.inner.delete(ROOT, key).ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Reads follows and mutes.
+    pub fn account(&self) -> Account {
+        let mut acc = Account::default();
+        for k in self.inner.keys(ROOT) {
+            if let Some(id) = k.strip_prefix(FOLLOW).and_then(|s| s.parse().ok()) {
+                let key = self
+                    .get_str(&k)
+                    .and_then(|v| data_encoding::HEXLOWER_PERMISSIVE.decode(v.as_bytes()).ok())
+                    .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok());
+                if let Some(key) = key {
+                    acc.follows.push((id, key));
+                }
+            } else if let Some(id) = k.strip_prefix(MUTE).and_then(|s| s.parse().ok()) {
+                acc.mutes.push(id);
+            }
+        }
+        acc.follows.sort();
+        acc.mutes.sort();
+        acc
+    }
+
+    fn get_str(&self, key: &str) -> Option<String> {
+        let (v, _) = self.inner.get(ROOT, key).ok().flatten()?;
+        v.into_string().ok()
+    }
+}
+
+impl Default for Doc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_len(field: &'static str, v: Option<&str>, max: usize) -> Result<(), DocError> {
+    match v {
+        Some(s) if s.len() > max => Err(DocError::TooLong {
+            field,
+            len: s.len(),
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Cuts a string from the network to `max` bytes on a char boundary.
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_edits_merge() {
+        let a = DeviceId([1; 32]);
+        let b = DeviceId([2; 32]);
+        let mut d1 = Doc::new();
+        let c1 = d1
+            .update_profile(
+                &a,
+                &ProfileUpdate {
+                    name: Some("Ann".into()),
+                    ..Default::default()
+                },
+                1000,
+            )
+            .unwrap()
+            .unwrap();
+        let mut d2 = Doc::new();
+        let c2 = d2
+            .update_profile(
+                &b,
+                &ProfileUpdate {
+                    bio: Some("hi".into()),
+                    ..Default::default()
+                },
+                1000,
+            )
+            .unwrap()
+            .unwrap();
+        d1.apply(vec![Doc::parse_change(&c2).unwrap()]).unwrap();
+        d2.apply(vec![Doc::parse_change(&c1).unwrap()]).unwrap();
+        assert_eq!(d1.profile(), d2.profile());
+        assert_eq!(d1.profile().name.as_deref(), Some("Ann"));
+        assert_eq!(d1.profile().bio.as_deref(), Some("hi"));
+        let mut saved = d1.save();
+        let loaded = Doc::load(&saved).unwrap();
+        assert_eq!(loaded.profile(), d1.profile());
+        saved.truncate(5);
+        assert!(
+            Doc::load(&saved).is_err()
+                || Doc::load(&saved).unwrap().profile() == Profile::default()
+        );
+    }
+
+    #[test]
+    fn follows_and_mutes() {
+        let dev = DeviceId([1; 32]);
+        let mut d = Doc::new();
+        let who = IdentityId([9; 32]);
+        let key = SpaceKey::from_bytes([4; 32]);
+        assert!(d.follow(&dev, &who, &key, 1).is_some());
+        assert!(
+            d.follow(&dev, &who, &key, 2).is_none(),
+            "no-op follow makes no change"
+        );
+        assert!(d.mute(&dev, &who, 3).is_some());
+        let acc = d.account();
+        assert_eq!(acc.follows, vec![(who, [4; 32])]);
+        assert_eq!(acc.mutes, vec![who]);
+        assert!(d.unfollow(&dev, &who, 4).is_some());
+        assert!(d.unmute(&dev, &who, 5).is_some());
+        assert_eq!(d.account(), Account::default());
+    }
+
+    #[test]
+    fn limits_and_bad_changes() {
+        let mut d = Doc::new();
+        let r = d.update_profile(
+            &DeviceId([1; 32]),
+            &ProfileUpdate {
+                name: Some("x".repeat(MAX_NAME_LEN + 1)),
+                ..Default::default()
+            },
+            0,
+        );
+        assert!(matches!(r, Err(DocError::TooLong { field: "name", .. })));
+        assert!(Doc::parse_change(b"garbage").is_err());
+    }
+}

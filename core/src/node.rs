@@ -1,0 +1,683 @@
+//! The facade the CLI and the app use: a device profile on disk, with its
+//! keys and store, and the operations a person performs.
+//!
+//! This is the I/O edge of the engine: it reads the clock, draws random
+//! nonces and keys, and touches files. Everything below it is pure or
+//! confined to the store.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::crypto::SpaceKey;
+use crate::doc::{DocError, ProfileUpdate};
+use crate::entry::Entry;
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
+use crate::identity::{DeviceCert, DeviceKey, IdentityKey};
+use crate::record::{ImageRef, MAX_IMAGES, MAX_TEXT_LEN, Post, Record};
+use crate::space::{SpaceKind, account_space_id, feed_space_id};
+use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
+use crate::ticket::{FeedTicket, Ticket, TicketError};
+
+/// Largest image accepted for a post or avatar, in bytes.
+pub const MAX_IMAGE_LEN: usize = 5 * 1024 * 1024;
+const DB_FILE: &str = "starling.db";
+const IDENTITY_FILE: &str = "identity.key";
+const DEVICE_FILE: &str = "device.key";
+const BLOB_CONTEXT: &[u8] = b"starling/blob/v1\0";
+
+/// A node operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// `init` on a home that already has an identity.
+    #[error("{0} already holds a Starling identity")]
+    AlreadyInitialized(PathBuf),
+    /// A command that needs an identity on a home without one.
+    #[error("no Starling identity in {0}; run `starling init --name NAME` first")]
+    NotInitialized(PathBuf),
+    /// A file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A key file is damaged.
+    #[error("key file {0} is damaged")]
+    BadKeyFile(PathBuf),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A ticket did not parse.
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+    /// A document edit was refused.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// The input breaks a rule (empty post, text too long, not an image…).
+    #[error("{0}")]
+    Invalid(String),
+    /// The post is not in this store.
+    #[error("post {0} not found")]
+    PostNotFound(EntryId),
+    /// Editing or deleting someone else's post.
+    #[error("post {0} is not yours: only its author can edit or delete it")]
+    NotYours(EntryId),
+    /// The system's random source failed.
+    #[error("no randomness available: {0}")]
+    Random(String),
+}
+
+type Result<T, E = NodeError> = std::result::Result<T, E>;
+
+/// A new post.
+#[derive(Debug, Clone, Default)]
+pub struct NewPost {
+    /// Text (may be empty when there is an image).
+    pub text: String,
+    /// The post it replies to.
+    pub reply_to: Option<EntryId>,
+    /// The post it quotes.
+    pub quote_of: Option<EntryId>,
+    /// Images: raw bytes of PNG, JPEG, GIF or WebP files.
+    pub images: Vec<Vec<u8>>,
+}
+
+/// Who an export is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone: every feed held here, never the private account space.
+    Anyone,
+    /// A given identity; when it is this user (another of their devices,
+    /// or a backup), the account space is included.
+    Identity(IdentityId),
+}
+
+/// Who am I.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhoAmI {
+    /// The identity.
+    pub identity: IdentityId,
+    /// This device.
+    pub device: DeviceId,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+/// A device profile: keys and store.
+#[derive(Debug)]
+pub struct Node {
+    store: Store,
+    identity: IdentityId,
+    device: DeviceKey,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NodeError + '_ {
+    move |e| NodeError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| NodeError::Random(e.to_string()))?;
+    Ok(b)
+}
+
+/// Milliseconds since the Unix epoch, by the system clock.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Writes a secret file readable only by its owner, atomically.
+fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(crate::id::hex(bytes).as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn read_secret(path: &Path) -> Result<[u8; 32]> {
+    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    let v = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.trim().as_bytes())
+        .map_err(|_| NodeError::BadKeyFile(path.to_path_buf()))?;
+    <[u8; 32]>::try_from(v.as_slice()).map_err(|_| NodeError::BadKeyFile(path.to_path_buf()))
+}
+
+/// The entry that follows `head` in this device's log: the next seq, naming
+/// the head, with a timestamp that never goes backwards.
+fn next_entry(
+    device: &DeviceKey,
+    space: &SpaceId,
+    head: Option<LogHead>,
+    key: &SpaceKey,
+    now: u64,
+    nonce: [u8; 24],
+    plain: &[u8],
+) -> Entry {
+    let (seq, prev, ts) = match head {
+        // Strictly after the previous entry, so a device's own posts keep the
+        // order it made them in even within one millisecond.
+        Some(h) => (h.seq + 1, Some(h.id), now.max(h.timestamp.saturating_add(1))),
+        None => (1, None, now),
+    };
+    Entry::create(device, *space, seq, prev, ts, 0, key, nonce, plain)
+}
+
+fn image_mime(bytes: &[u8]) -> Result<&'static str> {
+    match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Png) => Ok("image/png"),
+        Ok(image::ImageFormat::Jpeg) => Ok("image/jpeg"),
+        Ok(image::ImageFormat::Gif) => Ok("image/gif"),
+        Ok(image::ImageFormat::WebP) => Ok("image/webp"),
+        _ => Err(NodeError::Invalid(
+            "not a supported image (PNG, JPEG, GIF or WebP)".into(),
+        )),
+    }
+}
+
+impl Node {
+    /// Whether `home` holds an identity.
+    pub fn exists(home: &Path) -> bool {
+        home.join(IDENTITY_FILE).exists() || home.join(DEVICE_FILE).exists()
+    }
+
+    /// Creates a new identity and device in `home`, named `name`.
+    pub fn init(home: &Path, name: &str) -> Result<Self> {
+        if Self::exists(home) {
+            return Err(NodeError::AlreadyInitialized(home.to_path_buf()));
+        }
+        if name.trim().is_empty() {
+            return Err(NodeError::Invalid("a name must not be empty".into()));
+        }
+        fs::create_dir_all(home).map_err(io_err(home))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(io_err(home))?;
+        }
+        let identity_key = IdentityKey::from_secret_bytes(random()?);
+        let device = DeviceKey::from_secret_bytes(random()?);
+        let identity = identity_key.id();
+        let store = Store::open(&home.join(DB_FILE))?;
+        store.set_meta("self", identity.as_bytes())?;
+        store.set_self(&identity)?;
+        let now = now_ms();
+        let cert = DeviceCert::issue(&identity_key, device.id(), now);
+        let mut node = Self {
+            store,
+            identity,
+            device,
+        };
+        for (kind, key) in [
+            (SpaceKind::Feed, SpaceKey::from_bytes(random()?)),
+            (SpaceKind::Account, SpaceKey::from_bytes(random()?)),
+        ] {
+            let space = kind.space_of(&identity);
+            node.store.add_space(&space, kind, &identity, &key)?;
+            node.append(&space, Record::DeviceCert(cert.clone()))?;
+        }
+        node.set_profile(
+            ProfileUpdate {
+                name: Some(name.trim().to_string()),
+                ..Default::default()
+            },
+            None,
+        )?;
+        // Keys last: a crash before this leaves a home that `init` can redo.
+        write_secret(&home.join(DEVICE_FILE), &node.device.secret_bytes())?;
+        write_secret(&home.join(IDENTITY_FILE), &identity_key.secret_bytes())?;
+        Ok(node)
+    }
+
+    /// Opens the profile in `home`.
+    pub fn open(home: &Path) -> Result<Self> {
+        if !home.join(IDENTITY_FILE).exists() || !home.join(DEVICE_FILE).exists() {
+            return Err(NodeError::NotInitialized(home.to_path_buf()));
+        }
+        let identity = IdentityKey::from_secret_bytes(read_secret(&home.join(IDENTITY_FILE))?).id();
+        let device = DeviceKey::from_secret_bytes(read_secret(&home.join(DEVICE_FILE))?);
+        let store = Store::open(&home.join(DB_FILE))?;
+        Ok(Self {
+            store,
+            identity,
+            device,
+        })
+    }
+
+    /// The store (for queries and maintenance).
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The store, read only.
+    pub fn store_ref(&self) -> &Store {
+        &self.store
+    }
+
+    /// The device's secret key bytes (its iroh endpoint key).
+    pub(crate) fn device_secret(&self) -> [u8; 32] {
+        self.device.secret_bytes()
+    }
+
+    /// Records the addresses this device listens on, for its tickets.
+    pub fn set_listen_addrs(&mut self, addrs: &[std::net::SocketAddr]) -> Result<()> {
+        let bytes = postcard::to_allocvec(addrs).unwrap_or_default();
+        Ok(self.store.set_meta("listen_addrs", &bytes)?)
+    }
+
+    /// This identity.
+    pub fn identity(&self) -> IdentityId {
+        self.identity
+    }
+
+    /// This device.
+    pub fn device(&self) -> DeviceId {
+        self.device.id()
+    }
+
+    fn feed(&self) -> SpaceId {
+        feed_space_id(&self.identity)
+    }
+
+    fn account(&self) -> SpaceId {
+        account_space_id(&self.identity)
+    }
+
+    fn append(&mut self, space: &SpaceId, record: Record) -> Result<Entry> {
+        let nonce = random()?;
+        let now = now_ms();
+        let device = self.device.clone();
+        let plain = record.encode();
+        let e = self.store.append(space, &device.id(), |head, key| {
+            next_entry(&device, space, head, key, now, nonce, &plain)
+        })?;
+        Ok(e)
+    }
+
+    /// Applies an edit to a space's document and appends the change.
+    fn change_doc(
+        &mut self,
+        space: &SpaceId,
+        edit: impl FnOnce(&mut crate::doc::Doc, &DeviceId, u64) -> Result<Option<Vec<u8>>, DocError>,
+    ) -> Result<bool> {
+        let nonce = random()?;
+        let now = now_ms();
+        let device = self.device.clone();
+        let made = self.store.append_change(
+            space,
+            &device.id(),
+            |doc| edit(doc, &device.id(), now),
+            |head, key, plain| next_entry(&device, space, head, key, now, nonce, plain),
+        )?;
+        Ok(made.is_some())
+    }
+
+    fn seal_blob(&mut self, bytes: &[u8]) -> Result<ImageRef> {
+        if bytes.len() > MAX_IMAGE_LEN {
+            return Err(NodeError::Invalid(format!(
+                "image is {} bytes, at most {MAX_IMAGE_LEN}",
+                bytes.len()
+            )));
+        }
+        let mime = image_mime(bytes)?;
+        let space = self.feed();
+        let key = self
+            .store
+            .space_key(&space, 0)?
+            .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
+        let mut aad = BLOB_CONTEXT.to_vec();
+        aad.extend_from_slice(space.as_bytes());
+        let sealed = key.seal(random()?, &aad, bytes);
+        let hash = Hash::of(&sealed);
+        self.store.put_blob(&space, &hash, &sealed)?;
+        Ok(ImageRef {
+            hash,
+            len: sealed.len() as u32,
+            mime: mime.to_string(),
+        })
+    }
+
+    /// Opens a sealed blob (an image or avatar) of `owner`'s feed.
+    pub fn open_blob(&mut self, owner: &IdentityId, hash: &Hash) -> Result<Option<Vec<u8>>> {
+        let Some(sealed) = self.store.blob(hash)? else {
+            return Ok(None);
+        };
+        let space = feed_space_id(owner);
+        let Some(key) = self.store.space_key(&space, 0)? else {
+            return Ok(None);
+        };
+        let mut aad = BLOB_CONTEXT.to_vec();
+        aad.extend_from_slice(space.as_bytes());
+        Ok(key.open(&aad, &sealed).ok())
+    }
+
+    fn require_post(&mut self, id: &EntryId) -> Result<PostView> {
+        self.store.post(id)?.ok_or(NodeError::PostNotFound(*id))
+    }
+
+    /// Publishes a post; returns its id.
+    pub fn post(&mut self, new: NewPost) -> Result<EntryId> {
+        if new.text.len() > MAX_TEXT_LEN {
+            return Err(NodeError::Invalid(format!(
+                "post text is {} bytes, at most {MAX_TEXT_LEN}",
+                new.text.len()
+            )));
+        }
+        if new.text.trim().is_empty() && new.images.is_empty() {
+            return Err(NodeError::Invalid("a post needs text or an image".into()));
+        }
+        if new.images.len() > MAX_IMAGES {
+            return Err(NodeError::Invalid(format!(
+                "at most {MAX_IMAGES} images per post"
+            )));
+        }
+        for target in [new.reply_to, new.quote_of].into_iter().flatten() {
+            self.require_post(&target)?;
+        }
+        let images = new
+            .images
+            .iter()
+            .map(|b| self.seal_blob(b))
+            .collect::<Result<Vec<_>>>()?;
+        let feed = self.feed();
+        let e = self.append(
+            &feed,
+            Record::Post(Post {
+                text: new.text,
+                reply_to: new.reply_to,
+                quote_of: new.quote_of,
+                images,
+            }),
+        )?;
+        Ok(e.id())
+    }
+
+    /// Likes a post.
+    pub fn like(&mut self, target: &EntryId) -> Result<EntryId> {
+        self.require_post(target)?;
+        let feed = self.feed();
+        Ok(self.append(&feed, Record::Like { target: *target })?.id())
+    }
+
+    /// Reposts a post.
+    pub fn repost(&mut self, target: &EntryId) -> Result<EntryId> {
+        self.require_post(target)?;
+        let feed = self.feed();
+        Ok(self.append(&feed, Record::Repost { target: *target })?.id())
+    }
+
+    fn require_own(&mut self, target: &EntryId) -> Result<()> {
+        let p = self.require_post(target)?;
+        if p.author != self.identity {
+            return Err(NodeError::NotYours(*target));
+        }
+        Ok(())
+    }
+
+    /// Replaces the text of one of this user's posts.
+    pub fn edit(&mut self, target: &EntryId, text: &str) -> Result<EntryId> {
+        if text.len() > MAX_TEXT_LEN {
+            return Err(NodeError::Invalid(format!(
+                "text is {} bytes, at most {MAX_TEXT_LEN}",
+                text.len()
+            )));
+        }
+        self.require_own(target)?;
+        let feed = self.feed();
+        Ok(self
+            .append(
+                &feed,
+                Record::Edit {
+                    target: *target,
+                    text: text.to_string(),
+                },
+            )?
+            .id())
+    }
+
+    /// Deletes one of this user's posts; its payload is dropped from the store.
+    pub fn delete(&mut self, target: &EntryId) -> Result<EntryId> {
+        self.require_own(target)?;
+        let feed = self.feed();
+        Ok(self.append(&feed, Record::Delete { target: *target })?.id())
+    }
+
+    /// Updates this user's profile; `avatar` is an image file's bytes.
+    pub fn set_profile(
+        &mut self,
+        mut update: ProfileUpdate,
+        avatar: Option<&[u8]>,
+    ) -> Result<bool> {
+        if let Some(bytes) = avatar {
+            update.avatar = Some(self.seal_blob(bytes)?.hash);
+        }
+        let feed = self.feed();
+        self.change_doc(&feed, |doc, dev, now| doc.update_profile(dev, &update, now))
+    }
+
+    /// A profile as known here.
+    pub fn profile(&mut self, identity: Option<&IdentityId>) -> Result<ProfileView> {
+        let id = identity.copied().unwrap_or(self.identity);
+        Ok(self.store.profile(&id)?)
+    }
+
+    /// Who this is.
+    pub fn whoami(&mut self) -> Result<WhoAmI> {
+        Ok(WhoAmI {
+            identity: self.identity,
+            device: self.device(),
+            name: self.store.profile(&self.identity)?.name,
+        })
+    }
+
+    /// This user's feed ticket.
+    pub fn ticket(&mut self) -> Result<Ticket> {
+        let feed = self.feed();
+        let key = self
+            .store
+            .space_key(&feed, 0)?
+            .ok_or_else(|| StoreError::NoKey(feed.fmt_short()))?;
+        let addrs = self
+            .store
+            .meta("listen_addrs")?
+            .and_then(|b| postcard::from_bytes(&b).ok())
+            .unwrap_or_default();
+        Ok(Ticket::Feed(FeedTicket {
+            identity: self.identity,
+            key: key.to_bytes(),
+            peer: Some(crate::ticket::PeerAddr {
+                device: self.device(),
+                addrs,
+            }),
+        }))
+    }
+
+    /// Follows the feed a ticket names. Returns the identity followed.
+    pub fn follow(&mut self, ticket: &Ticket) -> Result<IdentityId> {
+        let Ticket::Feed(t) = ticket;
+        if t.identity == self.identity {
+            return Err(NodeError::Invalid("that is your own ticket".into()));
+        }
+        let key = t.space_key();
+        let who = t.identity;
+        if let Some(peer) = &t.peer {
+            self.store.add_peer(peer)?;
+        }
+        let account = self.account();
+        self.change_doc(&account, |doc, dev, now| {
+            Ok(doc.follow(dev, &who, &key, now))
+        })?;
+        Ok(who)
+    }
+
+    /// Stops following `identity`. Returns whether it was followed.
+    pub fn unfollow(&mut self, identity: &IdentityId) -> Result<bool> {
+        let account = self.account();
+        self.change_doc(&account, |doc, dev, now| {
+            Ok(doc.unfollow(dev, identity, now))
+        })
+    }
+
+    /// Mutes `identity`: their posts leave the timeline, search and threads.
+    pub fn mute(&mut self, identity: &IdentityId) -> Result<bool> {
+        if *identity == self.identity {
+            return Err(NodeError::Invalid("you cannot mute yourself".into()));
+        }
+        let account = self.account();
+        self.change_doc(&account, |doc, dev, now| Ok(doc.mute(dev, identity, now)))
+    }
+
+    /// Unmutes `identity`.
+    pub fn unmute(&mut self, identity: &IdentityId) -> Result<bool> {
+        let account = self.account();
+        self.change_doc(&account, |doc, dev, now| Ok(doc.unmute(dev, identity, now)))
+    }
+
+    /// The home timeline.
+    pub fn timeline(&mut self, limit: usize, before: Option<&str>) -> Result<Page> {
+        Ok(self.store.timeline(limit, before)?)
+    }
+
+    /// A thread around a post.
+    pub fn thread(&mut self, id: &EntryId) -> Result<Vec<PostView>> {
+        match self.store.thread(id) {
+            Err(StoreError::PostNotFound(_)) => Err(NodeError::PostNotFound(*id)),
+            other => Ok(other?),
+        }
+    }
+
+    /// Full-text search.
+    pub fn search(&mut self, query: &str, limit: usize) -> Result<Vec<PostView>> {
+        Ok(self.store.search(query, limit)?)
+    }
+
+    /// A bundle of what this device may share with `audience`.
+    pub fn export(&mut self, audience: Audience) -> Result<Vec<u8>> {
+        let mut spaces: Vec<SpaceId> = self
+            .store
+            .spaces()?
+            .into_iter()
+            .filter(|(_, kind)| *kind != Some(SpaceKind::Account))
+            .map(|(s, _)| s)
+            .collect();
+        if audience == Audience::Identity(self.identity) {
+            spaces.push(self.account());
+        }
+        Ok(self.store.export(&spaces)?)
+    }
+
+    /// Verifies and applies a bundle.
+    pub fn import(&mut self, bundle: &[u8]) -> Result<ImportReport> {
+        Ok(self.store.import_bundle(bundle)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_open_and_refuse_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("ann");
+        let mut n = Node::init(&home, "Ann").unwrap();
+        let me = n.whoami().unwrap();
+        assert_eq!(me.name.as_deref(), Some("Ann"));
+        drop(n);
+        assert!(matches!(
+            Node::init(&home, "Again"),
+            Err(NodeError::AlreadyInitialized(_))
+        ));
+        let mut again = Node::open(&home).unwrap();
+        assert_eq!(again.whoami().unwrap(), me);
+        assert!(matches!(
+            Node::open(&dir.path().join("nobody")),
+            Err(NodeError::NotInitialized(_))
+        ));
+        assert!(matches!(
+            Node::init(&dir.path().join("x"), "  "),
+            Err(NodeError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn damaged_key_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("ann");
+        drop(Node::init(&home, "Ann").unwrap());
+        fs::write(home.join(DEVICE_FILE), "not hex").unwrap();
+        assert!(matches!(Node::open(&home), Err(NodeError::BadKeyFile(_))));
+    }
+
+    #[test]
+    fn posts_need_content_and_real_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = Node::init(&dir.path().join("ann"), "Ann").unwrap();
+        assert!(matches!(
+            n.post(NewPost::default()),
+            Err(NodeError::Invalid(_))
+        ));
+        let missing = EntryId([1; 32]);
+        assert!(matches!(
+            n.post(NewPost {
+                text: "hi".into(),
+                reply_to: Some(missing),
+                ..Default::default()
+            }),
+            Err(NodeError::PostNotFound(_))
+        ));
+        assert!(matches!(n.like(&missing), Err(NodeError::PostNotFound(_))));
+        assert!(matches!(
+            n.post(NewPost {
+                text: "img".into(),
+                images: vec![b"not an image".to_vec()],
+                ..Default::default()
+            }),
+            Err(NodeError::Invalid(_))
+        ));
+        let own = n.ticket().unwrap();
+        assert!(matches!(n.follow(&own), Err(NodeError::Invalid(_))));
+        let me = n.identity();
+        assert!(matches!(n.mute(&me), Err(NodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn images_are_sealed_and_open_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = Node::init(&dir.path().join("ann"), "Ann").unwrap();
+        let mut png = Vec::new();
+        image::RgbImage::new(2, 2)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let id = n
+            .post(NewPost {
+                text: "pic".into(),
+                images: vec![png.clone()],
+                ..Default::default()
+            })
+            .unwrap();
+        let view = n.store().post(&id).unwrap().unwrap();
+        assert_eq!(view.images.len(), 1);
+        let sealed = n.store().blob(&view.images[0]).unwrap().unwrap();
+        assert_ne!(sealed, png, "stored sealed, not in the clear");
+        let me = n.identity();
+        assert_eq!(n.open_blob(&me, &view.images[0]).unwrap().unwrap(), png);
+    }
+}

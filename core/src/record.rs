@@ -1,0 +1,161 @@
+//! What a decrypted payload holds: an immutable record or an automerge change.
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::{EntryId, Hash};
+use crate::identity::DeviceCert;
+
+/// Largest post or edit text, in bytes of UTF-8.
+pub const MAX_TEXT_LEN: usize = 4096;
+/// Most images on one post.
+pub const MAX_IMAGES: usize = 4;
+/// Longest media type string.
+pub const MAX_MIME_LEN: usize = 64;
+
+/// A payload could not be decoded or breaks a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The bytes are not a record.
+    #[error("malformed record: {0}")]
+    Malformed(String),
+    /// A field breaks a limit.
+    #[error("record field {field} is invalid: {reason}")]
+    BadField {
+        /// Which field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An image attached to a post: a sealed blob named by its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRef {
+    /// BLAKE3 hash of the sealed blob.
+    pub hash: Hash,
+    /// Length of the sealed blob.
+    pub len: u32,
+    /// Media type, e.g. `image/png`.
+    pub mime: String,
+}
+
+/// A post: text with optional reply, quote and images.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    /// The text, rendered as plain text.
+    pub text: String,
+    /// The post this replies to.
+    pub reply_to: Option<EntryId>,
+    /// The post this quotes.
+    pub quote_of: Option<EntryId>,
+    /// Attached images.
+    pub images: Vec<ImageRef>,
+}
+
+/// The plaintext of a payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// The identity vouches for the author device; the first entry of every log.
+    DeviceCert(DeviceCert),
+    /// A new post.
+    Post(Post),
+    /// A like of a post.
+    Like {
+        /// The liked post.
+        target: EntryId,
+    },
+    /// A repost of a post.
+    Repost {
+        /// The reposted post.
+        target: EntryId,
+    },
+    /// New text for one of the author's own posts.
+    Edit {
+        /// The edited post.
+        target: EntryId,
+        /// Its new text.
+        text: String,
+    },
+    /// Deletes one of the author's own posts.
+    Delete {
+        /// The deleted post.
+        target: EntryId,
+    },
+    /// One automerge change to the space's document.
+    DocChange(Vec<u8>),
+}
+
+impl Record {
+    /// Encodes the record.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Decodes and checks limits.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        let r: Record =
+            postcard::from_bytes(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// Checks the limits on text and images.
+    pub fn validate(&self) -> Result<(), RecordError> {
+        match self {
+            Record::Post(p) => {
+                check_text(&p.text)?;
+                if p.images.len() > MAX_IMAGES {
+                    return Err(RecordError::BadField {
+                        field: "images",
+                        reason: format!("{} images, at most {MAX_IMAGES}", p.images.len()),
+                    });
+                }
+                if p.images.iter().any(|i| i.mime.len() > MAX_MIME_LEN) {
+                    return Err(RecordError::BadField {
+                        field: "images",
+                        reason: "media type too long".into(),
+                    });
+                }
+                Ok(())
+            }
+            Record::Edit { text, .. } => check_text(text),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_text(text: &str) -> Result<(), RecordError> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(RecordError::BadField {
+            field: "text",
+            reason: format!("{} bytes, at most {MAX_TEXT_LEN}", text.len()),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_limits() {
+        let r = Record::Post(Post {
+            text: "hi".into(),
+            reply_to: Some(EntryId([1; 32])),
+            quote_of: None,
+            images: vec![],
+        });
+        assert_eq!(Record::decode(&r.encode()).unwrap(), r);
+        let long = Record::Edit {
+            target: EntryId([1; 32]),
+            text: "x".repeat(MAX_TEXT_LEN + 1),
+        };
+        assert!(matches!(
+            Record::decode(&long.encode()),
+            Err(RecordError::BadField { field: "text", .. })
+        ));
+        assert!(Record::decode(&[0xff, 0xff]).is_err());
+    }
+}

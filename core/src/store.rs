@@ -1,0 +1,774 @@
+//! The SQLite store: entries, logs and frontiers, derived tables, full-text
+//! index and blobs.
+//!
+//! One database per device profile, in WAL mode with `synchronous=FULL`, so a
+//! committed transaction survives a crash. Every import is verified first and
+//! then committed batch by batch, one transaction per batch: a batch is in the
+//! store whole or not at all. Timelines and threads are served from derived
+//! tables; payloads are decrypted only for the rows a page shows.
+
+mod import;
+mod project;
+mod query;
+mod serve;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::bundle::BundleWriter;
+use crate::crypto::SpaceKey;
+use crate::doc::DocError;
+use crate::entry::{ENTRY_VERSION, Entry, EntryError, Header};
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
+use crate::space::SpaceKind;
+
+pub use import::{ImportReport, Rejection};
+pub use query::{Page, PostView, ProfileView};
+
+/// The store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Db(String),
+    /// The bundle's framing is broken; nothing was imported.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    /// A stored row does not make a valid entry.
+    #[error("store is inconsistent: {0}")]
+    Corrupt(String),
+    /// A document failed to load or change.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// An entry could not be built.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// The space has no key here.
+    #[error("no key for space {0}")]
+    NoKey(String),
+    /// A post the command names is not in the store.
+    #[error("post {0} not found")]
+    PostNotFound(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Reaction kinds in the `reactions` table.
+pub(crate) const LIKE: i64 = 1;
+pub(crate) const REPOST: i64 = 2;
+
+/// The head of one device's log in one space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogHead {
+    /// Highest seq held.
+    pub seq: u64,
+    /// Id of the entry at that seq.
+    pub id: EntryId,
+    /// Timestamp of that entry.
+    pub timestamp: u64,
+}
+
+/// A consistency report from [`Store::check`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Entries checked.
+    pub entries: u64,
+    /// Problems found (empty when all is well).
+    pub problems: Vec<String>,
+}
+
+/// A Starling store.
+pub struct Store {
+    conn: Connection,
+    keys: HashMap<(i64, u32), SpaceKey>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::setup(conn)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Import and projection use a few dozen distinct statements; the
+        // default cache of 16 would re-prepare them all the time.
+        conn.set_prepared_statement_cache_capacity(256);
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "cache_size", -64000)?;
+        // Checkpoint the WAL every ~40 MB rather than every 4 MB: fewer
+        // double writes during large imports.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+        conn.execute_batch(include_str!("store/schema.sql"))?;
+        Ok(Self {
+            conn,
+            keys: HashMap::new(),
+        })
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a value in the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value=?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Registers a space of `kind` owned by `owner` with its epoch-0 `key`,
+    /// and projects any entries of it already stored (mirrored before the key
+    /// was known).
+    pub fn add_space(
+        &mut self,
+        space: &SpaceId,
+        kind: SpaceKind,
+        owner: &IdentityId,
+        key: &SpaceKey,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let mut changes = project::DocChanges::default();
+        let added = project::add_space(&tx, &mut self.keys, space, kind, owner, key, &mut changes)?;
+        if added {
+            project::apply_doc_changes(&tx, &mut self.keys, changes)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The key of `space` at `epoch`, if held.
+    pub fn space_key(&mut self, space: &SpaceId, epoch: u32) -> Result<Option<SpaceKey>> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(None);
+        };
+        project::key_for(&self.conn, &mut self.keys, row, epoch)
+    }
+
+    /// Sets whether an identity is followed or muted in the local audience
+    /// table (derived from the account document, or the owner themself).
+    pub fn set_self(&self, identity: &IdentityId) -> Result<()> {
+        let row = identity_row(&self.conn, identity)?;
+        self.conn.execute(
+            "INSERT INTO audience(identity, followed) VALUES(?1, 2)
+             ON CONFLICT(identity) DO UPDATE SET followed=2",
+            [row],
+        )?;
+        Ok(())
+    }
+
+    /// The head of `device`'s log in `space`.
+    pub fn log_head(&self, space: &SpaceId, device: &DeviceId) -> Result<Option<LogHead>> {
+        log_head(&self.conn, space, device)
+    }
+
+    /// Appends a new entry written on this device: reads the log head and
+    /// stores the entry `make` builds from it, in one write transaction so
+    /// two processes never write the same seq.
+    pub fn append(
+        &mut self,
+        space: &SpaceId,
+        device: &DeviceId,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey) -> Entry,
+    ) -> Result<Entry> {
+        let made = self.append_with(
+            space,
+            device,
+            |_| Ok(Some(())),
+            |head, key, ()| make(head, key),
+        )?;
+        made.ok_or_else(|| StoreError::Corrupt("append made no entry".into()))
+    }
+
+    /// Edits the space's document and appends the change as a new entry, in
+    /// one write transaction (so two processes never build on the same doc
+    /// state). `edit` returns the change bytes, or `None` for no change.
+    pub fn append_change(
+        &mut self,
+        space: &SpaceId,
+        device: &DeviceId,
+        edit: impl FnOnce(&mut crate::doc::Doc) -> Result<Option<Vec<u8>>, DocError>,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, &[u8]) -> Entry,
+    ) -> Result<Option<Entry>> {
+        self.append_with(
+            space,
+            device,
+            |tx| {
+                let row =
+                    space_row(tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
+                let mut doc = project::load_doc(tx, row)?;
+                Ok(edit(&mut doc)?.map(|c| crate::record::Record::DocChange(c).encode()))
+            },
+            |head, key, plain| make(head, key, &plain),
+        )
+    }
+
+    fn append_with<T>(
+        &mut self,
+        space: &SpaceId,
+        device: &DeviceId,
+        prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, T) -> Entry,
+    ) -> Result<Option<Entry>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some(prepared) = prepare(&tx)? else {
+            return Ok(None);
+        };
+        let head = log_head(&tx, space, device)?;
+        let row = space_row(&tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
+        let key = project::key_for(&tx, &mut self.keys, row, 0)?
+            .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
+        let entry = make(head, &key, prepared);
+        let mut apply = import::Apply::new(&tx, &mut self.keys);
+        match apply.apply_one(&entry)? {
+            import::Outcome::Accepted => {}
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "own new entry was not accepted: {other:?}"
+                )));
+            }
+        }
+        apply.finish()?;
+        tx.commit()?;
+        Ok(Some(entry))
+    }
+
+    /// Every feed space this store holds a key for (what sync asks peers for).
+    pub fn feed_spaces(&self) -> Result<Vec<SpaceId>> {
+        Ok(self
+            .spaces()?
+            .into_iter()
+            .filter(|(_, k)| *k == Some(SpaceKind::Feed))
+            .map(|(s, _)| s)
+            .collect())
+    }
+
+    /// Remembers a peer's addresses (from a ticket or a connection).
+    pub fn add_peer(&self, peer: &crate::ticket::PeerAddr) -> Result<()> {
+        let addrs = postcard::to_allocvec(&peer.addrs).unwrap_or_default();
+        self.conn.execute(
+            "INSERT INTO peers(device, addrs) VALUES(?1, ?2)
+             ON CONFLICT(device) DO UPDATE SET addrs=?2",
+            params![peer.device.as_bytes(), addrs],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that a peer was seen at `now_ms`.
+    pub fn touch_peer(&self, device: &DeviceId, now_ms: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO peers(device, addrs, last_seen) VALUES(?1, x'00', ?2)
+             ON CONFLICT(device) DO UPDATE SET last_seen=?2",
+            params![device.as_bytes(), now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Known peers and when each was last seen (ms), most recent first.
+    pub fn peers(&self) -> Result<Vec<(crate::ticket::PeerAddr, Option<u64>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device, addrs, last_seen FROM peers ORDER BY last_seen DESC, device",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<u64>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (d, a, seen) = row?;
+            let addrs = postcard::from_bytes(&a).unwrap_or_default();
+            out.push((
+                crate::ticket::PeerAddr {
+                    device: DeviceId(blob32(d)?),
+                    addrs,
+                },
+                seen,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Every space this store knows, with its kind when known.
+    pub fn spaces(&self) -> Result<Vec<(SpaceId, Option<SpaceKind>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT space, kind FROM spaces ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, k) = row?;
+            out.push((SpaceId(blob32(s)?), SpaceKind::from_code(k)));
+        }
+        Ok(out)
+    }
+
+    /// Stores a sealed blob belonging to `space`.
+    pub fn put_blob(&self, space: &SpaceId, hash: &Hash, data: &[u8]) -> Result<()> {
+        let row = ensure_space(&self.conn, space)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO blobs(hash, space, data) VALUES(?1, ?2, ?3)",
+            params![hash.as_bytes(), row, data],
+        )?;
+        Ok(())
+    }
+
+    /// A sealed blob by hash.
+    pub fn blob(&self, hash: &Hash) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT data FROM blobs WHERE hash=?1",
+                [hash.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The document of `space`, as stored.
+    pub fn doc(&self, space: &SpaceId) -> Result<crate::doc::Doc> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(crate::doc::Doc::new());
+        };
+        project::load_doc(&self.conn, row)
+    }
+
+    /// Writes a bundle of every entry (and blob) of `spaces` held here.
+    pub fn export(&self, spaces: &[SpaceId]) -> Result<Vec<u8>> {
+        let mut w = BundleWriter::new();
+        let mut rows = HashSet::new();
+        for space in spaces {
+            if let Some(row) = space_row(&self.conn, space)? {
+                rows.insert(row);
+            }
+        }
+        self.for_each_entry(Some(&rows), |e| {
+            w.entry(&e.encode());
+            Ok(())
+        })?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT b.hash, s.space, b.data FROM blobs b JOIN spaces s ON s.id=b.space ORDER BY b.id")?;
+        let mut found = stmt.query([])?;
+        while let Some(r) = found.next()? {
+            let space = SpaceId(blob32(r.get(1)?)?);
+            if !spaces.contains(&space) {
+                continue;
+            }
+            let h = Hash(blob32(r.get(0)?)?);
+            let d: Vec<u8> = r.get(2)?;
+            w.blob(&h, &space, &d);
+        }
+        Ok(w.finish())
+    }
+
+    /// Calls `f` with every stored entry (of the given space rows, or all),
+    /// rebuilt and checked against its stored id, in storage order: each
+    /// log's entries come in seq order, as they were stored.
+    fn for_each_entry(
+        &self,
+        spaces: Option<&HashSet<i64>>,
+        mut f: impl FnMut(Entry) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            &format!(
+                "SELECT {ENTRY_COLS}, l.id, l.space
+                 FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space ORDER BY e.id"
+            ),
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut heads: HashMap<i64, (u64, EntryId)> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let space_row: i64 = r.get(10)?;
+            if spaces.is_some_and(|set| !set.contains(&space_row)) {
+                continue;
+            }
+            let log: i64 = r.get(9)?;
+            let seq: u64 = r.get(2)?;
+            let previous = match heads.get(&log) {
+                Some((s, id)) if *s + 1 == seq => Some(*id),
+                None if seq == 1 => None,
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "log {log} is not stored in order at seq {seq}"
+                    )));
+                }
+            };
+            let e = rebuild(r, seq, previous)?;
+            heads.insert(log, (seq, e.id()));
+            f(e)?;
+        }
+        Ok(())
+    }
+
+    /// Re-verifies every stored entry (signatures, chains, payload hashes)
+    /// and the derived tables' basic consistency.
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let ok: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            report
+                .problems
+                .push(format!("sqlite integrity_check: {ok}"));
+        }
+        let mut cache = crate::entry::KeyCache::default();
+        let mut batch = Vec::with_capacity(1024);
+        let mut verify = |batch: &mut Vec<Entry>, report: &mut CheckReport| {
+            for (e, r) in batch
+                .iter()
+                .zip(crate::entry::verify_batch(batch, &mut cache))
+            {
+                report.entries += 1;
+                if let Err(err) = r {
+                    report.problems.push(format!("entry {}: {err}", e.id()));
+                }
+            }
+            batch.clear();
+        };
+        let res = self.for_each_entry(None, |e| {
+            batch.push(e);
+            if batch.len() == 1024 {
+                verify(&mut batch, &mut report);
+            }
+            Ok(())
+        });
+        verify(&mut batch, &mut report);
+        if let Err(e) = res {
+            report.problems.push(e.to_string());
+        }
+        let heads_bad: i64 = self.conn.query_row(
+            "SELECT count(*) FROM logs l LEFT JOIN
+               (SELECT log, count(*) AS n, max(seq) AS top FROM entries GROUP BY log) c ON c.log=l.id
+             WHERE l.seq != coalesce(c.n, 0) OR l.seq != coalesce(c.top, 0)
+               OR (l.seq > 0 AND NOT EXISTS (SELECT 1 FROM entries e
+                   WHERE substr(e.hash, 1, 8)=substr(l.head, 1, 8) AND e.hash=l.head AND e.log=l.id AND e.seq=l.seq))",
+            [],
+            |r| r.get(0),
+        )?;
+        if heads_bad > 0 {
+            report.problems.push(format!(
+                "{heads_bad} logs whose frontier does not match their entries"
+            ));
+        }
+        let orphans: i64 = self.conn.query_row(
+            "SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.id=p.id)",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphans > 0 {
+            report
+                .problems
+                .push(format!("{orphans} posts without an entry"));
+        }
+        let miscounted: i64 = self.conn.query_row(
+            "SELECT count(*) FROM (SELECT author, count(*) AS c FROM posts GROUP BY author) p
+             LEFT JOIN post_counts k ON k.identity=p.author WHERE k.n IS NOT p.c",
+            [],
+            |r| r.get(0),
+        )?;
+        if miscounted > 0 {
+            report
+                .problems
+                .push(format!("{miscounted} authors whose post count is wrong"));
+        }
+        if let Err(e) = self.conn.execute(
+            "INSERT INTO posts_fts(posts_fts) VALUES('integrity-check')",
+            [],
+        ) {
+            report.problems.push(format!("search index: {e}"));
+        }
+        report.problems.extend(self.check_projection()?);
+        Ok(report)
+    }
+
+    /// Every readable post entry must be projected (or tombstoned).
+    fn check_projection(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut keys = HashMap::new();
+        let rows: Vec<(i64, Vec<u8>, Option<i64>)> = self
+            .conn
+            .prepare(
+                "SELECT e.id, e.hash, l.identity FROM entries e JOIN logs l ON l.id=e.log
+                 JOIN spaces s ON s.id=l.space WHERE s.kind=1 AND e.payload IS NOT NULL",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        for (row, hash, identity) in rows {
+            let Some(crate::record::Record::Post(_)) =
+                project::open_stored(&self.conn, &mut keys, row)?
+            else {
+                continue;
+            };
+            let projected: bool = self
+                .conn
+                .prepare_cached(
+                    "SELECT EXISTS(SELECT 1 FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1)
+                         OR EXISTS(SELECT 1 FROM deletes WHERE target=?2 AND identity=?3)",
+                )?
+                .query_row(params![row, hash, identity], |r| r.get(0))?;
+            if !projected {
+                problems.push(format!(
+                    "post entry {} is stored but not projected",
+                    crate::id::hex(&hash)
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Counts of stored rows, for reports: (entries, posts, logs).
+    pub fn counts(&self) -> Result<(u64, u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM posts), (SELECT count(*) FROM logs)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+    }
+
+    /// Total bytes of stored payloads (for storage-overhead figures).
+    pub fn payload_bytes(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(length(payload)), 0) FROM entries",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Bytes on disk per table and index (SQLite's `dbstat`), largest first.
+    pub fn table_sizes(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Checkpoints the WAL into the main database file.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
+    /// Evidence of equivocation: (space, device, seq) with two entries.
+    pub fn equivocations(&self) -> Result<Vec<(SpaceId, DeviceId, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT space, device, seq FROM equivocations ORDER BY 1, 2, 3")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, u64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, d, q) = row?;
+            out.push((blob32(s).map(SpaceId)?, blob32(d).map(DeviceId)?, q));
+        }
+        Ok(out)
+    }
+
+    /// The query plans of the read queries (to check they use indexes).
+    #[doc(hidden)]
+    pub fn explain_reads(&self) -> Result<Vec<(String, String)>> {
+        query::explain(&self.conn)
+    }
+}
+
+/// The columns [`rebuild`] reads, in order, from `entries e`, `logs l` and
+/// `spaces s`.
+pub(crate) const ENTRY_COLS: &str =
+    "s.space, l.device, e.seq, e.ts, e.epoch, e.dropped, e.sig, e.payload, e.hash";
+
+/// Rebuilds a stored entry from a row of [`ENTRY_COLS`] and the id of its
+/// predecessor, and checks it against its stored id.
+pub(crate) fn rebuild(r: &rusqlite::Row<'_>, seq: u64, previous: Option<EntryId>) -> Result<Entry> {
+    let payload: Option<Vec<u8>> = r.get(7)?;
+    let (payload_hash, payload_len) = match (&payload, r.get::<_, Option<Vec<u8>>>(5)?) {
+        (Some(p), _) => (Hash::of(p), p.len() as u32),
+        (None, Some(d)) if d.len() == 36 => {
+            let hash =
+                Hash::from_slice(&d[..32]).ok_or_else(|| StoreError::Corrupt("dropped".into()))?;
+            let len = u32::from_le_bytes([d[32], d[33], d[34], d[35]]);
+            (hash, len)
+        }
+        _ => {
+            return Err(StoreError::Corrupt(
+                "entry without payload or its hash".into(),
+            ));
+        }
+    };
+    let header = Header {
+        version: ENTRY_VERSION,
+        space: blob32(r.get(0)?).map(SpaceId)?,
+        author: blob32(r.get(1)?).map(DeviceId)?,
+        seq,
+        previous,
+        timestamp: r.get(3)?,
+        key_epoch: r.get(4)?,
+        payload_hash,
+        payload_len,
+    };
+    let sig: Vec<u8> = r.get(6)?;
+    let sig = <[u8; 64]>::try_from(sig.as_slice())
+        .map_err(|_| StoreError::Corrupt("signature length".into()))?;
+    let e = Entry::from_parts(header, sig, payload)?;
+    let stored = blob32(r.get(8)?).map(EntryId)?;
+    if e.id() != stored {
+        return Err(StoreError::Corrupt(format!(
+            "entry {stored} does not rebuild to its id"
+        )));
+    }
+    Ok(e)
+}
+
+pub(crate) fn blob32(v: Vec<u8>) -> Result<[u8; 32]> {
+    <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::Corrupt("expected 32 bytes".into()))
+}
+
+pub(crate) fn space_row(conn: &Connection, space: &SpaceId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM spaces WHERE space=?1")?
+        .query_row([space.as_bytes()], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn ensure_space(conn: &Connection, space: &SpaceId) -> Result<i64> {
+    if let Some(r) = space_row(conn, space)? {
+        return Ok(r);
+    }
+    conn.prepare_cached("INSERT INTO spaces(space) VALUES(?1)")?
+        .execute([space.as_bytes()])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn identity_row(conn: &Connection, identity: &IdentityId) -> Result<i64> {
+    if let Some(r) = conn
+        .prepare_cached("SELECT id FROM identities WHERE identity=?1")?
+        .query_row([identity.as_bytes()], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(r);
+    }
+    conn.prepare_cached("INSERT INTO identities(identity) VALUES(?1)")?
+        .execute([identity.as_bytes()])?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn log_head(conn: &Connection, space: &SpaceId, device: &DeviceId) -> Result<Option<LogHead>> {
+    conn.prepare_cached(
+        "SELECT l.seq, l.head, e.ts FROM logs l JOIN spaces s ON s.id=l.space
+             JOIN entries e ON substr(e.hash, 1, 8)=substr(l.head, 1, 8) AND e.hash=l.head
+             WHERE s.space=?1 AND l.device=?2",
+    )?
+    .query_row(params![space.as_bytes(), device.as_bytes()], |r| {
+        Ok((
+            r.get::<_, u64>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, u64>(2)?,
+        ))
+    })
+    .optional()?
+    .map(|(seq, head, timestamp)| {
+        blob32(head).map(|h| LogHead {
+            seq,
+            id: EntryId(h),
+            timestamp,
+        })
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::SynthAuthor;
+
+    #[test]
+    fn empty_store_checks_clean_and_keeps_meta() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.check().unwrap(), CheckReport::default());
+        s.set_meta("k", b"v").unwrap();
+        assert_eq!(s.meta("k").unwrap().as_deref(), Some(&b"v"[..]));
+        assert_eq!(s.meta("none").unwrap(), None);
+    }
+
+    #[test]
+    fn mirrors_without_key_then_projects_on_follow() {
+        let mut a = SynthAuthor::new(3);
+        let mut s = Store::open_in_memory().unwrap();
+        let es = vec![a.cert(1), a.name("Ann", 2), a.post("hi", None, 3)];
+        let r = s.import_entries(es).unwrap();
+        assert_eq!(r.accepted, 3);
+        assert_eq!(
+            s.counts().unwrap(),
+            (3, 0, 1),
+            "stored opaque, nothing projected"
+        );
+        let crate::Ticket::Feed(t) = a.ticket();
+        s.add_space(&t.space(), SpaceKind::Feed, &t.identity, &t.space_key())
+            .unwrap();
+        assert_eq!(s.counts().unwrap(), (3, 1, 1));
+        assert_eq!(
+            s.profile(&a.identity()).unwrap().name.as_deref(),
+            Some("Ann")
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn export_rebuilds_identical_entries() {
+        let mut a = SynthAuthor::new(4);
+        let es = vec![a.cert(1), a.post("one", None, 2), a.post("two", None, 3)];
+        let mut s = Store::open_in_memory().unwrap();
+        s.import_entries(es.clone()).unwrap();
+        let bundle = s
+            .export(&[crate::space::feed_space_id(&a.identity())])
+            .unwrap();
+        let items = crate::bundle::parse(&bundle).unwrap();
+        let back: Vec<Entry> = items
+            .iter()
+            .map(|i| match i {
+                crate::bundle::Item::Entry(b) => Entry::decode(b).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(back, es);
+    }
+}

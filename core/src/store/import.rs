@@ -1,0 +1,538 @@
+//! Accepting entries: chain checks, equivocation, pending gaps, and the
+//! pipeline that verifies signatures on one thread while another commits.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::project::{self, DocChanges, SpaceInfo};
+use super::{Result, Store, blob32};
+use crate::bundle::{self, Item};
+use crate::crypto::SpaceKey;
+use crate::entry::{Entry, EntryError, KeyCache, verify_batch};
+use crate::id::{DeviceId, EntryId, Hash, SpaceId};
+
+/// Entries whose signatures are checked in one ed25519 batch.
+pub(crate) const VERIFY_BATCH: usize = 1024;
+/// Entries committed per transaction. Larger transactions write each page of
+/// the (randomly keyed) id index once for many entries instead of once per
+/// few, which is most of the cost of a commit.
+pub(crate) const COMMIT_BATCH: usize = 8 * VERIFY_BATCH;
+/// Most out-of-order entries held per log while waiting for a gap to fill.
+const MAX_PENDING_PER_LOG: i64 = 10_000;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Entries newly stored and applied.
+    pub accepted: u64,
+    /// Entries already held.
+    pub known: u64,
+    /// Verified entries held back until an earlier entry of their log arrives.
+    pub pending: u64,
+    /// Blobs newly stored.
+    pub blobs: u64,
+    /// Entries (or blobs) refused, with the reason.
+    pub rejected: Vec<Rejection>,
+}
+
+/// One refused entry or blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Its id, when it decoded far enough to have one.
+    pub id: Option<EntryId>,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl ImportReport {
+    fn reject(&mut self, id: Option<EntryId>, reason: impl ToString) {
+        self.rejected.push(Rejection {
+            id,
+            reason: reason.to_string(),
+        });
+    }
+
+    fn count(&mut self, id: EntryId, o: Outcome) {
+        match o {
+            Outcome::Accepted => self.accepted += 1,
+            Outcome::Known => self.known += 1,
+            Outcome::Pending => self.pending += 1,
+            Outcome::Rejected(reason) => self.reject(Some(id), reason),
+        }
+    }
+}
+
+/// What happened to one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Accepted,
+    Known,
+    Pending,
+    Rejected(String),
+}
+
+#[derive(Debug, Clone)]
+struct LogState {
+    id: i64,
+    /// Created by this transaction for the entry being applied: removed
+    /// again if that entry is refused, so a refusal leaves no trace.
+    fresh: bool,
+    seq: u64,
+    head: Option<EntryId>,
+    identity: Option<i64>,
+    compromised: bool,
+    /// Whether entries of this log may be waiting in `pending`.
+    pending: bool,
+    /// Whether `seq`/`head` changed since the row was last written.
+    dirty: bool,
+}
+
+/// Applies entries inside one transaction: the connection, the key cache,
+/// per-transaction caches of space and log rows, and the automerge changes
+/// gathered for the end of the transaction.
+pub(crate) struct Apply<'a> {
+    conn: &'a Connection,
+    keys: &'a mut HashMap<(i64, u32), SpaceKey>,
+    ctx: Ctx,
+    changes: DocChanges,
+}
+
+impl<'a> Apply<'a> {
+    /// Starts applying inside the transaction `conn` is in.
+    pub(crate) fn new(conn: &'a Connection, keys: &'a mut HashMap<(i64, u32), SpaceKey>) -> Self {
+        Self {
+            conn,
+            keys,
+            ctx: Ctx::default(),
+            changes: DocChanges::default(),
+        }
+    }
+
+    /// Writes the advanced frontiers and merges the gathered document
+    /// changes; the caller commits.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        self.ctx.flush(self.conn)?;
+        project::apply_doc_changes(self.conn, self.keys, self.changes)
+    }
+}
+
+/// Per-transaction caches of space and log rows.
+#[derive(Debug, Default)]
+struct Ctx {
+    spaces: HashMap<SpaceId, SpaceInfo>,
+    logs: HashMap<(i64, DeviceId), LogState>,
+}
+
+impl Ctx {
+    /// Writes the frontiers (seq and head) of the logs that advanced. Called
+    /// once per transaction, before commit.
+    fn flush(&mut self, conn: &Connection) -> Result<()> {
+        for l in self.logs.values_mut().filter(|l| l.dirty) {
+            conn.prepare_cached("UPDATE logs SET seq=?1, head=?2 WHERE id=?3")?
+                .execute(params![l.seq, l.head.map(|h| h.0.to_vec()), l.id])?;
+            l.dirty = false;
+        }
+        Ok(())
+    }
+
+    fn space(&mut self, conn: &Connection, space: &SpaceId) -> Result<SpaceInfo> {
+        if let Some(s) = self.spaces.get(space) {
+            return Ok(*s);
+        }
+        let info = project::space_info(conn, space)?;
+        self.spaces.insert(*space, info);
+        Ok(info)
+    }
+
+    fn log(&mut self, conn: &Connection, space: i64, device: &DeviceId) -> Result<LogState> {
+        if let Some(l) = self.logs.get(&(space, *device)) {
+            return Ok(l.clone());
+        }
+        let found = conn
+            .prepare_cached(
+                "SELECT id, seq, head, identity, compromised FROM logs WHERE space=?1 AND device=?2",
+            )?
+            .query_row(params![space, device.as_bytes()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            })
+            .optional()?;
+        let state = match found {
+            Some((id, seq, head, identity, compromised)) => LogState {
+                id,
+                fresh: false,
+                seq,
+                head: if seq == 0 {
+                    None
+                } else {
+                    Some(EntryId(blob32(head)?))
+                },
+                identity,
+                compromised,
+                pending: conn
+                    .prepare_cached("SELECT 1 FROM pending WHERE space=(SELECT space FROM spaces WHERE id=?1) AND device=?2")?
+                    .exists(params![space, device.as_bytes()])?,
+                dirty: false,
+            },
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO logs(space, device, seq, head) VALUES(?1, ?2, 0, x'')",
+                )?
+                .execute(params![space, device.as_bytes()])?;
+                LogState {
+                    id: conn.last_insert_rowid(),
+                    fresh: true,
+                    seq: 0,
+                    head: None,
+                    identity: None,
+                    compromised: false,
+                    pending: conn
+                        .prepare_cached("SELECT 1 FROM pending WHERE space=(SELECT space FROM spaces WHERE id=?1) AND device=?2")?
+                        .exists(params![space, device.as_bytes()])?,
+                    dirty: false,
+                }
+            }
+        };
+        self.logs.insert((space, *device), state.clone());
+        Ok(state)
+    }
+}
+
+impl Store {
+    /// Imports a bundle: checks its framing (a broken bundle imports
+    /// nothing), then decodes, verifies and applies every entry, refusing bad
+    /// ones one by one with a reason.
+    pub fn import_bundle(&mut self, bytes: &[u8]) -> Result<ImportReport> {
+        let items = bundle::parse(bytes)?;
+        let mut report = ImportReport::default();
+        let mut entries = Vec::new();
+        let mut blobs = Vec::new();
+        for item in items {
+            match item {
+                Item::Entry(b) => match Entry::decode(b) {
+                    Ok(e) => entries.push(e),
+                    Err(err) => report.reject(None, err),
+                },
+                Item::Blob { hash, space, data } => {
+                    if Hash::of(data) == hash {
+                        blobs.push((hash, space, data));
+                    } else {
+                        report.reject(
+                            None,
+                            format!("blob {} does not match its hash", hash.fmt_short()),
+                        );
+                    }
+                }
+            }
+        }
+        self.import_entries_into(entries, &mut report)?;
+        for (hash, space, data) in blobs {
+            // Only blobs of spaces this store knows are kept.
+            if super::space_row(&self.conn, &space)?.is_some() {
+                let n = self.conn.execute(
+                    "INSERT OR IGNORE INTO blobs(hash, space, data)
+                     SELECT ?1, id, ?3 FROM spaces WHERE space=?2",
+                    params![hash.as_bytes(), space.as_bytes(), data],
+                )?;
+                report.blobs += n as u64;
+            } else {
+                report.reject(
+                    None,
+                    format!("blob {} belongs to an unknown space", hash.fmt_short()),
+                );
+            }
+        }
+        Ok(report)
+    }
+
+    /// Verifies and applies entries (any order; duplicates are fine).
+    pub fn import_entries(&mut self, entries: Vec<Entry>) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        self.import_entries_into(entries, &mut report)?;
+        Ok(report)
+    }
+
+    fn import_entries_into(
+        &mut self,
+        mut entries: Vec<Entry>,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        entries.sort_by(|a, b| {
+            let (ha, hb) = (a.header(), b.header());
+            (ha.space, ha.author, ha.seq, a.id()).cmp(&(hb.space, hb.author, hb.seq, b.id()))
+        });
+        entries.dedup_by_key(|e| e.id());
+        let res = std::thread::scope(|s| -> Result<()> {
+            let (tx, rx) = mpsc::sync_channel::<(&[Entry], Vec<Result<(), EntryError>>)>(2);
+            let chunks = entries.chunks(COMMIT_BATCH);
+            // Signatures are checked on this thread while the caller's
+            // thread commits the previous chunk.
+            s.spawn(move || {
+                let mut cache = KeyCache::default();
+                for chunk in chunks {
+                    let r = chunk
+                        .chunks(VERIFY_BATCH)
+                        .flat_map(|c| verify_batch(c, &mut cache))
+                        .collect();
+                    if tx.send((chunk, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (chunk, results) in rx {
+                self.commit_batch(chunk, results, report)?;
+            }
+            Ok(())
+        });
+        if res.is_err() {
+            // A failed transaction rolled back; cached keys may name rows that no longer exist.
+            self.keys.clear();
+        }
+        res
+    }
+
+    fn commit_batch(
+        &mut self,
+        chunk: &[Entry],
+        results: Vec<Result<(), EntryError>>,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let mut apply = Apply::new(&tx, &mut self.keys);
+        for (e, r) in chunk.iter().zip(results) {
+            if let Err(err) = r {
+                report.reject(Some(e.id()), err);
+                continue;
+            }
+            let o = apply.apply_one(e)?;
+            report.count(e.id(), o);
+        }
+        apply.finish()?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Applies one signature-verified entry inside a transaction: chain checks,
+/// equivocation, decryption and projection. Entries that arrive before
+/// their predecessor wait in `pending`; once this one is accepted, any
+/// waiting successors are applied too.
+impl Apply<'_> {
+    pub(crate) fn apply_one(&mut self, entry: &Entry) -> Result<Outcome> {
+        let first = self.apply_chained(entry)?;
+        if first != Outcome::Accepted {
+            return Ok(first);
+        }
+        // Drain successors that were waiting for this entry.
+        let h = entry.header();
+        let waiting_possible = self
+            .ctx
+            .spaces
+            .get(&h.space)
+            .and_then(|s| self.ctx.logs.get(&(s.row, h.author)))
+            .is_some_and(|l| l.pending);
+        if !waiting_possible {
+            return Ok(first);
+        }
+        for next_seq in (h.seq + 1..).take(MAX_PENDING_PER_LOG as usize) {
+            let waiting = take_pending(self.conn, &h.space, &h.author, next_seq)?;
+            if waiting.is_empty() {
+                break;
+            }
+            let mut advanced = false;
+            for w in waiting {
+                if self.apply_chained(&w)? == Outcome::Accepted {
+                    advanced = true;
+                }
+            }
+            if !advanced {
+                break;
+            }
+        }
+        Ok(first)
+    }
+
+    fn apply_chained(&mut self, entry: &Entry) -> Result<Outcome> {
+        let outcome = self.check_and_store(entry)?;
+        let (conn, ctx) = (self.conn, &mut self.ctx);
+        if outcome != Outcome::Accepted {
+            // A refused or waiting entry leaves no new log row behind.
+            let h = entry.header();
+            let fresh = ctx.spaces.get(&h.space).and_then(|s| {
+                let k = (s.row, h.author);
+                ctx.logs
+                    .get(&k)
+                    .filter(|l| l.fresh && l.seq == 0)
+                    .map(|l| (k, l.id))
+            });
+            if let Some((k, id)) = fresh {
+                conn.prepare_cached("DELETE FROM logs WHERE id=?1 AND seq=0")?
+                    .execute([id])?;
+                ctx.logs.remove(&k);
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn check_and_store(&mut self, entry: &Entry) -> Result<Outcome> {
+        let (conn, keys, ctx, changes) =
+            (self.conn, &mut *self.keys, &mut self.ctx, &mut self.changes);
+        let h = entry.header();
+        let id = entry.id();
+        let space = ctx.space(conn, &h.space)?;
+        let mut log = ctx.log(conn, space.row, &h.author)?;
+        if h.seq <= log.seq {
+            // Held already, or a different entry holds this seq.
+            let held: Option<Vec<u8>> = conn
+                .prepare_cached(
+                    "SELECT hash FROM entries WHERE substr(hash, 1, 8)=substr(?1, 1, 8) AND hash=?1",
+                )?
+                .query_row(params![id.as_bytes()], |r| r.get(0))
+                .optional()?;
+            if held.is_some() {
+                return Ok(Outcome::Known);
+            }
+        }
+        if log.compromised {
+            return Ok(Outcome::Rejected(format!(
+                "device {} is marked compromised after equivocating; its entries are refused",
+                h.author.fmt_short()
+            )));
+        }
+        if h.seq <= log.seq {
+            // A different entry already holds this seq: equivocation.
+            conn.prepare_cached(
+            "INSERT OR IGNORE INTO equivocations(space, device, seq, entry) VALUES(?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            h.space.as_bytes(),
+            h.author.as_bytes(),
+            h.seq,
+            entry.encode()
+        ])?;
+            conn.prepare_cached("UPDATE logs SET compromised=1 WHERE id=?1")?
+                .execute([log.id])?;
+            log.compromised = true;
+            ctx.logs.insert((space.row, h.author), log);
+            return Ok(Outcome::Rejected(format!(
+                "equivocation: device {} already signed a different entry at seq {}; kept as evidence",
+                h.author.fmt_short(),
+                h.seq
+            )));
+        }
+        if h.seq > log.seq + 1 {
+            let held: i64 = conn
+                .prepare_cached("SELECT count(*) FROM pending WHERE space=?1 AND device=?2")?
+                .query_row(params![h.space.as_bytes(), h.author.as_bytes()], |r| {
+                    r.get(0)
+                })?;
+            if held >= MAX_PENDING_PER_LOG {
+                return Ok(Outcome::Rejected(format!(
+                    "gap in log of device {}: have seq {}, got {} and the wait list is full",
+                    h.author.fmt_short(),
+                    log.seq,
+                    h.seq
+                )));
+            }
+            conn.prepare_cached(
+            "INSERT OR IGNORE INTO pending(space, device, seq, hash, entry) VALUES(?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            h.space.as_bytes(),
+            h.author.as_bytes(),
+            h.seq,
+            id.as_bytes(),
+            entry.encode()
+        ])?;
+            log.pending = true;
+            ctx.logs.insert((space.row, h.author), log);
+            return Ok(Outcome::Pending);
+        }
+        if h.previous != log.head {
+            return Ok(Outcome::Rejected(format!(
+                "broken chain: seq {} of device {} does not name the entry held at seq {}",
+                h.seq,
+                h.author.fmt_short(),
+                log.seq
+            )));
+        }
+        // Decrypt and check the record if this store holds the key.
+        let record = match project::open_record(conn, keys, &space, &log_identity(&log), entry)? {
+            project::Opened::Record(r) => Some(r),
+            project::Opened::NoKey => None,
+            project::Opened::Invalid(reason) => return Ok(Outcome::Rejected(reason)),
+        };
+        conn.prepare_cached(
+            "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            id.as_bytes(),
+            log.id,
+            h.seq,
+            h.timestamp,
+            h.key_epoch,
+            entry.signature().as_slice(),
+            entry
+                .payload()
+                .is_none()
+                .then(|| project::dropped(&h.payload_hash, h.payload_len)),
+            entry.payload(),
+        ])?;
+        let row = conn.last_insert_rowid();
+        log.seq = h.seq;
+        log.head = Some(id);
+        log.fresh = false;
+        log.dirty = true;
+        if let Some(record) = record {
+            let placed = project::Placed {
+                row,
+                id,
+                log: log.id,
+                timestamp: h.timestamp,
+            };
+            if let Some(identity) =
+                project::project(conn, keys, &space, log.identity, &placed, record, changes)?
+            {
+                log.identity = Some(identity);
+            }
+        }
+        ctx.logs.insert((space.row, h.author), log);
+        Ok(Outcome::Accepted)
+    }
+}
+
+fn log_identity(log: &LogState) -> project::LogPos {
+    project::LogPos {
+        seq_is_first: log.seq == 0,
+        identity: log.identity,
+    }
+}
+
+fn take_pending(
+    conn: &Connection,
+    space: &SpaceId,
+    device: &DeviceId,
+    seq: u64,
+) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM pending WHERE space=?1 AND device=?2 AND seq=?3 RETURNING entry",
+    )?;
+    let rows = stmt.query_map(params![space.as_bytes(), device.as_bytes(), seq], |r| {
+        r.get::<_, Vec<u8>>(0)
+    })?;
+    let mut out = Vec::new();
+    for bytes in rows {
+        // Pending rows were verified before they were stored.
+        out.push(Entry::decode(&bytes?)?);
+    }
+    out.sort_by_key(|e| e.id());
+    Ok(out)
+}

@@ -1,0 +1,622 @@
+//! Projection: from decrypted records to the derived tables (posts,
+//! reactions, edits, deletes, profiles, audience) and the automerge docs.
+//!
+//! Every rule here gives the same tables for the same set of entries,
+//! whatever order they arrive in: edits pick the newest by (timestamp, id)
+//! and are looked up again when their post arrives; deletes are tombstones
+//! that also hide a post that comes later; doc changes merge in automerge.
+
+use std::collections::{BTreeMap, HashMap};
+
+use automerge::Change;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{LIKE, REPOST, Result, StoreError, blob32, ensure_space, identity_row};
+use crate::crypto::SpaceKey;
+use crate::doc::Doc;
+use crate::entry::{Entry, Header};
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
+use crate::record::Record;
+use crate::space::{SpaceKind, feed_space_id};
+
+/// What the store knows of a space.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpaceInfo {
+    pub(crate) row: i64,
+    pub(crate) id: SpaceId,
+    pub(crate) kind: Option<SpaceKind>,
+    pub(crate) owner: Option<IdentityId>,
+}
+
+/// Where an entry sits in its log, for the record rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogPos {
+    pub(crate) seq_is_first: bool,
+    pub(crate) identity: Option<i64>,
+}
+
+/// A stored entry being projected.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placed {
+    pub(crate) row: i64,
+    pub(crate) id: EntryId,
+    pub(crate) log: i64,
+    pub(crate) timestamp: u64,
+}
+
+/// The result of opening a payload.
+pub(crate) enum Opened {
+    Record(Record),
+    NoKey,
+    Invalid(String),
+}
+
+/// Automerge changes gathered during a transaction, applied at its end.
+#[derive(Default)]
+pub(crate) struct DocChanges {
+    by_space: BTreeMap<i64, (SpaceInfo, Vec<Change>)>,
+}
+
+type Keys = HashMap<(i64, u32), SpaceKey>;
+
+/// A stored entry as reprojection reads it: row, id, log, seq, timestamp,
+/// epoch, payload, author device.
+type StoredEntry = (i64, Vec<u8>, i64, u64, u64, u32, Option<Vec<u8>>, Vec<u8>);
+
+/// What opening a stored entry needs: space, device, space row, seq, epoch, payload.
+type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>);
+
+pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<SpaceInfo> {
+    let row = ensure_space(conn, space)?;
+    let (kind, owner): (i64, Option<Vec<u8>>) = conn
+        .prepare_cached(
+            "SELECT s.kind, i.identity FROM spaces s LEFT JOIN identities i ON i.id=s.owner WHERE s.id=?1",
+        )?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(SpaceInfo {
+        row,
+        id: *space,
+        kind: SpaceKind::from_code(kind),
+        owner: owner.map(blob32).transpose()?.map(IdentityId),
+    })
+}
+
+pub(crate) fn key_for(
+    conn: &Connection,
+    keys: &mut Keys,
+    row: i64,
+    epoch: u32,
+) -> Result<Option<SpaceKey>> {
+    if let Some(k) = keys.get(&(row, epoch)) {
+        return Ok(Some(k.clone()));
+    }
+    let k: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT key FROM keys WHERE space=?1 AND epoch=?2")?
+        .query_row(params![row, epoch], |r| r.get(0))
+        .optional()?;
+    let Some(k) = k else { return Ok(None) };
+    let key = SpaceKey::from_bytes(blob32(k)?);
+    keys.insert((row, epoch), key.clone());
+    Ok(Some(key))
+}
+
+/// Registers a space's kind, owner and epoch-0 key; when the key is new,
+/// projects the entries of that space already stored. Returns whether it
+/// was new.
+pub(crate) fn add_space(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceId,
+    kind: SpaceKind,
+    owner: &IdentityId,
+    key: &SpaceKey,
+    changes: &mut DocChanges,
+) -> Result<bool> {
+    let row = ensure_space(conn, space)?;
+    let owner_row = identity_row(conn, owner)?;
+    conn.prepare_cached("UPDATE spaces SET kind=?1, owner=?2 WHERE id=?3")?
+        .execute(params![kind.code(), owner_row, row])?;
+    if key_for(conn, keys, row, 0)?.is_some_and(|existing| existing == *key) {
+        return Ok(false);
+    }
+    conn.prepare_cached("INSERT OR REPLACE INTO keys(space, epoch, key) VALUES(?1, 0, ?2)")?
+        .execute(params![row, key.to_bytes().as_slice()])?;
+    keys.insert((row, 0), key.clone());
+    reproject(conn, keys, &space_info(conn, space)?, changes)?;
+    Ok(true)
+}
+
+/// Projects every stored entry of a space, log by log, skipping entries
+/// that do not open (they were stored as opaque mirrors).
+fn reproject(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    changes: &mut DocChanges,
+) -> Result<()> {
+    let rows: Vec<StoredEntry> = conn
+        .prepare(
+            "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device
+             FROM entries e JOIN logs l ON l.id=e.log WHERE l.space=?1 ORDER BY e.id",
+        )?
+        .query_map([space.row], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    let mut identity: HashMap<i64, Option<i64>> = HashMap::new();
+    for (row, hash, log, seq, ts, epoch, payload, device) in rows {
+        let device = DeviceId(blob32(device)?);
+        let pos = LogPos {
+            seq_is_first: seq == 1,
+            identity: *identity.get(&log).unwrap_or(&None),
+        };
+        let Some(payload) = payload else { continue };
+        let opened = open_parts(conn, keys, space, &pos, &device, seq, epoch, &payload)?;
+        if let Opened::Record(record) = opened {
+            let placed = Placed {
+                row,
+                id: EntryId(blob32(hash)?),
+                log,
+                timestamp: ts,
+            };
+            if let Some(i) = project(conn, keys, space, pos.identity, &placed, record, changes)? {
+                identity.insert(log, Some(i));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens an entry's payload, if the key is held, and checks the record
+/// against its place in the log.
+pub(crate) fn open_record(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    pos: &LogPos,
+    entry: &Entry,
+) -> Result<Opened> {
+    let Some(payload) = entry.payload() else {
+        return Ok(Opened::NoKey);
+    };
+    let h = entry.header();
+    open_parts(
+        conn,
+        keys,
+        space,
+        pos,
+        &h.author,
+        h.seq,
+        h.key_epoch,
+        payload,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_parts(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    pos: &LogPos,
+    author: &DeviceId,
+    seq: u64,
+    epoch: u32,
+    payload: &[u8],
+) -> Result<Opened> {
+    let (Some(kind), Some(owner)) = (space.kind, space.owner) else {
+        return Ok(Opened::NoKey);
+    };
+    let Some(key) = key_for(conn, keys, space.row, epoch)? else {
+        return Ok(Opened::NoKey);
+    };
+    let aad = Header::seal_context(&space.id, author, seq, epoch);
+    let plain = match key.open(&aad, payload) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(Opened::Invalid(format!(
+                "{e} (space {}, key epoch {epoch})",
+                space.id.fmt_short()
+            )));
+        }
+    };
+    let record = match Record::decode(&plain) {
+        Ok(r) => r,
+        Err(e) => return Ok(Opened::Invalid(e.to_string())),
+    };
+    let invalid = |s: String| Ok(Opened::Invalid(s));
+    match (&record, pos.seq_is_first) {
+        (Record::DeviceCert(c), true) => {
+            if c.device != *author {
+                return invalid("device certificate names another device".into());
+            }
+            if c.identity != owner {
+                return invalid(format!(
+                    "device certificate is from identity {}, not the space owner {}",
+                    c.identity.fmt_short(),
+                    owner.fmt_short()
+                ));
+            }
+            if let Err(e) = c.verify() {
+                return invalid(e.to_string());
+            }
+        }
+        (_, true) => {
+            return invalid("the first entry of a log must be a device certificate".into());
+        }
+        (Record::DeviceCert(_), false) => {
+            return invalid("a device certificate may only open a log".into());
+        }
+        (_, false) if pos.identity.is_none() => {
+            return invalid("the log of this device has no valid certificate".into());
+        }
+        (Record::DocChange(bytes), false) => {
+            if let Err(e) = Doc::parse_change(bytes) {
+                return invalid(e.to_string());
+            }
+        }
+        (_, false) if kind == SpaceKind::Account => {
+            return invalid("an account space holds only document changes".into());
+        }
+        _ => {}
+    }
+    Ok(Opened::Record(record))
+}
+
+/// Applies one record to the derived tables. Returns the log's identity row
+/// when the record is the device certificate that establishes it.
+pub(crate) fn project(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    identity: Option<i64>,
+    placed: &Placed,
+    record: Record,
+    changes: &mut DocChanges,
+) -> Result<Option<i64>> {
+    if let Record::DeviceCert(c) = &record {
+        let ir = identity_row(conn, &c.identity)?;
+        conn.prepare_cached("UPDATE logs SET identity=?1 WHERE id=?2")?
+            .execute(params![ir, placed.log])?;
+        return Ok(Some(ir));
+    }
+    let Some(author) = identity else {
+        return Ok(None);
+    };
+    match record {
+        Record::DeviceCert(_) => {}
+        Record::Post(p) => {
+            if is_deleted(conn, &placed.id, author)? {
+                drop_payload(conn, placed.row)?;
+                return Ok(None);
+            }
+            conn.prepare_cached(
+                "INSERT INTO posts(id, author, ts, reply_to) VALUES(?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                placed.row,
+                author,
+                placed.timestamp,
+                p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
+            ])?;
+            conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+                .execute(params![placed.row, p.text])?;
+            count_post(conn, author, 1)?;
+            pick_edit(conn, keys, placed.row, &placed.id, author)?;
+        }
+        Record::Like { target } => react(conn, &target, LIKE, author)?,
+        Record::Repost { target } => react(conn, &target, REPOST, author)?,
+        Record::Edit { target, .. } => {
+            if is_deleted(conn, &target, author)? {
+                drop_payload(conn, placed.row)?;
+                return Ok(None);
+            }
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO edits(target, entry, identity) VALUES(?1, ?2, ?3)",
+            )?
+            .execute(params![target.as_bytes(), placed.row, author])?;
+            if let Some(post_row) = post_of(conn, &target, author)? {
+                pick_edit(conn, keys, post_row, &target, author)?;
+            }
+        }
+        Record::Delete { target } => {
+            conn.prepare_cached("INSERT OR IGNORE INTO deletes(target, identity) VALUES(?1, ?2)")?
+                .execute(params![target.as_bytes(), author])?;
+            if let Some(post_row) = post_of(conn, &target, author)? {
+                let current = current_edit(conn, post_row)?;
+                unindex(conn, keys, post_row, current)?;
+                conn.prepare_cached(
+                    "DELETE FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
+                )?
+                .execute([post_row])?;
+                count_post(conn, author, -1)?;
+                drop_payload(conn, post_row)?;
+            }
+            let edit_rows: Vec<i64> = conn
+                .prepare_cached(
+                    "DELETE FROM edits WHERE target=?1 AND identity=?2 RETURNING entry",
+                )?
+                .query_map(params![target.as_bytes(), author], |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?;
+            for r in edit_rows {
+                drop_payload(conn, r)?;
+            }
+        }
+        Record::DocChange(bytes) => {
+            let change = Doc::parse_change(&bytes)?;
+            changes
+                .by_space
+                .entry(space.row)
+                .or_insert_with(|| (*space, Vec::new()))
+                .1
+                .push(change);
+        }
+    }
+    Ok(None)
+}
+
+fn count_post(conn: &Connection, author: i64, delta: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO post_counts(identity, n) VALUES(?1, ?2)
+         ON CONFLICT(identity) DO UPDATE SET n=n+?2",
+    )?
+    .execute(params![author, delta])?;
+    Ok(())
+}
+
+fn react(conn: &Connection, target: &EntryId, kind: i64, author: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO reactions(target, kind, identity) VALUES(?1, ?2, ?3)",
+    )?
+    .execute(params![target.as_bytes(), kind, author])?;
+    Ok(())
+}
+
+fn is_deleted(conn: &Connection, target: &EntryId, author: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM deletes WHERE target=?1 AND identity=?2")?
+        .exists(params![target.as_bytes(), author])?)
+}
+
+/// The post row of `target` if it is a live post by `author`.
+fn post_of(conn: &Connection, target: &EntryId, author: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT p.id FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id
+             WHERE substr(e.hash, 1, 8)=substr(?1, 1, 8) AND e.hash=?1 AND p.author=?2",
+        )?
+        .query_row(params![target.as_bytes(), author], |r| r.get(0))
+        .optional()?)
+}
+
+/// Drops an entry's payload, keeping its hash so the header still rebuilds.
+fn drop_payload(conn: &Connection, row: i64) -> Result<()> {
+    let payload: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT payload FROM entries WHERE id=?1")?
+        .query_row([row], |r| r.get(0))?;
+    if let Some(p) = payload {
+        conn.prepare_cached("UPDATE entries SET payload=NULL, dropped=?1 WHERE id=?2")?
+            .execute(params![dropped(&Hash::of(&p), p.len() as u32), row])?;
+    }
+    Ok(())
+}
+
+/// What is kept of a dropped payload: its hash and length, which the
+/// signed header names.
+pub(crate) fn dropped(hash: &Hash, len: u32) -> Vec<u8> {
+    let mut v = hash.as_bytes().to_vec();
+    v.extend_from_slice(&len.to_le_bytes());
+    v
+}
+
+/// Makes the newest edit by the post's author (by timestamp, then id) the
+/// post's current text.
+fn pick_edit(
+    conn: &Connection,
+    keys: &mut Keys,
+    post_row: i64,
+    post: &EntryId,
+    author: i64,
+) -> Result<()> {
+    // Candidates by primary-key prefix first (almost always none), then
+    // the newest of them by (timestamp, id).
+    let candidates: Vec<i64> = conn
+        .prepare_cached("SELECT entry FROM edits WHERE target=?1 AND identity=?2")?
+        .query_map(params![post.as_bytes(), author], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    let mut best: Option<(u64, Vec<u8>, i64)> = None;
+    for row in candidates {
+        let (ts, hash): (u64, Vec<u8>) = conn
+            .prepare_cached("SELECT ts, hash FROM entries WHERE id=?1")?
+            .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if best
+            .as_ref()
+            .is_none_or(|(bt, bh, _)| (ts, &hash) > (*bt, bh))
+        {
+            best = Some((ts, hash, row));
+        }
+    }
+    let best = best.map(|(_, _, row)| row);
+    let Some(best) = best else { return Ok(()) };
+    let current = current_edit(conn, post_row)?;
+    if current == Some(best) {
+        return Ok(());
+    }
+    let Some(Record::Edit { text, .. }) = open_stored(conn, keys, best)? else {
+        return Ok(());
+    };
+    unindex(conn, keys, post_row, current)?;
+    conn.prepare_cached(
+        "UPDATE posts SET edit=?2 WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
+    )?
+    .execute(params![post_row, best])?;
+    conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+        .execute(params![post_row, text])?;
+    Ok(())
+}
+
+/// The entry row of a post's winning edit, if any.
+fn current_edit(conn: &Connection, post_row: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT edit FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
+        )?
+        .query_row([post_row], |r| r.get(0))?)
+}
+
+/// Takes a post's current text out of the search index. The index keeps no
+/// copy of the text (it is contentless), so the text is read back from the
+/// post or its winning edit and handed to FTS5's `delete` command.
+fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>) -> Result<()> {
+    let text = match open_stored(conn, keys, edit.unwrap_or(post_row))? {
+        Some(Record::Post(p)) => p.text,
+        Some(Record::Edit { text, .. }) => text,
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "indexed post at row {post_row} does not open"
+            )));
+        }
+    };
+    conn.prepare_cached("INSERT INTO posts_fts(posts_fts, rowid, text) VALUES('delete', ?1, ?2)")?
+        .execute(params![post_row, text])?;
+    Ok(())
+}
+
+/// Opens a stored entry's record by row (no log-position checks: it was
+/// checked when stored).
+pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Result<Option<Record>> {
+    let found: Option<Sealed> = conn
+        .prepare_cached(
+            "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload
+             FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space WHERE e.id=?1",
+        )?
+        .query_row([row], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((space, device, space_row, seq, epoch, Some(payload))) = found else {
+        return Ok(None);
+    };
+    let Some(key) = key_for(conn, keys, space_row, epoch)? else {
+        return Ok(None);
+    };
+    let aad = Header::seal_context(
+        &SpaceId(blob32(space)?),
+        &DeviceId(blob32(device)?),
+        seq,
+        epoch,
+    );
+    Ok(key
+        .open(&aad, &payload)
+        .ok()
+        .and_then(|p| Record::decode(&p).ok()))
+}
+
+pub(crate) fn load_doc(conn: &Connection, row: i64) -> Result<Doc> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT doc FROM docs WHERE space=?1")?
+        .query_row([row], |r| r.get(0))
+        .optional()?;
+    match bytes {
+        Some(b) => Ok(Doc::load(&b)?),
+        None => Ok(Doc::new()),
+    }
+}
+
+/// Merges the gathered automerge changes into each space's document, saves
+/// it, and projects it (profile, or follows and mutes). Following someone
+/// can project their stored feed, which can gather more changes: repeated
+/// until none are left.
+pub(crate) fn apply_doc_changes(
+    conn: &Connection,
+    keys: &mut Keys,
+    mut changes: DocChanges,
+) -> Result<()> {
+    for _round in 0..64 {
+        if changes.by_space.is_empty() {
+            return Ok(());
+        }
+        let current = std::mem::take(&mut changes.by_space);
+        for (row, (space, list)) in current {
+            let mut doc = load_doc(conn, row)?;
+            doc.apply(list)?;
+            conn.prepare_cached("INSERT OR REPLACE INTO docs(space, doc) VALUES(?1, ?2)")?
+                .execute(params![row, doc.save()])?;
+            let Some(owner) = space.owner else { continue };
+            match space.kind {
+                Some(SpaceKind::Feed) => {
+                    let p = doc.profile();
+                    let ir = identity_row(conn, &owner)?;
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO profiles(identity, name, bio, avatar) VALUES(?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![
+                        ir,
+                        p.name,
+                        p.bio,
+                        p.avatar.as_ref().map(|h| h.as_bytes().as_slice())
+                    ])?;
+                }
+                Some(SpaceKind::Account) => {
+                    if !is_self(conn, &owner)? {
+                        continue;
+                    }
+                    let acc = doc.account();
+                    conn.execute_batch(
+                        "UPDATE audience SET followed=0 WHERE followed=1; UPDATE audience SET muted=0;",
+                    )?;
+                    for (who, key) in &acc.follows {
+                        let ir = identity_row(conn, who)?;
+                        conn.prepare_cached(
+                            "INSERT INTO audience(identity, followed) VALUES(?1, 1)
+                             ON CONFLICT(identity) DO UPDATE SET followed=max(followed, 1)",
+                        )?
+                        .execute([ir])?;
+                        add_space(
+                            conn,
+                            keys,
+                            &feed_space_id(who),
+                            SpaceKind::Feed,
+                            who,
+                            &SpaceKey::from_bytes(*key),
+                            &mut changes,
+                        )?;
+                    }
+                    for who in &acc.mutes {
+                        let ir = identity_row(conn, who)?;
+                        conn.prepare_cached(
+                            "INSERT INTO audience(identity, muted) VALUES(?1, 1)
+                             ON CONFLICT(identity) DO UPDATE SET muted=1",
+                        )?
+                        .execute([ir])?;
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    Err(StoreError::Corrupt(
+        "document changes did not settle".into(),
+    ))
+}
+
+fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM meta WHERE key='self' AND value=?1")?
+        .exists([identity.as_bytes()])?)
+}

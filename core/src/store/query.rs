@@ -1,0 +1,383 @@
+//! Read queries: home timeline, thread, search, profile. Each is served from
+//! indexed derived tables; payloads are decrypted only for the rows shown.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::project::open_stored;
+use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row};
+use crate::crypto::SpaceKey;
+use crate::id::{EntryId, Hash, IdentityId};
+use crate::record::Record;
+
+/// Longest thread walked up or down.
+const MAX_THREAD: usize = 1000;
+
+/// A post as shown to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostView {
+    /// The post's entry id.
+    pub id: EntryId,
+    /// Who wrote it.
+    pub author: IdentityId,
+    /// Their display name, if their profile is known.
+    pub author_name: Option<String>,
+    /// The current text (after the newest edit).
+    pub text: String,
+    /// When it was posted (ms since the Unix epoch).
+    pub timestamp: u64,
+    /// The post it replies to.
+    pub reply_to: Option<EntryId>,
+    /// The post it quotes.
+    pub quote_of: Option<EntryId>,
+    /// Number of identities that liked it.
+    pub likes: u64,
+    /// Number of identities that reposted it.
+    pub reposts: u64,
+    /// Whether it was edited.
+    pub edited: bool,
+    /// Hashes of its sealed image blobs.
+    pub images: Vec<Hash>,
+}
+
+/// One page of a timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Posts, newest first.
+    pub posts: Vec<PostView>,
+    /// Cursor for the next page, if there may be one.
+    pub next: Option<String>,
+}
+
+/// A profile as shown to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileView {
+    /// The identity.
+    pub identity: IdentityId,
+    /// Display name.
+    pub name: Option<String>,
+    /// Bio.
+    pub bio: Option<String>,
+    /// Avatar blob hash.
+    pub avatar: Option<Hash>,
+    /// Whether this device follows them (or it is the user themself).
+    pub followed: bool,
+    /// Whether they are muted.
+    pub muted: bool,
+    /// Posts of theirs held here.
+    pub posts: u64,
+}
+
+const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
+     LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE p.author IN (SELECT identity FROM audience WHERE followed>0 AND muted=0)
+       AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
+     ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
+
+const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
+     JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE posts_fts MATCH ?1
+       AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
+     ORDER BY f.rowid DESC LIMIT ?2";
+
+const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id JOIN identities i ON i.id=p.author
+     LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE substr(e.hash, 1, 8)=substr(?1, 1, 8) AND e.hash=?1";
+
+const REPLIES_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
+     LEFT JOIN profiles pr ON pr.identity=p.author WHERE p.reply_to=?1";
+
+struct RawPost {
+    row: i64,
+    id: EntryId,
+    ts: u64,
+    author: IdentityId,
+    name: Option<String>,
+    reply_to: Option<EntryId>,
+    edit: Option<i64>,
+}
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+type RawTuple = (
+    i64,
+    Vec<u8>,
+    u64,
+    Vec<u8>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<i64>,
+);
+
+fn to_raw(t: RawTuple) -> Result<RawPost> {
+    let (row, id, ts, author, name, reply_to, edit) = t;
+    Ok(RawPost {
+        row,
+        id: EntryId(blob32(id)?),
+        ts,
+        author: IdentityId(blob32(author)?),
+        name,
+        reply_to: reply_to.map(blob32).transpose()?.map(EntryId),
+        edit,
+    })
+}
+
+fn count(conn: &Connection, target: &EntryId, kind: i64) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM reactions WHERE target=?1 AND kind=?2")?
+        .query_row(params![target.as_bytes(), kind], |r| r.get(0))?)
+}
+
+fn view(
+    conn: &Connection,
+    keys: &mut HashMap<(i64, u32), SpaceKey>,
+    p: RawPost,
+) -> Result<PostView> {
+    let (text, quote_of, images) = match open_stored(conn, keys, p.row)? {
+        Some(Record::Post(post)) => (
+            post.text,
+            post.quote_of,
+            post.images.into_iter().map(|i| i.hash).collect(),
+        ),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "post {} does not open",
+                p.id.fmt_short()
+            )));
+        }
+    };
+    let text = match p.edit {
+        Some(e) => match open_stored(conn, keys, e)? {
+            Some(Record::Edit { text, .. }) => text,
+            _ => text,
+        },
+        None => text,
+    };
+    Ok(PostView {
+        likes: count(conn, &p.id, LIKE)?,
+        reposts: count(conn, &p.id, REPOST)?,
+        id: p.id,
+        author: p.author,
+        author_name: p.name,
+        text,
+        timestamp: p.ts,
+        reply_to: p.reply_to,
+        quote_of,
+        edited: p.edit.is_some(),
+        images,
+    })
+}
+
+/// Quotes every word so user text is never read as FTS5 syntax.
+fn fts_query(q: &str) -> Option<String> {
+    let words: Vec<String> = q
+        .split_whitespace()
+        .take(16)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+fn parse_cursor(c: &str) -> Option<(u64, [u8; 32])> {
+    let (ts, id) = c.split_once('-')?;
+    Some((ts.parse().ok()?, *id.parse::<EntryId>().ok()?.as_bytes()))
+}
+
+impl Store {
+    /// The home timeline: posts by followed identities and the user, muted
+    /// ones left out, newest first. `before` is a cursor from a previous page.
+    pub fn timeline(&mut self, limit: usize, before: Option<&str>) -> Result<Page> {
+        let cursor = match before {
+            Some(c) => Some(
+                parse_cursor(c).ok_or_else(|| StoreError::Corrupt(format!("bad cursor {c:?}")))?,
+            ),
+            None => None,
+        };
+        let limit = limit.clamp(1, 500);
+        let rows: Vec<RawTuple> = self
+            .conn
+            .prepare_cached(TIMELINE_SQL)?
+            .query_map(
+                params![
+                    cursor.map(|c| c.0),
+                    cursor.map(|c| c.1.to_vec()),
+                    limit as i64
+                ],
+                raw,
+            )?
+            .collect::<std::result::Result<_, _>>()?;
+        let full = rows.len() == limit;
+        let mut posts = Vec::with_capacity(rows.len());
+        for t in rows {
+            posts.push(view(&self.conn, &mut self.keys, to_raw(t)?)?);
+        }
+        let next = match (full, posts.last()) {
+            (true, Some(p)) => Some(format!("{}-{}", p.timestamp, p.id)),
+            _ => None,
+        };
+        Ok(Page { posts, next })
+    }
+
+    /// One post by id.
+    pub fn post(&mut self, id: &EntryId) -> Result<Option<PostView>> {
+        let t: Option<RawTuple> = self
+            .conn
+            .prepare_cached(BY_ID_SQL)?
+            .query_row([id.as_bytes()], raw)
+            .optional()?;
+        match t {
+            Some(t) => Ok(Some(view(&self.conn, &mut self.keys, to_raw(t)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A thread: the post's ancestors (root first), the post, then all
+    /// replies below it in time order. Muted authors are left out.
+    pub fn thread(&mut self, id: &EntryId) -> Result<Vec<PostView>> {
+        let Some(root) = self.post(id)? else {
+            return Err(StoreError::PostNotFound(id.to_string()));
+        };
+        let mut up = Vec::new();
+        let mut parent = root.reply_to;
+        while let Some(pid) = parent {
+            if up.len() >= MAX_THREAD {
+                break;
+            }
+            match self.post(&pid)? {
+                Some(p) => {
+                    parent = p.reply_to;
+                    up.push(p);
+                }
+                None => break,
+            }
+        }
+        up.reverse();
+        let mut down = Vec::new();
+        let mut queue = vec![root.id];
+        while let Some(pid) = queue.pop() {
+            if down.len() >= MAX_THREAD {
+                break;
+            }
+            let rows: Vec<RawTuple> = self
+                .conn
+                .prepare_cached(REPLIES_SQL)?
+                .query_map([pid.as_bytes()], raw)?
+                .collect::<std::result::Result<_, _>>()?;
+            for t in rows {
+                let v = view(&self.conn, &mut self.keys, to_raw(t)?)?;
+                queue.push(v.id);
+                down.push(v);
+            }
+        }
+        down.sort_by_key(|p| (p.timestamp, p.id));
+        let muted = self.muted()?;
+        let mut out = up;
+        out.push(root);
+        out.extend(down);
+        out.retain(|p| p.id == *id || !muted.contains(&p.author));
+        Ok(out)
+    }
+
+    /// Full-text search over every post held here (muted authors left out),
+    /// most recently stored first.
+    pub fn search(&mut self, query: &str, limit: usize) -> Result<Vec<PostView>> {
+        let Some(q) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<RawTuple> = self
+            .conn
+            .prepare_cached(SEARCH_SQL)?
+            .query_map(params![q, limit.clamp(1, 500) as i64], raw)?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for t in rows {
+            out.push(view(&self.conn, &mut self.keys, to_raw(t)?)?);
+        }
+        Ok(out)
+    }
+
+    fn muted(&self) -> Result<Vec<IdentityId>> {
+        let rows: Vec<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT i.identity FROM audience a JOIN identities i ON i.id=a.identity WHERE a.muted=1")?
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        rows.into_iter()
+            .map(|b| blob32(b).map(IdentityId))
+            .collect()
+    }
+
+    /// What is known of an identity's profile.
+    pub fn profile(&self, identity: &IdentityId) -> Result<ProfileView> {
+        let row = identity_row(&self.conn, identity)?;
+        let (name, bio, avatar): (Option<String>, Option<String>, Option<Vec<u8>>) = self
+            .conn
+            .prepare_cached("SELECT name, bio, avatar FROM profiles WHERE identity=?1")?
+            .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?
+            .unwrap_or((None, None, None));
+        let (followed, muted): (bool, bool) = self
+            .conn
+            .prepare_cached("SELECT followed>0, muted>0 FROM audience WHERE identity=?1")?
+            .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((false, false));
+        let posts: u64 = self
+            .conn
+            .prepare_cached("SELECT n FROM post_counts WHERE identity=?1")?
+            .query_row([row], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        Ok(ProfileView {
+            identity: *identity,
+            name,
+            bio,
+            avatar: avatar.map(blob32).transpose()?.map(Hash),
+            followed,
+            muted,
+            posts,
+        })
+    }
+}
+
+/// Query plans of the read queries, by name.
+pub(super) fn explain(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (name, sql, args) in [
+        ("timeline", TIMELINE_SQL, 3),
+        ("search", SEARCH_SQL, 2),
+        ("post", BY_ID_SQL, 1),
+        ("replies", REPLIES_SQL, 1),
+    ] {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let vals: Vec<rusqlite::types::Value> = match args {
+            3 => vec![
+                rusqlite::types::Value::Null,
+                rusqlite::types::Value::Null,
+                50.into(),
+            ],
+            2 => vec!["\"x\"".to_string().into(), 50.into()],
+            _ => vec![vec![0u8; 32].into()],
+        };
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(vals), |r| r.get::<_, String>(3))?
+            .collect::<std::result::Result<_, _>>()?;
+        out.push((name.to_string(), plan.join("\n")));
+    }
+    Ok(out)
+}

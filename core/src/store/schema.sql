@@ -1,0 +1,108 @@
+-- Starling store schema, version 1.
+-- Entries are stored compactly: the space and device live once in `logs`,
+-- the previous-entry hash is the id of the entry at seq - 1, and the payload
+-- hash and length are kept (in `dropped`) only once the payload itself is
+-- dropped. A post's reply and quote targets live in its sealed payload;
+-- `posts.reply_to` is kept for the thread index. A log's entries are
+-- stored in seq order (a gap waits in `pending`), so row order is chain
+-- order and no (log, seq) index is kept.
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS identities(id INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS spaces(
+  id INTEGER PRIMARY KEY,
+  space BLOB NOT NULL UNIQUE,
+  kind INTEGER NOT NULL DEFAULT 0,
+  owner INTEGER
+);
+CREATE TABLE IF NOT EXISTS keys(
+  space INTEGER NOT NULL, epoch INTEGER NOT NULL, key BLOB NOT NULL,
+  PRIMARY KEY(space, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs(
+  id INTEGER PRIMARY KEY,
+  space INTEGER NOT NULL,
+  device BLOB NOT NULL,
+  identity INTEGER,
+  seq INTEGER NOT NULL,
+  head BLOB NOT NULL,
+  compromised INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(space, device)
+);
+CREATE TABLE IF NOT EXISTS entries(
+  id INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL,
+  log INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  sig BLOB NOT NULL,
+  dropped BLOB,
+  payload BLOB
+);
+-- Entries are found by id through an index of the id's first 8 bytes (the
+-- full id is compared too): a third the size of an index of whole ids.
+CREATE INDEX IF NOT EXISTS entries_id ON entries(substr(hash, 1, 8));
+-- A log's entries in order (row order is seq order within a log), for sync
+-- to send exactly the entries a peer lacks.
+CREATE INDEX IF NOT EXISTS entries_log ON entries(log);
+CREATE TABLE IF NOT EXISTS equivocations(
+  space BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, entry BLOB NOT NULL,
+  PRIMARY KEY(space, device, seq, entry)
+) WITHOUT ROWID;
+-- Posts keyed by (timestamp, entry row): the table is itself the
+-- timeline's index, walked backwards from the newest.
+CREATE TABLE IF NOT EXISTS posts(
+  ts INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  author INTEGER NOT NULL,
+  reply_to BLOB,
+  edit INTEGER,
+  PRIMARY KEY(ts, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to) WHERE reply_to IS NOT NULL;
+-- Posts held per author (a counter rather than an index by author).
+CREATE TABLE IF NOT EXISTS post_counts(identity INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reactions(
+  target BLOB NOT NULL, kind INTEGER NOT NULL, identity INTEGER NOT NULL,
+  PRIMARY KEY(target, kind, identity)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edits(
+  target BLOB NOT NULL, entry INTEGER NOT NULL, identity INTEGER NOT NULL,
+  PRIMARY KEY(target, entry)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deletes(
+  target BLOB NOT NULL, identity INTEGER NOT NULL,
+  PRIMARY KEY(target, identity)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs(space INTEGER PRIMARY KEY, doc BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles(identity INTEGER PRIMARY KEY, name TEXT, bio TEXT, avatar BLOB);
+CREATE TABLE IF NOT EXISTS audience(
+  identity INTEGER PRIMARY KEY,
+  followed INTEGER NOT NULL DEFAULT 0,
+  muted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS blobs(
+  id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, space INTEGER NOT NULL, data BLOB NOT NULL
+);
+-- Search needs which posts hold a word, not where in the post or how long
+-- it is: no positions (detail=none), no sizes (columnsize=0), no copy of
+-- the text (content=''). Removing a row hands FTS5 the text it indexed,
+-- read back by decrypting the post or its winning edit.
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
+  text, content='', detail=none, columnsize=0,
+  tokenize='unicode61 remove_diacritics 2'
+);
+-- Verified entries that arrived before their predecessor; applied when it comes.
+CREATE TABLE IF NOT EXISTS pending(
+  space BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
+  entry BLOB NOT NULL,
+  PRIMARY KEY(space, device, seq, hash)
+);
+-- Peers this device knows: their device (endpoint) id, direct addresses
+-- (postcard list of socket addresses), when they were last seen, and what
+-- the last sync sessions with them covered (postcard): `asked`, the spaces
+-- this device asked them about and whether each was served; `named`, the
+-- spaces they asked this device about.
+CREATE TABLE IF NOT EXISTS peers(
+  device BLOB PRIMARY KEY, addrs BLOB NOT NULL, last_seen INTEGER, asked BLOB, named BLOB
+) WITHOUT ROWID;

@@ -1,0 +1,206 @@
+//! What the store serves to sync peers: frontiers and the entries after a
+//! given seq, for the spaces it may share.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{ENTRY_COLS, Result, Store, blob32, rebuild, space_row};
+use crate::entry::Entry;
+use crate::id::{DeviceId, EntryId, SpaceId};
+use crate::space::SpaceKind;
+use crate::sync::{Asked, Frontier, Holdings, Remember};
+
+impl Store {
+    /// The frontier of a space this store serves: feeds and mirrored
+    /// spaces, never a private account space.
+    pub fn served_frontier(&self, space: &SpaceId) -> Result<Option<Frontier>> {
+        let found: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT id, kind FROM spaces WHERE space=?1")?
+            .query_row([space.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((row, kind)) = found else {
+            return Ok(None);
+        };
+        if SpaceKind::from_code(kind) == Some(SpaceKind::Account) {
+            return Ok(None);
+        }
+        let mut f = Frontier::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device, seq, head FROM logs WHERE space=?1 AND seq>0")?;
+        let rows = stmt.query_map([row], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, u64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (d, seq, head) = row?;
+            f.insert(DeviceId(blob32(d)?), seq, EntryId(blob32(head)?));
+        }
+        Ok(Some(f))
+    }
+
+    /// Entries of `device`'s log in `space` after seq `after`, in seq order,
+    /// at most `limit`. A log's rows are stored in seq order, so the entry
+    /// at seq `after` is the `after`-th row of the log's index, and the rest
+    /// follow it.
+    pub fn entries_after(
+        &self,
+        space: &SpaceId,
+        device: &DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>> {
+        let Some(space_row) = space_row(&self.conn, space)? else {
+            return Ok(Vec::new());
+        };
+        let log: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM logs WHERE space=?1 AND device=?2")?
+            .query_row(params![space_row, device.as_bytes()], |r| r.get(0))
+            .optional()?;
+        let Some(log) = log else {
+            return Ok(Vec::new());
+        };
+        let (start, mut previous) = if after == 0 {
+            (0, None)
+        } else {
+            let at: Option<(i64, Vec<u8>)> = self
+                .conn
+                .prepare_cached(
+                    "SELECT id, hash FROM entries INDEXED BY entries_log WHERE log=?1
+                     ORDER BY id LIMIT 1 OFFSET ?2",
+                )?
+                .query_row(params![log, after - 1], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match at {
+                Some((row, hash)) => (row, Some(EntryId(blob32(hash)?))),
+                None => return Ok(Vec::new()),
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLS} FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space
+             WHERE e.log=?1 AND e.id>?2 ORDER BY e.id LIMIT ?3"
+        ))?;
+        let mut rows = stmt.query(params![log, start, limit as i64])?;
+        let mut out = Vec::new();
+        let mut seq = after;
+        while let Some(r) = rows.next()? {
+            seq += 1;
+            let e = rebuild(r, seq, previous)?;
+            previous = Some(e.id());
+            out.push(e);
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// What the last session this device started with `device` asked.
+    pub fn peer_asked(&self, device: &DeviceId) -> Result<Option<Asked>> {
+        self.peer_memory("asked", device)
+    }
+
+    /// The spaces `device` asked about in the last session it started.
+    pub fn peer_named(&self, device: &DeviceId) -> Result<Option<Vec<SpaceId>>> {
+        self.peer_memory("named", device)
+    }
+
+    fn peer_memory<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &str,
+        device: &DeviceId,
+    ) -> Result<Option<T>> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(&format!("SELECT {column} FROM peers WHERE device=?1"))?
+            .query_row([device.as_bytes()], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(bytes.and_then(|b| postcard::from_bytes(&b).ok()))
+    }
+
+    /// Remembers what a session with `device` covered.
+    pub fn remember_peer(&self, device: &DeviceId, what: &Remember) -> Result<()> {
+        let (column, bytes) = match what {
+            Remember::Asked(a) => ("asked", postcard::to_allocvec(a)),
+            Remember::Named(n) => ("named", postcard::to_allocvec(n)),
+        };
+        let bytes = bytes.unwrap_or_default();
+        self.conn.execute(
+            &format!(
+                "INSERT INTO peers(device, addrs, {column}) VALUES(?1, x'00', ?2)
+                 ON CONFLICT(device) DO UPDATE SET {column}=?2"
+            ),
+            params![device.as_bytes(), bytes],
+        )?;
+        Ok(())
+    }
+}
+
+/// A store read for sync. Database errors read as "not served" / "nothing
+/// more": the session then ends short and the next one retries.
+impl Holdings for Store {
+    fn frontier(&self, space: &SpaceId) -> Option<Frontier> {
+        self.served_frontier(space).ok().flatten()
+    }
+
+    fn entries_after(
+        &self,
+        space: &SpaceId,
+        device: &DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Vec<Vec<u8>> {
+        Store::entries_after(self, space, device, after, limit)
+            .map(|es| es.iter().map(Entry::encode).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::SynthAuthor;
+
+    #[test]
+    fn serves_entries_after_a_seq() {
+        let mut a = SynthAuthor::new(5);
+        let mut b = SynthAuthor::new(6);
+        let mut s = Store::open_in_memory().unwrap();
+        let mut es = vec![a.cert(1), b.cert(1)];
+        for i in 0..20 {
+            es.push(a.post(&format!("a{i}"), None, 2 + i));
+            es.push(b.post(&format!("b{i}"), None, 2 + i));
+        }
+        s.import_entries(es.clone()).unwrap();
+        let space = crate::space::feed_space_id(&a.identity());
+        let dev = a.device_key().id();
+        let f = s.served_frontier(&space).unwrap().unwrap();
+        assert_eq!(f.seq(&dev), 21);
+        let all = Store::entries_after(&s, &space, &dev, 0, 100).unwrap();
+        assert_eq!(all.len(), 21);
+        let tail = Store::entries_after(&s, &space, &dev, 15, 3).unwrap();
+        assert_eq!(
+            tail.iter().map(|e| e.header().seq).collect::<Vec<_>>(),
+            vec![16, 17, 18]
+        );
+        let mine: Vec<&Entry> = es.iter().filter(|e| e.header().author == dev).collect();
+        assert_eq!(&tail[0], mine[15]);
+        assert!(
+            Store::entries_after(&s, &space, &dev, 21, 5)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            Store::entries_after(&s, &space, &dev, 99, 5)
+                .unwrap()
+                .is_empty()
+        );
+        // A private account space is never served.
+        let acct = crate::space::account_space_id(&a.identity());
+        assert!(s.served_frontier(&acct).unwrap().is_none());
+    }
+}

@@ -1,0 +1,221 @@
+//! Tickets: short text strings that hand over access to a space, and their QR codes.
+//!
+//! A ticket reads `starling1` followed by unpadded base32 of
+//! `postcard(Ticket) || blake3(...)[..4]`. The checksum catches typos and
+//! damaged scans before anything is decoded. Parsing ignores case, so the
+//! upper-case form (compact in a QR code's alphanumeric mode) reads back too.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::SpaceKey;
+use crate::id::{DeviceId, IdentityId, SpaceId};
+use crate::space::feed_space_id;
+
+/// Every ticket starts with this (the `1` is the format version).
+pub const TICKET_PREFIX: &str = "starling1";
+/// Longest ticket text accepted.
+pub const MAX_TICKET_LEN: usize = 2048;
+const CHECKSUM_LEN: usize = 4;
+
+/// A ticket could not be read or rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TicketError {
+    /// The text does not start with `starling1`.
+    #[error("not a Starling ticket (it must start with \"starling1\")")]
+    BadPrefix,
+    /// The text is not base32.
+    #[error("ticket is not valid base32: {0}")]
+    BadEncoding(String),
+    /// The checksum does not match: a typo or a damaged scan.
+    #[error("ticket checksum does not match (mistyped or damaged ticket)")]
+    BadChecksum,
+    /// The checksum matches but the contents do not decode.
+    #[error("ticket contents are malformed: {0}")]
+    Malformed(String),
+    /// Longer than [`MAX_TICKET_LEN`].
+    #[error("ticket is too long ({0} characters)")]
+    TooLong(usize),
+    /// Rendering the QR code failed.
+    #[error("cannot render QR code: {0}")]
+    Qr(String),
+}
+
+/// Where to reach a device: its id (also its iroh endpoint id) and direct
+/// socket addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerAddr {
+    /// The device.
+    pub device: DeviceId,
+    /// Direct addresses it listens on (may be empty).
+    pub addrs: Vec<std::net::SocketAddr>,
+}
+
+/// What a feed ticket holds: whose feed, its read key, and a device to
+/// fetch it from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedTicket {
+    /// The feed owner's identity.
+    pub identity: IdentityId,
+    /// The feed's read key (epoch 0).
+    pub key: [u8; 32],
+    /// One of the owner's devices and where it listens.
+    pub peer: Option<PeerAddr>,
+}
+
+impl FeedTicket {
+    /// The feed's space id.
+    pub fn space(&self) -> SpaceId {
+        feed_space_id(&self.identity)
+    }
+
+    /// The read key.
+    pub fn space_key(&self) -> SpaceKey {
+        SpaceKey::from_bytes(self.key)
+    }
+}
+
+/// Any ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Ticket {
+    /// Follow someone's feed.
+    Feed(FeedTicket),
+}
+
+const B32: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
+
+impl Ticket {
+    /// The ticket as text.
+    pub fn encode(&self) -> String {
+        let mut bytes = postcard::to_allocvec(self).unwrap_or_default();
+        let sum = blake3::hash(&bytes);
+        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM_LEN]);
+        format!("{TICKET_PREFIX}{}", B32.encode(&bytes).to_lowercase())
+    }
+
+    /// Reads a ticket from text (surrounding whitespace and case are ignored).
+    pub fn decode(text: &str) -> Result<Self, TicketError> {
+        let text = text.trim();
+        if text.len() > MAX_TICKET_LEN {
+            return Err(TicketError::TooLong(text.len()));
+        }
+        // `get` rather than indexing: the text may have a multi-byte
+        // character where the prefix should end (found by fuzzing).
+        let (Some(prefix), Some(body)) = (
+            text.get(..TICKET_PREFIX.len()),
+            text.get(TICKET_PREFIX.len()..),
+        ) else {
+            return Err(TicketError::BadPrefix);
+        };
+        if !prefix.eq_ignore_ascii_case(TICKET_PREFIX) {
+            return Err(TicketError::BadPrefix);
+        }
+        let body = body.to_ascii_uppercase();
+        let bytes = B32
+            .decode(body.as_bytes())
+            .map_err(|e| TicketError::BadEncoding(e.to_string()))?;
+        if bytes.len() <= CHECKSUM_LEN {
+            return Err(TicketError::Malformed("too short".into()));
+        }
+        let (data, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+        if &blake3::hash(data).as_bytes()[..CHECKSUM_LEN] != sum {
+            return Err(TicketError::BadChecksum);
+        }
+        postcard::from_bytes(data).map_err(|e| TicketError::Malformed(e.to_string()))
+    }
+
+    /// The ticket as a QR code drawn with Unicode half blocks, for a terminal.
+    pub fn to_qr_text(&self) -> Result<String, TicketError> {
+        let code = self.qr()?;
+        Ok(code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build())
+    }
+
+    /// The ticket as a QR code in PNG bytes.
+    pub fn to_qr_png(&self) -> Result<Vec<u8>, TicketError> {
+        let img = self
+            .qr()?
+            .render::<image::Luma<u8>>()
+            .min_dimensions(400, 400)
+            .build();
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .map_err(|e| TicketError::Qr(e.to_string()))?;
+        Ok(out.into_inner())
+    }
+
+    fn qr(&self) -> Result<qrcode::QrCode, TicketError> {
+        // Upper case fits QR's compact alphanumeric mode.
+        qrcode::QrCode::with_error_correction_level(
+            self.encode().to_ascii_uppercase(),
+            qrcode::EcLevel::M,
+        )
+        .map_err(|e| TicketError::Qr(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Ticket {
+        Ticket::Feed(FeedTicket {
+            identity: IdentityId([1; 32]),
+            key: [2; 32],
+            peer: Some(PeerAddr {
+                device: DeviceId([3; 32]),
+                addrs: vec!["127.0.0.1:4433".parse().unwrap()],
+            }),
+        })
+    }
+
+    #[test]
+    fn round_trip_any_case() {
+        let t = sample();
+        let text = t.encode();
+        assert!(text.starts_with("starling1"));
+        assert_eq!(Ticket::decode(&text).unwrap(), t);
+        assert_eq!(Ticket::decode(&text.to_uppercase()).unwrap(), t);
+        assert_eq!(Ticket::decode(&format!("  {text}\n")).unwrap(), t);
+    }
+
+    #[test]
+    fn typo_is_caught_by_checksum() {
+        let text = sample().encode();
+        let mut chars: Vec<char> = text.chars().collect();
+        let i = 20;
+        chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
+        let bad: String = chars.into_iter().collect();
+        assert_eq!(Ticket::decode(&bad), Err(TicketError::BadChecksum));
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert_eq!(Ticket::decode("hello"), Err(TicketError::BadPrefix));
+        assert!(matches!(
+            Ticket::decode("starling1!!!"),
+            Err(TicketError::BadEncoding(_))
+        ));
+        assert!(Ticket::decode("starling1").is_err());
+        // Fuzz crasher: a multi-byte character across the prefix boundary.
+        assert_eq!(Ticket::decode("starlinտ1abc"), Err(TicketError::BadPrefix));
+        assert_eq!(Ticket::decode("ստ"), Err(TicketError::BadPrefix));
+        assert!(matches!(
+            Ticket::decode(&"a".repeat(5000)),
+            Err(TicketError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn qr_renders() {
+        let t = sample();
+        assert!(t.to_qr_text().unwrap().lines().count() > 10);
+        let png = t.to_qr_png().unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}

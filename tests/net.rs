@@ -1,0 +1,419 @@
+//! Sync over iroh on loopback: catch-up, offline catch-up, hostile peers.
+//! Relays and public discovery are off; every wait is bounded.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use starling_core::net::{NetConfig, Peer, SYNC_ALPN, SharedNode};
+use starling_core::sync::Message;
+use starling_core::{NewPost, Node, PeerAddr, Ticket};
+
+struct Running {
+    node: SharedNode,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn new(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::init(&dir.path().join(name), name).unwrap();
+        Self {
+            node: Arc::new(Mutex::new(node)),
+            _dir: dir,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Node) -> T) -> T {
+        f(&mut self.node.lock().unwrap())
+    }
+
+    async fn start(&self) -> Peer {
+        let p = Peer::start(self.node.clone(), NetConfig::loopback())
+            .await
+            .unwrap();
+        let addrs = p.addr().addrs;
+        self.with(|n| n.set_listen_addrs(&addrs)).unwrap();
+        p
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.with(|n| {
+            n.timeline(100, None)
+                .unwrap()
+                .posts
+                .into_iter()
+                .map(|p| p.text)
+                .collect()
+        })
+    }
+}
+
+fn post(r: &Running, text: &str) {
+    r.with(|n| {
+        n.post(NewPost {
+            text: text.into(),
+            ..Default::default()
+        })
+    })
+    .unwrap();
+}
+
+fn ticket(r: &Running) -> Ticket {
+    r.with(|n| n.ticket()).unwrap()
+}
+
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), f)
+        .await
+        .expect("timed out")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    post(&ann, "ann one");
+    post(&ann, "ann two");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    // Follow by ticket: the ticket carries Ann's device and addresses.
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    ann.with(|n| n.follow(&ticket(&bob))).unwrap();
+    let r = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert!(r.import.rejected.is_empty(), "{r:?}");
+    assert_eq!(bob.texts(), vec!["ann two", "ann one"]);
+    // Bob posts; Ann catches up by calling Bob.
+    post(&bob, "bob here");
+    bounded(pa.sync_with(&pb.addr())).await.unwrap();
+    assert_eq!(ann.texts(), vec!["bob here", "ann two", "ann one"]);
+    // In sync: one round trip, nothing new.
+    let again = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert_eq!((again.import.accepted, again.messages), (0, 2), "{again:?}");
+    assert!(again.bytes_sent + again.bytes_received < 1024);
+    // They have met before: the next check is one summary, a few dozen bytes.
+    let summary = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert_eq!(summary.messages, 2);
+    assert!(
+        summary.bytes_sent + summary.bytes_received < 100,
+        "{summary:?}"
+    );
+    // Ann goes offline; Bob posts; Ann comes back on a new port and catches up.
+    pa.shutdown().await;
+    post(&bob, "while you were away");
+    let offline = PeerAddr {
+        device: ann.with(|n| n.device()),
+        addrs: vec![],
+    };
+    assert!(
+        bounded(pb.sync_with(&offline)).await.is_err(),
+        "an offline peer is an error, not a hang"
+    );
+    let pa = ann.start().await;
+    let r = bounded(pa.sync_with(&pb.addr())).await.unwrap();
+    assert_eq!(r.import.accepted, 1);
+    assert_eq!(ann.texts()[0], "while you were away");
+    // Both know each other as peers now.
+    assert!(
+        ann.with(|n| n.store().peers())
+            .unwrap()
+            .iter()
+            .any(|(p, seen)| p.device == bob.with(|n| n.device()) && seen.is_some())
+    );
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
+/// A raw client speaking the sync ALPN directly.
+async fn raw_client() -> iroh::Endpoint {
+    iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap()
+}
+
+fn endpoint_addr(p: &PeerAddr) -> iroh::EndpointAddr {
+    iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(p.device.as_bytes()).unwrap(),
+        p.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    )
+}
+
+fn frame(m: &Message) -> Vec<u8> {
+    let b = m.encode();
+    let mut f = (b.len() as u32).to_le_bytes().to_vec();
+    f.extend_from_slice(&b);
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_peers_are_cut_off_and_change_nothing() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    post(&ann, "honest post");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    let before = ann.with(|n| n.store().counts()).unwrap();
+    let client = raw_client().await;
+
+    // 1. Garbage frames.
+    let conn = bounded(client.connect(endpoint_addr(&pa.addr()), SYNC_ALPN))
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&[7, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7])
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4];
+    assert!(
+        bounded(recv.read_exact(&mut buf)).await.is_err(),
+        "garbage was answered"
+    );
+
+    // 2. A frame announcing an endless length.
+    let conn = bounded(client.connect(endpoint_addr(&pa.addr()), SYNC_ALPN))
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&u32::MAX.to_le_bytes()).await.unwrap();
+    assert!(bounded(recv.read_exact(&mut buf)).await.is_err());
+
+    // 3. Entries with bad signatures pushed into Ann's own feed.
+    let feed = starling_core::space::feed_space_id(&ann.with(|n| n.identity()));
+    let conn = bounded(client.connect(endpoint_addr(&pa.addr()), SYNC_ALPN))
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&frame(&Message::Hello {
+        spaces: vec![(feed, [0; 16])],
+    }))
+    .await
+    .unwrap();
+    let mut len = [0u8; 4];
+    bounded(recv.read_exact(&mut len)).await.unwrap();
+    let mut reply = vec![0u8; u32::from_le_bytes(len) as usize];
+    bounded(recv.read_exact(&mut reply)).await.unwrap();
+    assert!(matches!(
+        Message::decode(&reply).unwrap(),
+        Message::Reply { .. }
+    ));
+    let mut forged = Vec::new();
+    let mut author = starling_core::synth::SynthAuthor::new(99);
+    for i in 0..5 {
+        let e = author.post(&format!("forged {i}"), None, 5);
+        let mut sig = *e.signature();
+        sig[3] ^= 1;
+        forged.push(e.with_signature(sig).encode());
+    }
+    send.write_all(&frame(&Message::Have {
+        spaces: vec![(feed, Default::default())],
+    }))
+    .await
+    .unwrap();
+    send.write_all(&frame(&Message::Entries {
+        space: feed,
+        entries: forged,
+    }))
+    .await
+    .unwrap();
+    send.write_all(&frame(&Message::Done)).await.unwrap();
+    // Read until the stream ends (the honest side answers and closes).
+    let _ = bounded(recv.read_to_end(1 << 20)).await;
+
+    // 4. Entries for a space that was never named.
+    let conn = bounded(client.connect(endpoint_addr(&pa.addr()), SYNC_ALPN))
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&frame(&Message::Hello { spaces: vec![] }))
+        .await
+        .unwrap();
+    let _ = bounded(recv.read_exact(&mut len)).await;
+    let other = starling_core::SpaceId([9; 32]);
+    send.write_all(&frame(&Message::Entries {
+        space: other,
+        entries: vec![vec![1, 2, 3]],
+    }))
+    .await
+    .unwrap();
+    let _ = bounded(recv.read_to_end(1 << 20)).await;
+
+    // Nothing was stored, and Ann still syncs with an honest peer.
+    assert_eq!(ann.with(|n| n.store().counts()).unwrap(), before);
+    assert!(ann.with(|n| n.store().check()).unwrap().problems.is_empty());
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert_eq!(bob.texts(), vec!["honest post"]);
+    client.close().await;
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
+/// Every node syncs with every node it follows, `rounds` times.
+async fn sync_rounds(peers: &[Peer], follows: &[Vec<usize>], rounds: usize) {
+    for _ in 0..rounds {
+        for (i, f) in follows.iter().enumerate() {
+            for &j in f {
+                bounded(peers[i].sync_with(&peers[j].addr())).await.unwrap();
+            }
+        }
+    }
+}
+
+/// The posts a node should show: its own and those of the nodes it follows.
+fn expected(texts: &[Vec<String>], me: usize, follows: &[usize]) -> Vec<String> {
+    let mut v: Vec<String> = texts[me].clone();
+    for &j in follows {
+        v.extend(texts[j].iter().cloned());
+    }
+    v.sort();
+    v
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_nodes_with_a_random_follow_graph_converge() {
+    let nodes: Vec<Running> = (0..10).map(|i| Running::new(&format!("n{i}"))).collect();
+    let mut peers = Vec::new();
+    for n in &nodes {
+        peers.push(n.start().await);
+    }
+    // A seeded random follow graph: each node follows 2-5 others.
+    let mut rng = crate::support::Rng::new(2026);
+    let mut follows: Vec<Vec<usize>> = Vec::new();
+    for i in 0..10 {
+        let mut f: Vec<usize> = (0..10).filter(|j| *j != i).collect();
+        rng.shuffle(&mut f);
+        f.truncate(2 + rng.below(4));
+        for &j in &f {
+            let t = ticket(&nodes[j]);
+            nodes[i].with(|n| n.follow(&t)).unwrap();
+        }
+        follows.push(f);
+    }
+    let mut texts = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let mine: Vec<String> = (0..3).map(|k| format!("node {i} post {k}")).collect();
+        for t in &mine {
+            post(n, t);
+        }
+        texts.push(mine);
+    }
+    // Direct follows only: one round brings everything.
+    sync_rounds(&peers, &follows, 1).await;
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(
+            sorted(n.texts()),
+            expected(&texts, i, &follows[i]),
+            "node {i}"
+        );
+    }
+    for p in peers {
+        p.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_heal_without_loss_or_duplicates() {
+    let nodes: Vec<Running> = (0..6).map(|i| Running::new(&format!("n{i}"))).collect();
+    let mut peers = Vec::new();
+    for n in &nodes {
+        peers.push(n.start().await);
+    }
+    for i in 0..6 {
+        for j in 0..6 {
+            if i != j {
+                let t = ticket(&nodes[j]);
+                nodes[i].with(|n| n.follow(&t)).unwrap();
+            }
+        }
+    }
+    let everyone: Vec<Vec<usize>> = (0..6)
+        .map(|i| (0..6).filter(|j| *j != i).collect())
+        .collect();
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); 6];
+    // Partitioned: {0,1,2} and {3,4,5} post and sync only among themselves.
+    let halves: Vec<Vec<usize>> = (0..6)
+        .map(|i| {
+            let g = if i < 3 { 0..3 } else { 3..6 };
+            g.filter(|j| *j != i).collect()
+        })
+        .collect();
+    for round in 0..3 {
+        for (i, n) in nodes.iter().enumerate() {
+            let t = format!("node {i} round {round}");
+            post(n, &t);
+            texts[i].push(t);
+        }
+        sync_rounds(&peers, &halves, 1).await;
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(
+            sorted(n.texts()),
+            expected(&texts, i, &halves[i]),
+            "node {i} inside its half"
+        );
+    }
+    // Heal: everyone meets everyone once.
+    sync_rounds(&peers, &everyone, 1).await;
+    let all = expected(&texts, 0, &everyone[0]);
+    assert_eq!(all.len(), 18);
+    for n in &nodes {
+        let got = n.texts();
+        let mut unique = got.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), got.len(), "duplicates");
+        assert_eq!(sorted(got), all);
+        assert!(n.with(|x| x.store().check()).unwrap().problems.is_empty());
+    }
+    for p in peers {
+        p.shutdown().await;
+    }
+}
+
+/// A long catch-up reports progress, per space; the author need not be
+/// online: Ann mirrors the feed and serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_catch_up_reports_progress_from_a_mirror() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let mut author = starling_core::synth::SynthAuthor::new(77);
+    let mut es = vec![author.cert(1)];
+    for i in 0..10_000u64 {
+        es.push(author.post(&format!("mirrored post {i}"), None, 10 + i));
+    }
+    let space = starling_core::space::feed_space_id(&author.identity());
+    let r = ann.with(|n| n.store().import_entries(es)).unwrap();
+    assert_eq!(r.accepted, 10_001);
+    bob.with(|n| n.follow(&author.ticket())).unwrap();
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let mut events = pb.events();
+    let r = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert_eq!(r.import.accepted, 10_001);
+    let mut progress = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let starling_core::net::NetEvent::Progress {
+            entries, per_space, ..
+        } = e
+        {
+            progress.push((entries, per_space));
+        }
+    }
+    assert!(!progress.is_empty(), "no progress reported");
+    assert!(progress[0].0 >= 8192);
+    assert!(progress[0].1.iter().any(|(s, n)| *s == space && *n > 0));
+    assert_eq!(
+        bob.with(|n| n.timeline(1, None)).unwrap().posts[0].text,
+        "mirrored post 9999"
+    );
+    pa.shutdown().await;
+    pb.shutdown().await;
+}

@@ -1,0 +1,7 @@
+//! Cross-crate tests of the Starling engine, one binary with a module per purpose.
+
+mod bad_input;
+mod convergence;
+mod net;
+mod queries;
+mod support;
