@@ -174,7 +174,11 @@ fn next_entry(
     let (seq, prev, ts) = match head {
         // Strictly after the previous entry, so a device's own posts keep the
         // order it made them in even within one millisecond.
-        Some(h) => (h.seq + 1, Some(h.id), now.max(h.timestamp.saturating_add(1))),
+        Some(h) => (
+            h.seq + 1,
+            Some(h.id),
+            now.max(h.timestamp.saturating_add(1)),
+        ),
         None => (1, None, now),
     };
     Entry::create(device, *space, seq, prev, ts, 0, key, nonce, plain)
