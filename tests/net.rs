@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use starling_core::net::{NetConfig, Peer, SYNC_ALPN, SharedNode};
+use starling_core::net::{NetConfig, NetEvent, Peer, SYNC_ALPN, SharedNode};
 use starling_core::sync::Message;
 use starling_core::{NewPost, Node, PeerAddr, Ticket};
 
@@ -28,9 +28,20 @@ impl Running {
     }
 
     async fn start(&self) -> Peer {
-        let p = Peer::start(self.node.clone(), NetConfig::loopback())
-            .await
-            .unwrap();
+        self.start_with(NetConfig::loopback()).await
+    }
+
+    /// Without gossip: only explicit catch-up moves entries.
+    async fn start_catch_up_only(&self) -> Peer {
+        self.start_with(NetConfig {
+            live: false,
+            ..NetConfig::loopback()
+        })
+        .await
+    }
+
+    async fn start_with(&self, config: NetConfig) -> Peer {
+        let p = Peer::start(self.node.clone(), config).await.unwrap();
         let addrs = p.addr().addrs;
         self.with(|n| n.set_listen_addrs(&addrs)).unwrap();
         p
@@ -325,7 +336,7 @@ async fn partitions_heal_without_loss_or_duplicates() {
     let nodes: Vec<Running> = (0..6).map(|i| Running::new(&format!("n{i}"))).collect();
     let mut peers = Vec::new();
     for n in &nodes {
-        peers.push(n.start().await);
+        peers.push(n.start_catch_up_only().await);
     }
     for i in 0..6 {
         for j in 0..6 {
@@ -416,4 +427,201 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
     );
     pa.shutdown().await;
     pb.shutdown().await;
+}
+
+/// Waits (bounded) for an event that `pick` accepts.
+async fn wait_for<T>(
+    events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
+    mut pick: impl FnMut(&NetEvent) -> Option<T>,
+) -> T {
+    bounded(async {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if let Some(t) = pick(&e) {
+                        return t;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream ended: {e}"),
+            }
+        }
+    })
+    .await
+}
+
+/// Waits (bounded) until `done` holds, checking every 20 ms.
+async fn until(mut done: impl FnMut() -> bool) {
+    bounded(async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_arrives_live_through_gossip() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    post(&ann, "ann before");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let mut bob_events = pb.events();
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    ann.with(|n| n.follow(&ticket(&bob))).unwrap();
+    pa.notify_local_change();
+    pb.notify_local_change();
+    // Gossip neighbors find each other through the ticket's addresses.
+    wait_for(&mut bob_events, |e| {
+        matches!(e, NetEvent::PeerUp(p) if *p == ann.with(|n| n.device())).then_some(())
+    })
+    .await;
+    // Let the first catch-up (started when they met) finish.
+    until(|| bob.texts() == ["ann before"]).await;
+    // Posts made now arrive without anyone calling sync: through gossip.
+    for i in 0..5 {
+        post(&ann, &format!("live {i}"));
+        pa.notify_local_change();
+        wait_for(&mut bob_events, |e| match e {
+            NetEvent::Received { accepted, .. } if *accepted > 0 => Some(()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(bob.texts()[0], format!("live {i}"));
+    }
+    // And the other way round.
+    let mut ann_events = pa.events();
+    post(&bob, "bob live");
+    pb.notify_local_change();
+    wait_for(&mut ann_events, |e| {
+        matches!(e, NetEvent::Received { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(ann.texts()[0], "bob live");
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_that_gossip_cannot_carry_is_filled_by_catch_up() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let mut bob_events = pb.events();
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    ann.with(|n| n.follow(&ticket(&bob))).unwrap();
+    pa.notify_local_change();
+    pb.notify_local_change();
+    wait_for(&mut bob_events, |e| {
+        matches!(e, NetEvent::PeerUp(_)).then_some(())
+    })
+    .await;
+    // 2,000 posts with no pause: far more than gossip announces one by one.
+    let n = 2_000;
+    ann.with(|node| {
+        for i in 0..n {
+            node.post(NewPost {
+                text: format!("burst {i}"),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+    });
+    pa.notify_local_change();
+    let feed = starling_core::space::feed_space_id(&ann.with(|n| n.identity()));
+    let ann_device = ann.with(|n| n.device());
+    until(|| {
+        bob.with(|b| b.store_ref().log_head(&feed, &ann_device).unwrap())
+            .is_some_and(|h| {
+                h.seq
+                    >= ann.with(|a| {
+                        a.store_ref()
+                            .log_head(&feed, &ann_device)
+                            .unwrap()
+                            .unwrap()
+                            .seq
+                    })
+            })
+    })
+    .await;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut before: Option<String> = None;
+    for _ in 0..=n / 100 {
+        let page = bob.with(|b| b.timeline(100, before.as_deref()).unwrap());
+        for p in &page.posts {
+            assert!(ids.insert(p.id), "post {} twice", p.id);
+        }
+        match page.next {
+            Some(c) => before = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), n, "every post arrived");
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
+/// A small PNG whose pixels depend on `seed`.
+fn png(seed: u8, side: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(side, side, |x, y| {
+        image::Rgb([x as u8 ^ seed, y as u8, seed.wrapping_mul(7)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let picture = png(3, 64);
+    let post_id = ann
+        .with(|n| {
+            n.post(NewPost {
+                text: "look".into(),
+                images: vec![picture.clone()],
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    let hash = ann.with(|n| n.store().post(&post_id).unwrap().unwrap().images[0]);
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    let mut bob_events = pb.events();
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    // Bob fetches the image from Ann after the post arrives.
+    wait_for(&mut bob_events, |e| {
+        matches!(e, NetEvent::BlobFetched { hash: h, .. } if *h == hash).then_some(())
+    })
+    .await;
+    let ann_identity = ann.with(|n| n.identity());
+    assert_eq!(
+        bob.with(|n| n.open_blob(&ann_identity, &hash)).unwrap(),
+        Some(picture.clone())
+    );
+    // Ann goes offline. Cat follows Ann (her ticket names her old address)
+    // and knows Bob; she gets the post and the image from Bob.
+    let ann_ticket = ticket(&ann);
+    pa.shutdown().await;
+    let pc = cat.start().await;
+    cat.with(|n| n.follow(&ann_ticket)).unwrap();
+    cat.with(|n| n.store().add_peer(&pb.addr())).unwrap();
+    let mut cat_events = pc.events();
+    bounded(pc.sync_with(&pb.addr())).await.unwrap();
+    assert_eq!(cat.texts(), vec!["look"]);
+    wait_for(&mut cat_events, |e| {
+        matches!(e, NetEvent::BlobFetched { hash: h, .. } if *h == hash).then_some(())
+    })
+    .await;
+    assert_eq!(
+        cat.with(|n| n.open_blob(&ann_identity, &hash)).unwrap(),
+        Some(picture)
+    );
+    pb.shutdown().await;
+    pc.shutdown().await;
 }

@@ -148,8 +148,9 @@ enum Command {
     },
     /// Re-verify every stored entry and the store's consistency.
     Check,
-    /// Keep a node up: serve peers and catch up with known peers
-    /// periodically, one line (or JSON object) per event, until SIGINT/SIGTERM.
+    /// Keep a node up: serve peers, follow live updates through gossip,
+    /// fetch missing images, catch up with peers as they appear; one line
+    /// (or JSON object) per event, until SIGINT/SIGTERM.
     Run {
         /// Address to listen on; may be repeated.
         #[arg(long, default_value = "0.0.0.0:0")]
@@ -157,9 +158,13 @@ enum Command {
         /// Relays: `none`, `default` (iroh's public relays) or a relay URL.
         #[arg(long, default_value = "none")]
         relay: String,
-        /// Seconds between catch-ups with known peers.
-        #[arg(long, default_value_t = 10)]
+        /// Seconds between catch-ups with every known peer (new posts
+        /// arrive live through gossip in between).
+        #[arg(long, default_value_t = 60)]
         sync_interval: u64,
+        /// Do not look for peers on the local network (mDNS).
+        #[arg(long)]
+        no_local_discovery: bool,
     },
     /// Catch up with every known peer once, print counts and exit.
     Sync {
@@ -526,7 +531,17 @@ fn run(cli: Cli) -> Result<()> {
             bind,
             relay,
             sync_interval,
-        } => serve::run(node, json, bind, &relay, sync_interval)?,
+            no_local_discovery,
+        } => serve::run(
+            node,
+            json,
+            serve::RunOptions {
+                bind,
+                relay,
+                interval: sync_interval,
+                local_discovery: !no_local_discovery,
+            },
+        )?,
         Command::Sync {
             once: _,
             timeout,

@@ -80,6 +80,39 @@ fn show(json: bool, e: &NetEvent) {
             json!({"event": "sync_failed", "peer": peer.to_string(), "error": error}),
             format!("sync with {} failed: {error}", peer.fmt_short()),
         ),
+        NetEvent::Received {
+            peer,
+            space,
+            accepted,
+        } => emit(
+            json,
+            json!({"event": "received", "peer": peer.to_string(), "space": space.to_string(), "accepted": accepted}),
+            format!(
+                "received {accepted} new entries live from {} (space {})",
+                peer.fmt_short(),
+                space.fmt_short()
+            ),
+        ),
+        NetEvent::Published { space, seq } => emit(
+            json,
+            json!({"event": "published", "space": space.to_string(), "seq": seq}),
+            format!("published to space {} (up to #{seq})", space.fmt_short()),
+        ),
+        NetEvent::PeerUp(peer) => emit(
+            json,
+            json!({"event": "peer_connected", "peer": peer.to_string()}),
+            format!("peer {} connected", peer.fmt_short()),
+        ),
+        NetEvent::PeerDown(peer) => emit(
+            json,
+            json!({"event": "peer_disconnected", "peer": peer.to_string()}),
+            format!("peer {} disconnected", peer.fmt_short()),
+        ),
+        NetEvent::BlobFetched { hash, bytes } => emit(
+            json,
+            json!({"event": "image_fetched", "hash": hash.to_string(), "bytes": bytes}),
+            format!("fetched image {} ({bytes} bytes)", hash.fmt_short()),
+        ),
         _ => {}
     }
 }
@@ -110,19 +143,23 @@ async fn sync_all(peer: &Peer) -> Result<(usize, usize)> {
     Ok((ok, failed))
 }
 
+/// How `starling run` runs.
+pub(crate) struct RunOptions {
+    pub(crate) bind: Vec<SocketAddr>,
+    pub(crate) relay: String,
+    pub(crate) interval: u64,
+    pub(crate) local_discovery: bool,
+}
+
 /// `starling run`.
-pub(crate) fn run(
-    node: Node,
-    json: bool,
-    bind: Vec<SocketAddr>,
-    relay_text: &str,
-    interval: u64,
-) -> Result<()> {
+pub(crate) fn run(node: Node, json: bool, opts: RunOptions) -> Result<()> {
     let rt = runtime()?;
+    let interval = opts.interval;
     rt.block_on(async {
         let config = NetConfig {
-            bind,
-            relay: relay(relay_text),
+            bind: opts.bind,
+            relay: relay(&opts.relay),
+            local_discovery: opts.local_discovery,
             ..NetConfig::loopback()
         };
         let node = shared(node);
@@ -135,6 +172,13 @@ pub(crate) fn run(
             json!({"event": "listening", "device": addr.device.to_string(), "addrs": addrs}),
             format!("listening as {} on {}", addr.device, addrs.join(", ")),
         );
+        if let Err(why) = peer.local_discovery() {
+            emit(
+                json,
+                json!({"event": "local_discovery_off", "reason": why}),
+                format!("local discovery off: {why}"),
+            );
+        }
         let mut events = peer.events();
         let printer = tokio::spawn(async move {
             while let Ok(e) = events.recv().await {
@@ -176,6 +220,7 @@ pub(crate) fn sync_once(
             bind: vec![bind],
             relay: relay(relay_text),
             session_timeout: Duration::from_secs(timeout.max(1)),
+            live: false,
             ..NetConfig::loopback()
         };
         let node = shared(node);

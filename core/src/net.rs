@@ -1,29 +1,48 @@
 //! Networking: one iroh endpoint per running node, keyed by the device key
-//! (device id == endpoint id), serving the catch-up protocol
-//! [`SYNC_ALPN`]. The protocol logic is the sans-IO [`crate::sync::Session`];
-//! this module only moves its messages over a QUIC stream, length-prefixed,
-//! and hands received entries to the store, which verifies each batch and
-//! commits it in one transaction.
+//! (device id == endpoint id), with three protocols on it:
+//!
+//! - catch-up ([`SYNC_ALPN`], `catchup.rs`): the sans-IO
+//!   [`crate::sync::Session`] over one QUIC stream;
+//! - live updates (iroh-gossip, `live.rs`): one topic per feed space;
+//! - media (iroh-blobs, `media.rs`): sealed images, verified while streaming.
+//!
+//! A [`Peer`] runs a few background tasks: a watcher that notices store
+//! changes (from this process or another one writing the same home),
+//! announces this device's new entries, joins the topics of newly followed
+//! spaces and fetches missing images; a catch-up scheduler that keeps at
+//! most one session per peer in flight; one receiver per gossip topic; and,
+//! when local discovery is on, an mDNS watcher.
 
+mod catchup;
+pub mod live;
+pub mod media;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use iroh::endpoint::{Connection, RecvStream, SendStream, presets};
-use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::address_lookup::memory::MemoryLookup;
+use iroh::endpoint::presets;
+use iroh::protocol::Router;
 use iroh::{Endpoint, EndpointAddr, RelayMode, SecretKey, TransportAddr};
+use iroh_gossip::api::{Event as GossipEvent, GossipSender};
+use iroh_gossip::{Gossip, TopicId};
+use n0_future::StreamExt;
+use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::task::JoinHandle;
 
 use crate::entry::Entry;
-use crate::id::DeviceId;
+use crate::id::{DeviceId, Hash, SpaceId};
 use crate::node::Node;
 use crate::store::ImportReport;
-use crate::sync::{Limits, Message, Session, Step, SyncError};
+use crate::sync::{Limits, SyncError};
 use crate::ticket::PeerAddr;
+use live::{Announce, Announcer, CatchUps, Notice};
+use media::{Media, Sources};
 
-/// The ALPN of the catch-up protocol.
-pub const SYNC_ALPN: &[u8] = b"starling/sync/1";
-/// Largest protocol frame accepted.
-pub const MAX_FRAME: usize = 8 << 20;
+pub use catchup::MAX_FRAME;
+pub use catchup::SYNC_ALPN;
 
 /// A node shared between the network tasks and its owner.
 pub type SharedNode = Arc<Mutex<Node>>;
@@ -68,6 +87,20 @@ pub enum NetError {
     /// The relay URL does not parse.
     #[error("bad relay URL {0:?}")]
     BadRelay(String),
+    /// A blob could not be fetched from any peer.
+    #[error("cannot fetch blob {hash}: {reason}")]
+    Fetch {
+        /// The blob's hash, short form.
+        hash: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<crate::store::StoreError> for NetError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Node(e.into())
+    }
 }
 
 /// Which relays to use.
@@ -95,10 +128,16 @@ pub struct NetConfig {
     pub session_timeout: Duration,
     /// Longest to wait for a peer to answer a connection.
     pub connect_timeout: Duration,
+    /// Join the gossip topics of feed spaces and announce new entries.
+    pub live: bool,
+    /// Find peers on the local network with mDNS.
+    pub local_discovery: bool,
+    /// How often the store is checked for changes made by other processes.
+    pub watch_every: Duration,
 }
 
 impl NetConfig {
-    /// Loopback only, no relays: for tests.
+    /// Loopback only, no relays, no local discovery: for tests.
     pub fn loopback() -> Self {
         Self {
             bind: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
@@ -106,6 +145,9 @@ impl NetConfig {
             limits: Limits::default(),
             session_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(5),
+            live: true,
+            local_discovery: false,
+            watch_every: Duration::from_millis(50),
         }
     }
 }
@@ -129,6 +171,10 @@ fn lock(node: &SharedNode) -> MutexGuard<'_, Node> {
     // A panic while holding the lock cannot leave the store half-written
     // (SQLite transactions roll back), so a poisoned lock is still usable.
     node.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Something that happened on the network, for a running node to show.
@@ -157,7 +203,7 @@ pub enum NetEvent {
         /// Bytes received so far.
         bytes: u64,
         /// Entries received so far per space.
-        per_space: Vec<(crate::id::SpaceId, u64)>,
+        per_space: Vec<(SpaceId, u64)>,
     },
     /// A session with a peer failed.
     SyncFailed {
@@ -166,21 +212,86 @@ pub enum NetEvent {
         /// Why.
         error: String,
     },
+    /// New entries arrived live, through gossip.
+    Received {
+        /// The neighbor that delivered them.
+        peer: DeviceId,
+        /// Their space.
+        space: SpaceId,
+        /// How many were new.
+        accepted: u64,
+    },
+    /// This device's new entries were announced on their space's topic.
+    Published {
+        /// The space.
+        space: SpaceId,
+        /// The log's head seq now.
+        seq: u64,
+    },
+    /// A peer became a gossip neighbor (it is online).
+    PeerUp(DeviceId),
+    /// A peer stopped being a gossip neighbor.
+    PeerDown(DeviceId),
+    /// A missing image was fetched.
+    BlobFetched {
+        /// Its hash.
+        hash: Hash,
+        /// Its size in bytes.
+        bytes: u64,
+    },
+}
+
+/// Longest random wait before fetching an image only its author is known to hold.
+const FETCH_JITTER_MS: u64 = 300;
+
+/// The state the background tasks share.
+#[derive(Debug)]
+struct Inner {
+    router: Router,
+    node: SharedNode,
+    me: DeviceId,
+    config: NetConfig,
+    events: broadcast::Sender<NetEvent>,
+    gossip: Gossip,
+    lookup: MemoryLookup,
+    media: Media,
+    sources: Mutex<Sources>,
+    /// Each joined space's topic sender; `None` while the join is under way.
+    senders: Mutex<BTreeMap<SpaceId, Option<GossipSender>>>,
+    recent: Mutex<Vec<DeviceId>>,
+    wake: Notify,
+    catch_up: mpsc::UnboundedSender<DeviceId>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// A running node's network face.
 #[derive(Debug)]
 pub struct Peer {
-    router: Router,
-    node: SharedNode,
-    config: NetConfig,
-    events: tokio::sync::broadcast::Sender<NetEvent>,
+    inner: Arc<Inner>,
+    local_discovery: Result<(), String>,
+}
+
+fn endpoint_id(device: &DeviceId) -> Option<iroh::EndpointId> {
+    iroh::PublicKey::from_bytes(device.as_bytes()).ok()
+}
+
+fn device_of(id: &iroh::EndpointId) -> DeviceId {
+    DeviceId(*id.as_bytes())
+}
+
+fn endpoint_addr(peer: &PeerAddr) -> Option<EndpointAddr> {
+    let id = endpoint_id(&peer.device)?;
+    Some(EndpointAddr::from_parts(
+        id,
+        peer.addrs.iter().map(|a| TransportAddr::Ip(*a)),
+    ))
 }
 
 impl Peer {
     /// Binds the endpoint with the node's device key and starts serving.
     pub async fn start(node: SharedNode, config: NetConfig) -> Result<Self, NetError> {
         let secret = SecretKey::from_bytes(&lock(&node).device_secret());
+        let me = lock(&node).device();
         let relay = match &config.relay {
             Relay::Disabled => RelayMode::Disabled,
             Relay::Default => RelayMode::Default,
@@ -190,10 +301,16 @@ impl Peer {
                 RelayMode::Custom(url.into())
             }
         };
+        let lookup = MemoryLookup::new();
+        for (p, _) in lock(&node).store_ref().peers()? {
+            if let Some(addr) = endpoint_addr(&p).filter(|_| !p.addrs.is_empty()) {
+                lookup.add_endpoint_info(addr);
+            }
+        }
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(secret)
             .relay_mode(relay)
-            .alpns(vec![SYNC_ALPN.to_vec()]);
+            .address_lookup(lookup.clone());
         if !config.bind.is_empty() {
             builder = builder.clear_ip_transports();
             for a in &config.bind {
@@ -206,331 +323,484 @@ impl Peer {
             .bind()
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
-        let (events, _) = tokio::sync::broadcast::channel(1024);
-        let handler = SyncHandler {
+        let (events, _) = broadcast::channel(4096);
+        let gossip = Gossip::builder()
+            .max_message_size(live::MAX_NOTICE)
+            .spawn(endpoint.clone());
+        let media = Media::new();
+        let handler = catchup::SyncHandler {
             node: node.clone(),
             limits: config.limits,
             timeout: config.session_timeout,
             events: events.clone(),
         };
-        let router = Router::builder(endpoint).accept(SYNC_ALPN, handler).spawn();
-        Ok(Self {
+        let router = Router::builder(endpoint.clone())
+            .accept(SYNC_ALPN, handler)
+            .accept(iroh_gossip::ALPN, gossip.clone())
+            .accept(iroh_blobs::ALPN, media.protocol(node.clone()))
+            .spawn();
+        let (catch_up, requests) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
             router,
             node,
+            me,
             config,
             events,
+            gossip,
+            lookup,
+            media,
+            sources: Default::default(),
+            senders: Default::default(),
+            recent: Default::default(),
+            wake: Notify::new(),
+            catch_up,
+            tasks: Default::default(),
+        });
+        let announcer = Announcer::starting_at(lock(&inner.node).store_ref().feed_heads(&me)?);
+        inner.spawn(watch(inner.clone(), announcer));
+        inner.spawn(schedule_catch_ups(inner.clone(), requests));
+        let local_discovery = if inner.config.local_discovery {
+            start_local_discovery(&inner, &endpoint)
+        } else {
+            Err("turned off".to_string())
+        };
+        Ok(Self {
+            inner,
+            local_discovery,
         })
     }
 
+    /// Whether mDNS local discovery runs, or why not (a network without
+    /// multicast is no reason to refuse to start).
+    pub fn local_discovery(&self) -> Result<(), String> {
+        self.local_discovery.clone()
+    }
+
     /// Events from now on (a slow reader misses the oldest).
-    pub fn events(&self) -> tokio::sync::broadcast::Receiver<NetEvent> {
-        self.events.subscribe()
+    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+        self.inner.events.subscribe()
     }
 
     /// This node's address: its device id and bound sockets.
     pub fn addr(&self) -> PeerAddr {
-        let ep = self.router.endpoint();
+        let ep = self.inner.router.endpoint();
         PeerAddr {
-            device: DeviceId(*ep.id().as_bytes()),
+            device: device_of(&ep.id()),
             addrs: ep.bound_sockets(),
         }
     }
 
     /// The node this peer serves.
     pub fn node(&self) -> &SharedNode {
-        &self.node
+        &self.inner.node
+    }
+
+    /// Says that this process changed the store (a post, a follow): the
+    /// watcher acts on it now instead of at its next check.
+    pub fn notify_local_change(&self) {
+        self.inner.wake.notify_one();
     }
 
     /// Catches up with `peer` on every feed this node holds.
     pub async fn sync_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
-        let short = peer.device.fmt_short();
-        let fut = self.sync_inner(peer);
-        let result = match tokio::time::timeout(self.config.session_timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(NetError::Timeout(short)),
-        };
-        let _ = self.events.send(event(peer.device, true, &result));
-        result
+        self.inner.sync_with(peer).await
     }
 
-    async fn sync_inner(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
-        let short = peer.device.fmt_short();
-        let id =
-            iroh::PublicKey::from_bytes(peer.device.as_bytes()).map_err(|e| NetError::Connect {
-                peer: short.clone(),
-                reason: e.to_string(),
-            })?;
-        let addr = EndpointAddr::from_parts(id, peer.addrs.iter().map(|a| TransportAddr::Ip(*a)));
-        let connecting = self.router.endpoint().connect(addr, SYNC_ALPN);
-        let conn = match tokio::time::timeout(self.config.connect_timeout, connecting).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                return Err(NetError::Connect {
-                    peer: short,
-                    reason: e.to_string(),
-                });
-            }
-            Err(_) => {
-                return Err(NetError::Connect {
-                    peer: short,
-                    reason: "no answer (offline or unreachable)".into(),
-                });
-            }
-        };
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
-            peer: short.clone(),
-            reason: e.to_string(),
-        })?;
-        let spaces = lock(&self.node)
-            .store()
-            .feed_spaces()
-            .map_err(crate::node::NodeError::from)?;
-        let (mut session, hello) = {
-            let n = lock(&self.node);
-            let asked = n
-                .store_ref()
-                .peer_asked(&peer.device)
-                .map_err(crate::node::NodeError::from)?;
-            Session::initiate_with(n.store_ref(), &spaces, self.config.limits, asked.as_ref())
-        };
-        let mut report = SyncReport {
-            peer: Some(peer.device),
-            ..Default::default()
-        };
-        write_frame(&mut send, &hello, &mut report, &short).await?;
-        run_session(
-            &self.node,
-            &mut session,
-            &mut send,
-            &mut recv,
-            &mut report,
-            &peer.device,
-            &self.events,
-        )
-        .await?;
-        conn.close(0u32.into(), b"done");
-        Ok(report)
+    /// Whole-blob requests this node served to peers, and their bytes.
+    pub fn blobs_served(&self) -> (u64, u64) {
+        self.inner.media.served()
+    }
+
+    /// Peers currently in the gossip swarms of this node's spaces.
+    pub fn neighbors(&self) -> Vec<DeviceId> {
+        guard(&self.inner.recent).clone()
     }
 
     /// Stops serving and closes the endpoint.
     pub async fn shutdown(self) {
-        let _ = self.router.shutdown().await;
+        let tasks = std::mem::take(&mut *guard(&self.inner.tasks));
+        for t in &tasks {
+            t.abort();
+        }
+        guard(&self.inner.senders).clear();
+        let _ = self.inner.router.shutdown().await;
     }
 }
 
-/// Received entries are committed in chunks of this many (one transaction
-/// each), not one transaction per message.
-const APPLY_CHUNK: usize = 8192;
-
-/// Runs a session until it finishes: read a frame, step, send; received
-/// entries are verified and committed in large chunks, and whatever is left
-/// when the session ends. Then closes the sending side, waits (briefly) for
-/// the peer to read it all, and notes when the peer was seen.
-async fn run_session(
-    node: &SharedNode,
-    session: &mut Session,
-    send: &mut SendStream,
-    recv: &mut RecvStream,
-    report: &mut SyncReport,
-    remote: &DeviceId,
-    events: &tokio::sync::broadcast::Sender<NetEvent>,
-) -> Result<(), NetError> {
-    let short = remote.fmt_short();
-    let peer = short.as_str();
-    let mut received: Vec<Entry> = Vec::new();
-    let mut per_space: std::collections::BTreeMap<crate::id::SpaceId, u64> = Default::default();
-    let mut total = 0u64;
-    while !session.is_finished() {
-        let msg = read_frame(recv, report, peer).await?;
-        let step: Step = {
-            let n = lock(node);
-            let step = session
-                .handle(msg, n.store_ref())
-                .map_err(|error| NetError::Protocol {
-                    peer: peer.to_string(),
-                    error,
-                })?;
-            if let Some(what) = &step.remember {
-                n.store_ref()
-                    .remember_peer(remote, what)
-                    .map_err(crate::node::NodeError::from)?;
-            }
-            step
-        };
-        for (space, batch) in &step.received {
-            *per_space.entry(*space).or_default() += batch.len() as u64;
-            total += batch.len() as u64;
-            for bytes in batch {
-                match Entry::decode(bytes) {
-                    Ok(e) => received.push(e),
-                    Err(err) => report.import.rejected.push(crate::store::Rejection {
-                        id: None,
-                        reason: err.to_string(),
-                    }),
-                }
-            }
-        }
-        if received.len() >= APPLY_CHUNK {
-            apply(node, &mut received, report)?;
-            let _ = events.send(NetEvent::Progress {
-                peer: *remote,
-                entries: total,
-                bytes: report.bytes_received,
-                per_space: per_space.iter().map(|(s, n)| (*s, *n)).collect(),
-            });
-        }
-        for m in &step.send {
-            write_frame(send, m, report, peer).await?;
-        }
+impl Inner {
+    fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(fut);
+        let mut tasks = guard(&self.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle);
     }
-    apply(node, &mut received, report)?;
-    send.finish().ok();
-    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
-    lock(node)
-        .store()
-        .touch_peer(remote, crate::node::now_ms())
-        .map_err(crate::node::NodeError::from)?;
-    Ok(())
-}
 
-fn apply(
-    node: &SharedNode,
-    received: &mut Vec<Entry>,
-    report: &mut SyncReport,
-) -> Result<(), NetError> {
-    if received.is_empty() {
-        return Ok(());
+    fn emit(&self, e: NetEvent) {
+        let _ = self.events.send(e);
     }
-    let r = lock(node)
-        .store()
-        .import_entries(std::mem::take(received))
-        .map_err(crate::node::NodeError::from)?;
-    merge(&mut report.import, r);
-    Ok(())
-}
 
-fn event(peer: DeviceId, initiated: bool, result: &Result<SyncReport, NetError>) -> NetEvent {
-    match result {
-        Ok(r) => NetEvent::Synced {
+    async fn sync_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
+        let short = peer.device.fmt_short();
+        let fut = catchup::initiate(
+            self.router.endpoint(),
+            &self.node,
+            &self.config,
             peer,
-            initiated,
-            accepted: r.import.accepted,
-            rejected: r.import.rejected.len() as u64,
-            bytes_received: r.bytes_received,
-        },
-        Err(e) => NetEvent::SyncFailed {
-            peer,
-            error: e.to_string(),
-        },
-    }
-}
-
-fn merge(into: &mut ImportReport, r: ImportReport) {
-    into.accepted += r.accepted;
-    into.known += r.known;
-    into.pending += r.pending;
-    into.blobs += r.blobs;
-    into.rejected.extend(r.rejected);
-}
-
-async fn write_frame(
-    send: &mut SendStream,
-    msg: &Message,
-    report: &mut SyncReport,
-    peer: &str,
-) -> Result<(), NetError> {
-    let bytes = msg.encode();
-    let mut frame = Vec::with_capacity(4 + bytes.len());
-    frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    frame.extend_from_slice(&bytes);
-    send.write_all(&frame).await.map_err(|e| NetError::Stream {
-        peer: peer.to_string(),
-        reason: e.to_string(),
-    })?;
-    report.messages += 1;
-    report.bytes_sent += frame.len() as u64;
-    Ok(())
-}
-
-async fn read_frame(
-    recv: &mut RecvStream,
-    report: &mut SyncReport,
-    peer: &str,
-) -> Result<Message, NetError> {
-    let stream_err = |e: String| NetError::Stream {
-        peer: peer.to_string(),
-        reason: e,
-    };
-    let mut len = [0u8; 4];
-    recv.read_exact(&mut len)
-        .await
-        .map_err(|e| stream_err(e.to_string()))?;
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_FRAME {
-        return Err(stream_err(format!(
-            "frame of {len} bytes is over the {MAX_FRAME}-byte limit"
-        )));
-    }
-    let mut buf = vec![0u8; len];
-    recv.read_exact(&mut buf)
-        .await
-        .map_err(|e| stream_err(e.to_string()))?;
-    report.messages += 1;
-    report.bytes_received += 4 + len as u64;
-    Message::decode(&buf).map_err(|error| NetError::Protocol {
-        peer: peer.to_string(),
-        error,
-    })
-}
-
-/// Serves the catch-up protocol to peers that connect.
-#[derive(Debug, Clone)]
-struct SyncHandler {
-    node: SharedNode,
-    limits: Limits,
-    timeout: Duration,
-    events: tokio::sync::broadcast::Sender<NetEvent>,
-}
-
-impl ProtocolHandler for SyncHandler {
-    async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
-        let remote = DeviceId(*connection.remote_id().as_bytes());
-        let short = remote.fmt_short();
-        let work = async {
-            let (mut send, mut recv) =
-                connection.accept_bi().await.map_err(|e| NetError::Stream {
-                    peer: short.clone(),
-                    reason: e.to_string(),
-                })?;
-            let named = lock(&self.node)
-                .store_ref()
-                .peer_named(&remote)
-                .map_err(crate::node::NodeError::from)?;
-            let mut session = Session::respond_with(self.limits, named);
-            let mut report = SyncReport {
-                peer: Some(remote),
-                ..Default::default()
-            };
-            run_session(
-                &self.node,
-                &mut session,
-                &mut send,
-                &mut recv,
-                &mut report,
-                &remote,
-                &self.events,
-            )
-            .await?;
-            Ok::<_, NetError>(report)
-        };
-        let result = match tokio::time::timeout(self.timeout, work).await {
+            &self.events,
+        );
+        let result = match tokio::time::timeout(self.config.session_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(NetError::Timeout(short)),
         };
-        if result.is_err() {
-            connection.close(1u32.into(), b"sync failed");
+        self.emit(catchup::event(peer.device, true, &result));
+        if result.is_ok() {
+            self.wake.notify_one();
         }
-        let _ = self.events.send(event(remote, false, &result));
+        result
+    }
+
+    /// The address to dial `device` at: what the peers table knows, or
+    /// just its id (the endpoint then uses its lookups and live paths).
+    fn address_of(&self, device: DeviceId) -> PeerAddr {
+        let known = lock(&self.node).store_ref().peers().ok().and_then(|ps| {
+            ps.into_iter()
+                .find(|(p, _)| p.device == device)
+                .map(|(p, _)| p)
+        });
+        known.unwrap_or(PeerAddr {
+            device,
+            addrs: Vec::new(),
+        })
+    }
+
+    fn saw(&self, peer: DeviceId) {
+        let mut recent = guard(&self.recent);
+        recent.retain(|p| *p != peer);
+        recent.insert(0, peer);
+        recent.truncate(64);
+    }
+
+    /// Broadcasts this device's new entries, per the announcer's plan.
+    async fn announce(&self, announcer: &mut Announcer) -> Result<(), NetError> {
+        let heads = lock(&self.node).store_ref().feed_heads(&self.me)?;
+        for (space, head) in heads {
+            // Until its topic is joined, a space's news waits (it is not
+            // marked announced).
+            let Some(sender) = guard(&self.senders).get(&space).cloned().flatten() else {
+                continue;
+            };
+            let plan = announcer.plan(space, head);
+            let notices: Vec<Notice> = match plan {
+                Announce::Nothing => continue,
+                Announce::Head(seq) => vec![Notice::Head {
+                    device: self.me,
+                    seq,
+                }],
+                Announce::Entries { from, to } => lock(&self.node)
+                    .store_ref()
+                    .entries_after(&space, &self.me, from - 1, (to - from + 1) as usize)?
+                    .iter()
+                    .map(|e| match e.encode() {
+                        bytes if bytes.len() + 8 <= live::MAX_NOTICE => Notice::Entry(bytes),
+                        _ => Notice::Head {
+                            device: self.me,
+                            seq: e.header().seq,
+                        },
+                    })
+                    .collect(),
+            };
+            for n in notices {
+                let _ = sender.broadcast(n.encode().into()).await;
+            }
+            self.emit(NetEvent::Published { space, seq: head });
+        }
         Ok(())
+    }
+
+    /// Joins the topic of every feed space not joined yet.
+    fn join_topics(self: &Arc<Self>) -> Result<(), NetError> {
+        if !self.config.live {
+            return Ok(());
+        }
+        let spaces = lock(&self.node).store_ref().feed_spaces()?;
+        let joined: BTreeSet<SpaceId> = guard(&self.senders).keys().copied().collect();
+        for space in spaces.into_iter().filter(|s| !joined.contains(s)) {
+            // `None` keeps the watcher from joining twice; the topic task
+            // puts the real sender in.
+            let inner = self.clone();
+            guard(&self.senders).insert(space, None);
+            self.spawn(follow_topic(inner, space));
+        }
+        Ok(())
+    }
+
+    /// Peers to bootstrap a topic from: known peers, most recent first.
+    fn bootstrap(&self) -> Vec<iroh::EndpointId> {
+        let mut out: Vec<iroh::EndpointId> =
+            guard(&self.recent).iter().filter_map(endpoint_id).collect();
+        if let Ok(ps) = lock(&self.node).store_ref().peers() {
+            for (p, _) in ps {
+                if p.device != self.me
+                    && let Some(id) = endpoint_id(&p.device)
+                    && !out.contains(&id)
+                {
+                    out.push(id);
+                }
+            }
+        }
+        out.truncate(32);
+        out
+    }
+
+    /// Puts the peers table's addresses into the endpoint's lookup.
+    fn refresh_lookup(&self) -> Result<(), NetError> {
+        for (p, _) in lock(&self.node).store_ref().peers()? {
+            if p.device != self.me
+                && !p.addrs.is_empty()
+                && let Some(addr) = endpoint_addr(&p)
+            {
+                self.lookup.add_endpoint_info(addr);
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts fetching images that stored posts lack.
+    fn fetch_wanted(self: &Arc<Self>, came_from: Option<DeviceId>) -> Result<(), NetError> {
+        let wants = lock(&self.node).store_ref().wanted_blobs(32)?;
+        for want in wants {
+            if !guard(&self.media.fetching).insert(want.hash) {
+                continue;
+            }
+            let inner = self.clone();
+            self.spawn(async move {
+                let r = inner.fetch(&want, came_from).await;
+                guard(&inner.media.fetching).remove(&want.hash);
+                if let Ok(bytes) = r {
+                    inner.emit(NetEvent::BlobFetched {
+                        hash: want.hash,
+                        bytes,
+                    });
+                }
+            });
+        }
+        Ok(())
+    }
+
+    fn sources_for(&self, want: &crate::store::Want, came_from: Option<DeviceId>) -> Vec<DeviceId> {
+        let recent = guard(&self.recent).clone();
+        guard(&self.sources).order(&want.hash, self.me, came_from, &recent, want.author)
+    }
+
+    async fn fetch(
+        &self,
+        want: &crate::store::Want,
+        came_from: Option<DeviceId>,
+    ) -> Result<u64, NetError> {
+        let mut order = self.sources_for(want, came_from);
+        let only_author = came_from.is_none_or(|c| c == want.author);
+        if only_author && !guard(&self.sources).known(&want.hash) {
+            // Only the author is known to have it: wait a moment, so that
+            // followers who fetched it first can say so and share the load.
+            let r = crate::node::random::<2>().map_or(0, u16::from_le_bytes);
+            let jitter = u64::from(r) % FETCH_JITTER_MS;
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            order = self.sources_for(want, came_from);
+        }
+        let err = |reason: String| NetError::Fetch {
+            hash: want.hash.fmt_short(),
+            reason,
+        };
+        let bytes = self
+            .media
+            .fetch(self.router.endpoint(), &want.hash, &order)
+            .await
+            .map_err(err)?;
+        lock(&self.node)
+            .store_ref()
+            .put_wanted_blob(&want.hash, &bytes)?;
+        guard(&self.sources).forget(&want.hash);
+        // Tell the space's swarm: followers fetch from each other.
+        let sender = guard(&self.senders).get(&want.space).cloned().flatten();
+        if let Some(sender) = sender {
+            let have = Notice::Have {
+                hash: want.hash,
+                holder: self.me,
+            };
+            let _ = sender.broadcast(have.encode().into()).await;
+        }
+        Ok(bytes.len() as u64)
+    }
+
+    /// Handles one notice from a space's topic.
+    fn on_notice(self: &Arc<Self>, space: SpaceId, from: DeviceId, bytes: &[u8]) {
+        let Ok(notice) = Notice::decode(bytes) else {
+            return;
+        };
+        match notice {
+            Notice::Entry(bytes) => {
+                let Ok(entry) = Entry::decode(&bytes) else {
+                    return;
+                };
+                if entry.header().space != space {
+                    return;
+                }
+                let report = lock(&self.node).store().import_entries(vec![entry]);
+                let Ok(report) = report else {
+                    return;
+                };
+                if report.accepted > 0 {
+                    self.emit(NetEvent::Received {
+                        peer: from,
+                        space,
+                        accepted: report.accepted,
+                    });
+                    let _ = self.fetch_wanted(Some(from));
+                }
+                if report.pending > 0 {
+                    // A gap: the entries before this one went missing.
+                    let _ = self.catch_up.send(from);
+                }
+            }
+            Notice::Head { device, seq } => {
+                let held = lock(&self.node)
+                    .store_ref()
+                    .log_head(&space, &device)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |h| h.seq);
+                if held < seq {
+                    let _ = self.catch_up.send(from);
+                }
+            }
+            Notice::Have { hash, holder } => {
+                guard(&self.sources).holds(hash, holder);
+            }
+        }
+    }
+}
+
+/// Watches the store: announces news, joins new topics, refreshes peer
+/// addresses and fetches missing images; wakes on a local change or every
+/// `watch_every`.
+async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
+    let mut seen: Option<u64> = None;
+    loop {
+        let counter = lock(&inner.node).store_ref().change_counter().ok();
+        if counter.is_none() || counter != seen {
+            seen = counter;
+            let _ = inner.refresh_lookup();
+            let _ = inner.join_topics();
+            let _ = inner.announce(&mut announcer).await;
+            let _ = inner.fetch_wanted(None);
+        }
+        tokio::select! {
+            _ = inner.wake.notified() => {}
+            _ = tokio::time::sleep(inner.config.watch_every) => {}
+        }
+    }
+}
+
+/// Runs catch-ups as they are asked for, at most one per peer at a time.
+async fn schedule_catch_ups(inner: Arc<Inner>, mut requests: mpsc::UnboundedReceiver<DeviceId>) {
+    let (done_tx, mut done) = mpsc::unbounded_channel::<DeviceId>();
+    let mut state = CatchUps::default();
+    loop {
+        let start = tokio::select! {
+            Some(peer) = requests.recv() => state.request(peer).then_some(peer),
+            Some(peer) = done.recv() => state.finished(peer).then_some(peer),
+            else => return,
+        };
+        let Some(peer) = start else { continue };
+        if peer == inner.me {
+            state.finished(peer);
+            continue;
+        }
+        let inner2 = inner.clone();
+        let done_tx = done_tx.clone();
+        inner.spawn(async move {
+            let addr = inner2.address_of(peer);
+            let _ = inner2.sync_with(&addr).await;
+            let _ = done_tx.send(peer);
+        });
+    }
+}
+
+/// Follows one space's topic: stores what arrives, catches up on gaps and
+/// with new neighbors, and rejoins when the subscription lags or drops.
+async fn follow_topic(inner: Arc<Inner>, space: SpaceId) {
+    let topic = TopicId::from_bytes(live::topic_of(&space));
+    loop {
+        let Ok(sub) = inner.gossip.subscribe(topic, inner.bootstrap()).await else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let (sender, mut receiver) = sub.split();
+        guard(&inner.senders).insert(space, Some(sender));
+        while let Some(event) = receiver.next().await {
+            match event {
+                Ok(GossipEvent::Received(msg)) => {
+                    let from = device_of(&msg.delivered_from);
+                    inner.on_notice(space, from, &msg.content);
+                }
+                Ok(GossipEvent::NeighborUp(id)) => {
+                    let peer = device_of(&id);
+                    inner.saw(peer);
+                    let _ = lock(&inner.node)
+                        .store_ref()
+                        .touch_peer(&peer, crate::node::now_ms());
+                    inner.emit(NetEvent::PeerUp(peer));
+                    let _ = inner.catch_up.send(peer);
+                }
+                Ok(GossipEvent::NeighborDown(id)) => {
+                    inner.emit(NetEvent::PeerDown(device_of(&id)));
+                }
+                Ok(GossipEvent::Lagged) | Err(_) => {
+                    // Messages were dropped: catch up with every neighbor,
+                    // then subscribe again.
+                    for id in receiver.neighbors() {
+                        let _ = inner.catch_up.send(device_of(&id));
+                    }
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn start_local_discovery(inner: &Arc<Inner>, endpoint: &Endpoint) -> Result<(), String> {
+    let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+        .build(endpoint.id())
+        .map_err(|e| e.to_string())?;
+    endpoint
+        .address_lookup()
+        .map_err(|e| e.to_string())?
+        .add(mdns.clone());
+    inner.spawn(watch_local_network(inner.clone(), mdns));
+    Ok(())
+}
+
+/// Catches up with known peers that appear on the local network.
+async fn watch_local_network(inner: Arc<Inner>, mdns: iroh_mdns_address_lookup::MdnsAddressLookup) {
+    let mut events = mdns.subscribe().await;
+    while let Some(event) = events.next().await {
+        if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = event {
+            let peer = device_of(&endpoint_info.endpoint_id);
+            let known = lock(&inner.node)
+                .store_ref()
+                .peers()
+                .map(|ps| ps.iter().any(|(p, _)| p.device == peer))
+                .unwrap_or(false);
+            if known {
+                inner.saw(peer);
+                let _ = inner.catch_up.send(peer);
+                let senders: Vec<GossipSender> =
+                    guard(&inner.senders).values().flatten().cloned().collect();
+                for s in senders {
+                    let _ = s.join_peers(vec![endpoint_info.endpoint_id]).await;
+                }
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ mod import;
 mod project;
 mod query;
 mod serve;
+mod watch;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -26,6 +27,7 @@ use crate::space::SpaceKind;
 
 pub use import::{ImportReport, Rejection};
 pub use query::{Page, PostView, ProfileView};
+pub use watch::Want;
 
 /// The store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -342,6 +344,8 @@ impl Store {
             "INSERT OR IGNORE INTO blobs(hash, space, data) VALUES(?1, ?2, ?3)",
             params![hash.as_bytes(), row, data],
         )?;
+        self.conn
+            .execute("DELETE FROM wants WHERE hash=?1", [hash.as_bytes()])?;
         Ok(())
     }
 

@@ -241,6 +241,8 @@ impl Store {
                      SELECT ?1, id, ?3 FROM spaces WHERE space=?2",
                     params![hash.as_bytes(), space.as_bytes(), data],
                 )?;
+                self.conn
+                    .execute("DELETE FROM wants WHERE hash=?1", [hash.as_bytes()])?;
                 report.blobs += n as u64;
             } else {
                 report.reject(

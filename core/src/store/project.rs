@@ -271,6 +271,16 @@ fn open_parts(
     Ok(Opened::Record(record))
 }
 
+/// Notes a blob a post refers to, unless the store holds it already.
+fn want_blob(conn: &Connection, hash: &crate::id::Hash, space: i64, log: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO wants(hash, space, log)
+         SELECT ?1, ?2, ?3 WHERE NOT EXISTS(SELECT 1 FROM blobs WHERE hash=?1)",
+    )?
+    .execute(params![hash.as_bytes(), space, log])?;
+    Ok(())
+}
+
 /// Applies one record to the derived tables. Returns the log's identity row
 /// when the record is the device certificate that establishes it.
 pub(crate) fn project(
@@ -310,6 +320,9 @@ pub(crate) fn project(
             conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
                 .execute(params![placed.row, p.text])?;
             count_post(conn, author, 1)?;
+            for image in &p.images {
+                want_blob(conn, &image.hash, space.row, placed.log)?;
+            }
             pick_edit(conn, keys, placed.row, &placed.id, author)?;
         }
         Record::Like { target } => react(conn, &target, LIKE, author)?,

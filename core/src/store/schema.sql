@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS audience(
 CREATE TABLE IF NOT EXISTS blobs(
   id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, space INTEGER NOT NULL, data BLOB NOT NULL
 );
+-- Blobs that stored posts refer to and this store lacks: what a running
+-- node fetches from its peers.
+CREATE TABLE IF NOT EXISTS wants(
+  hash BLOB PRIMARY KEY, space INTEGER NOT NULL, log INTEGER NOT NULL
+);
 -- Search needs which posts hold a word, not where in the post or how long
 -- it is: no positions (detail=none), no sizes (columnsize=0), no copy of
 -- the text (content=''). Removing a row hands FTS5 the text it indexed,

@@ -1,0 +1,307 @@
+//! The catch-up protocol on the wire: the sans-IO [`Session`] driven over
+//! one QUIC bi-stream, u32-LE length-prefixed frames, received entries
+//! verified and committed in large chunks.
+
+use std::time::Duration;
+
+use iroh::Endpoint;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use tokio::sync::broadcast;
+
+use super::{NetConfig, NetError, NetEvent, SharedNode, SyncReport, endpoint_addr, lock};
+use crate::entry::Entry;
+use crate::id::DeviceId;
+use crate::store::ImportReport;
+use crate::sync::{Limits, Message, Session, Step};
+use crate::ticket::PeerAddr;
+
+/// The ALPN of the catch-up protocol.
+pub const SYNC_ALPN: &[u8] = b"starling/sync/1";
+/// Largest protocol frame accepted.
+pub const MAX_FRAME: usize = 8 << 20;
+
+/// Opens a session with `peer` and catches up on every feed this node holds.
+pub(super) async fn initiate(
+    endpoint: &Endpoint,
+    node: &SharedNode,
+    config: &NetConfig,
+    peer: &PeerAddr,
+    events: &broadcast::Sender<NetEvent>,
+) -> Result<SyncReport, NetError> {
+    let short = peer.device.fmt_short();
+    let addr = endpoint_addr(peer).ok_or_else(|| NetError::Connect {
+        peer: short.clone(),
+        reason: "not a valid device key".into(),
+    })?;
+    let connecting = endpoint.connect(addr, SYNC_ALPN);
+    let conn = match tokio::time::timeout(config.connect_timeout, connecting).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            return Err(NetError::Connect {
+                peer: short,
+                reason: e.to_string(),
+            });
+        }
+        Err(_) => {
+            return Err(NetError::Connect {
+                peer: short,
+                reason: "no answer (offline or unreachable)".into(),
+            });
+        }
+    };
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
+        peer: short.clone(),
+        reason: e.to_string(),
+    })?;
+    let spaces = lock(node)
+        .store_ref()
+        .feed_spaces()
+        .map_err(crate::node::NodeError::from)?;
+    let (mut session, hello) = {
+        let n = lock(node);
+        let asked = n
+            .store_ref()
+            .peer_asked(&peer.device)
+            .map_err(crate::node::NodeError::from)?;
+        Session::initiate_with(n.store_ref(), &spaces, config.limits, asked.as_ref())
+    };
+    let mut report = SyncReport {
+        peer: Some(peer.device),
+        ..Default::default()
+    };
+    write_frame(&mut send, &hello, &mut report, &short).await?;
+    run_session(
+        node,
+        &mut session,
+        &mut send,
+        &mut recv,
+        &mut report,
+        &peer.device,
+        events,
+    )
+    .await?;
+    conn.close(0u32.into(), b"done");
+    Ok(report)
+}
+
+/// Received entries are committed in chunks of this many (one transaction
+/// each), not one transaction per message.
+const APPLY_CHUNK: usize = 8192;
+
+/// Runs a session until it finishes: read a frame, step, send; received
+/// entries are verified and committed in large chunks, and whatever is left
+/// when the session ends. Then closes the sending side, waits (briefly) for
+/// the peer to read it all, and notes when the peer was seen.
+async fn run_session(
+    node: &SharedNode,
+    session: &mut Session,
+    send: &mut SendStream,
+    recv: &mut RecvStream,
+    report: &mut SyncReport,
+    remote: &DeviceId,
+    events: &broadcast::Sender<NetEvent>,
+) -> Result<(), NetError> {
+    let short = remote.fmt_short();
+    let peer = short.as_str();
+    let mut received: Vec<Entry> = Vec::new();
+    let mut per_space: std::collections::BTreeMap<crate::id::SpaceId, u64> = Default::default();
+    let mut total = 0u64;
+    while !session.is_finished() {
+        let msg = read_frame(recv, report, peer).await?;
+        let step: Step = {
+            let n = lock(node);
+            let step = session
+                .handle(msg, n.store_ref())
+                .map_err(|error| NetError::Protocol {
+                    peer: peer.to_string(),
+                    error,
+                })?;
+            if let Some(what) = &step.remember {
+                n.store_ref()
+                    .remember_peer(remote, what)
+                    .map_err(crate::node::NodeError::from)?;
+            }
+            step
+        };
+        for (space, batch) in &step.received {
+            *per_space.entry(*space).or_default() += batch.len() as u64;
+            total += batch.len() as u64;
+            for bytes in batch {
+                match Entry::decode(bytes) {
+                    Ok(e) => received.push(e),
+                    Err(err) => report.import.rejected.push(crate::store::Rejection {
+                        id: None,
+                        reason: err.to_string(),
+                    }),
+                }
+            }
+        }
+        if received.len() >= APPLY_CHUNK {
+            apply(node, &mut received, report)?;
+            let _ = events.send(NetEvent::Progress {
+                peer: *remote,
+                entries: total,
+                bytes: report.bytes_received,
+                per_space: per_space.iter().map(|(s, n)| (*s, *n)).collect(),
+            });
+        }
+        for m in &step.send {
+            write_frame(send, m, report, peer).await?;
+        }
+    }
+    apply(node, &mut received, report)?;
+    send.finish().ok();
+    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
+    lock(node)
+        .store()
+        .touch_peer(remote, crate::node::now_ms())
+        .map_err(crate::node::NodeError::from)?;
+    Ok(())
+}
+
+fn apply(
+    node: &SharedNode,
+    received: &mut Vec<Entry>,
+    report: &mut SyncReport,
+) -> Result<(), NetError> {
+    if received.is_empty() {
+        return Ok(());
+    }
+    let r = lock(node)
+        .store()
+        .import_entries(std::mem::take(received))
+        .map_err(crate::node::NodeError::from)?;
+    merge(&mut report.import, r);
+    Ok(())
+}
+
+pub(super) fn event(
+    peer: DeviceId,
+    initiated: bool,
+    result: &Result<SyncReport, NetError>,
+) -> NetEvent {
+    match result {
+        Ok(r) => NetEvent::Synced {
+            peer,
+            initiated,
+            accepted: r.import.accepted,
+            rejected: r.import.rejected.len() as u64,
+            bytes_received: r.bytes_received,
+        },
+        Err(e) => NetEvent::SyncFailed {
+            peer,
+            error: e.to_string(),
+        },
+    }
+}
+
+fn merge(into: &mut ImportReport, r: ImportReport) {
+    into.accepted += r.accepted;
+    into.known += r.known;
+    into.pending += r.pending;
+    into.blobs += r.blobs;
+    into.rejected.extend(r.rejected);
+}
+
+async fn write_frame(
+    send: &mut SendStream,
+    msg: &Message,
+    report: &mut SyncReport,
+    peer: &str,
+) -> Result<(), NetError> {
+    let bytes = msg.encode();
+    let mut frame = Vec::with_capacity(4 + bytes.len());
+    frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&bytes);
+    send.write_all(&frame).await.map_err(|e| NetError::Stream {
+        peer: peer.to_string(),
+        reason: e.to_string(),
+    })?;
+    report.messages += 1;
+    report.bytes_sent += frame.len() as u64;
+    Ok(())
+}
+
+async fn read_frame(
+    recv: &mut RecvStream,
+    report: &mut SyncReport,
+    peer: &str,
+) -> Result<Message, NetError> {
+    let stream_err = |e: String| NetError::Stream {
+        peer: peer.to_string(),
+        reason: e,
+    };
+    let mut len = [0u8; 4];
+    recv.read_exact(&mut len)
+        .await
+        .map_err(|e| stream_err(e.to_string()))?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(stream_err(format!(
+            "frame of {len} bytes is over the {MAX_FRAME}-byte limit"
+        )));
+    }
+    let mut buf = vec![0u8; len];
+    recv.read_exact(&mut buf)
+        .await
+        .map_err(|e| stream_err(e.to_string()))?;
+    report.messages += 1;
+    report.bytes_received += 4 + len as u64;
+    Message::decode(&buf).map_err(|error| NetError::Protocol {
+        peer: peer.to_string(),
+        error,
+    })
+}
+
+/// Serves the catch-up protocol to peers that connect.
+#[derive(Debug, Clone)]
+pub(super) struct SyncHandler {
+    pub(super) node: SharedNode,
+    pub(super) limits: Limits,
+    pub(super) timeout: Duration,
+    pub(super) events: broadcast::Sender<NetEvent>,
+}
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
+        let remote = DeviceId(*connection.remote_id().as_bytes());
+        let short = remote.fmt_short();
+        let work = async {
+            let (mut send, mut recv) =
+                connection.accept_bi().await.map_err(|e| NetError::Stream {
+                    peer: short.clone(),
+                    reason: e.to_string(),
+                })?;
+            let named = lock(&self.node)
+                .store_ref()
+                .peer_named(&remote)
+                .map_err(crate::node::NodeError::from)?;
+            let mut session = Session::respond_with(self.limits, named);
+            let mut report = SyncReport {
+                peer: Some(remote),
+                ..Default::default()
+            };
+            run_session(
+                &self.node,
+                &mut session,
+                &mut send,
+                &mut recv,
+                &mut report,
+                &remote,
+                &self.events,
+            )
+            .await?;
+            Ok::<_, NetError>(report)
+        };
+        let result = match tokio::time::timeout(self.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Timeout(short)),
+        };
+        if result.is_err() {
+            connection.close(1u32.into(), b"sync failed");
+        }
+        let _ = self.events.send(event(remote, false, &result));
+        Ok(())
+    }
+}
