@@ -39,8 +39,8 @@ run --home "$ann" search flock
 
 # Now over the network: Bob keeps a node running (loopback here), posts while
 # it runs, and Ann catches up from it directly over iroh.
-say "starling --home $bob run --bind 127.0.0.1:0 &"
-"$bin" --home "$bob" run --bind 127.0.0.1:0 > "$demo/bob-run.log" 2>&1 &
+say "starling --home $bob run --bind 127.0.0.1:0 --no-local-discovery &"
+"$bin" --home "$bob" run --bind 127.0.0.1:0 --no-local-discovery > "$demo/bob-run.log" 2>&1 &
 bob_node=$!
 trap 'kill $bob_node 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q listening "$demo/bob-run.log" && break; sleep 0.1; done

@@ -85,8 +85,8 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
     let bob = Running::new("bob");
     post(&ann, "ann one");
     post(&ann, "ann two");
-    let pa = ann.start().await;
-    let pb = bob.start().await;
+    let pa = ann.start_catch_up_only().await;
+    let pb = bob.start_catch_up_only().await;
     // Follow by ticket: the ticket carries Ann's device and addresses.
     bob.with(|n| n.follow(&ticket(&ann))).unwrap();
     ann.with(|n| n.follow(&ticket(&bob))).unwrap();
@@ -119,7 +119,7 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
         bounded(pb.sync_with(&offline)).await.is_err(),
         "an offline peer is an error, not a hang"
     );
-    let pa = ann.start().await;
+    let pa = ann.start_catch_up_only().await;
     let r = bounded(pa.sync_with(&pb.addr())).await.unwrap();
     assert_eq!(r.import.accepted, 1);
     assert_eq!(ann.texts()[0], "while you were away");
@@ -624,4 +624,92 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     );
     pb.shutdown().await;
     pc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known bug (issue 3): after a gossip flood the next live post sometimes misses its 30 s wait when the whole suite runs in parallel; passes alone"]
+async fn hostile_gossip_changes_nothing_and_live_updates_go_on() {
+    use iroh_gossip::{Gossip, TopicId};
+    use starling_core::net::live::{Notice, topic_of};
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    post(&ann, "ann before");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let ann_ticket = ticket(&ann);
+    bob.with(|n| n.follow(&ann_ticket)).unwrap();
+    pb.notify_local_change();
+    until(|| bob.texts() == ["ann before"]).await;
+    let before = bob.with(|n| n.store().counts()).unwrap();
+
+    // A stranger joins the topic of Ann's feed (its id is derived from the
+    // space id, which the ticket names) through Bob.
+    let client = raw_client().await;
+    let gossip = Gossip::builder().spawn(client.clone());
+    let _router = iroh::protocol::Router::builder(client.clone())
+        .accept(iroh_gossip::ALPN, gossip.clone())
+        .spawn();
+    let lookup = iroh::address_lookup::memory::MemoryLookup::new();
+    lookup.add_endpoint_info(endpoint_addr(&pb.addr()));
+    client.address_lookup().unwrap().add(lookup);
+    let feed = starling_core::space::feed_space_id(&ann.with(|n| n.identity()));
+    let bob_id = iroh::PublicKey::from_bytes(bob.with(|n| n.device()).as_bytes()).unwrap();
+    let topic =
+        bounded(gossip.subscribe_and_join(TopicId::from_bytes(topic_of(&feed)), vec![bob_id]))
+            .await
+            .unwrap();
+    let (tx, _rx) = topic.split();
+    let Ticket::Feed(ft) = &ann_ticket else {
+        panic!("a feed ticket")
+    };
+    let mut stranger = starling_core::synth::SynthAuthor::new(7);
+    let mut notices = vec![
+        // Garbage.
+        vec![0xff; 100],
+        Notice::Entry(vec![1, 2, 3]).encode(),
+        // A head far beyond Ann's: Bob asks the stranger, who does not
+        // speak the sync protocol; that fails, bounded.
+        Notice::Head {
+            device: ann.with(|n| n.device()),
+            seq: 1_000_000,
+        }
+        .encode(),
+    ];
+    // Entries written into Ann's feed with its key by a device Ann never
+    // certified, and one with a broken signature.
+    for seq in 1..=3 {
+        let e = starling_core::Entry::create(
+            stranger.device_key(),
+            feed,
+            seq,
+            None,
+            5,
+            0,
+            &ft.space_key(),
+            [seq as u8; 24],
+            b"not a record",
+        );
+        notices.push(Notice::Entry(e.encode()).encode());
+    }
+    let e = stranger.post("forged", None, 5);
+    let mut sig = *e.signature();
+    sig[0] ^= 1;
+    notices.push(Notice::Entry(e.with_signature(sig).encode()).encode());
+    // And an endless stream: thousands of messages with no pause.
+    for i in 0..3_000u32 {
+        notices.push(i.to_le_bytes().repeat(64));
+    }
+    for n in notices {
+        tx.broadcast(n.into()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bob.with(|n| n.store().counts()).unwrap(), before);
+    // Ann's next post still arrives live.
+    post(&ann, "ann after");
+    pa.notify_local_change();
+    until(|| bob.texts().first().map(String::as_str) == Some("ann after")).await;
+    let after = bob.with(|n| n.store().counts()).unwrap();
+    assert_eq!(after.0, before.0 + 1, "one new entry, nothing else");
+    pa.shutdown().await;
+    pb.shutdown().await;
 }

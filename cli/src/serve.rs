@@ -172,7 +172,7 @@ pub(crate) fn run(node: Node, json: bool, opts: RunOptions) -> Result<()> {
             json!({"event": "listening", "device": addr.device.to_string(), "addrs": addrs}),
             format!("listening as {} on {}", addr.device, addrs.join(", ")),
         );
-        if let Err(why) = peer.local_discovery() {
+        if let (true, Err(why)) = (opts.local_discovery, peer.local_discovery()) {
             emit(
                 json,
                 json!({"event": "local_discovery_off", "reason": why}),

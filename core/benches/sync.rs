@@ -54,6 +54,14 @@ fn authors(n: u64, per: u64, seed: u64) -> (Fixture, Vec<SynthAuthor>) {
     )
 }
 
+/// Catch-up alone: no gossip topics, so only the protocol under test runs.
+fn catch_up_only() -> NetConfig {
+    NetConfig {
+        live: false,
+        ..NetConfig::loopback()
+    }
+}
+
 fn node(dir: &tempfile::TempDir, name: &str, tickets: &[Ticket]) -> Arc<Mutex<Node>> {
     let mut n = Node::init(&dir.path().join(name), name).expect("init");
     for t in tickets {
@@ -84,11 +92,11 @@ async fn main() {
     println!("baseline  import from a bundle: {bundle_rate:>9.0} entries/s");
 
     // Initial catch-up of everything over loopback.
-    let server = Peer::start(base.clone(), NetConfig::loopback())
+    let server = Peer::start(base.clone(), catch_up_only())
         .await
         .expect("start");
     let fresh = node(&dir, "fresh", &fx.tickets);
-    let client = Peer::start(fresh.clone(), NetConfig::loopback())
+    let client = Peer::start(fresh.clone(), catch_up_only())
         .await
         .expect("start");
     let t = Instant::now();
@@ -159,8 +167,8 @@ async fn main() {
     let b = node(&dir, "b1000", &fx2.tickets);
     a.lock().expect("lock").import(&fx2.bundle).expect("import");
     b.lock().expect("lock").import(&fx2.bundle).expect("import");
-    let pa = Peer::start(a, NetConfig::loopback()).await.expect("start");
-    let pb = Peer::start(b, NetConfig::loopback()).await.expect("start");
+    let pa = Peer::start(a, catch_up_only()).await.expect("start");
+    let pb = Peer::start(b, catch_up_only()).await.expect("start");
     let r = pb.sync_with(&pa.addr()).await.expect("sync");
     assert_eq!(r.import.accepted, 0);
     println!(

@@ -244,6 +244,9 @@ pub enum NetEvent {
 /// Longest random wait before fetching an image only its author is known to hold.
 const FETCH_JITTER_MS: u64 = 300;
 
+/// How long to wait before asking again for an image nobody served.
+const RETRY_FETCH: Duration = Duration::from_secs(3);
+
 /// The state the background tasks share.
 #[derive(Debug)]
 struct Inner {
@@ -259,6 +262,8 @@ struct Inner {
     /// Each joined space's topic sender; `None` while the join is under way.
     senders: Mutex<BTreeMap<SpaceId, Option<GossipSender>>>,
     recent: Mutex<Vec<DeviceId>>,
+    /// Blobs no peer served, and when to try again.
+    failed: Mutex<std::collections::HashMap<Hash, tokio::time::Instant>>,
     wake: Notify,
     catch_up: mpsc::UnboundedSender<DeviceId>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -352,6 +357,7 @@ impl Peer {
             sources: Default::default(),
             senders: Default::default(),
             recent: Default::default(),
+            failed: Default::default(),
             wake: Notify::new(),
             catch_up,
             tasks: Default::default(),
@@ -489,6 +495,7 @@ impl Inner {
             let Some(sender) = guard(&self.senders).get(&space).cloned().flatten() else {
                 continue;
             };
+            let before = announcer.announced(space);
             let plan = announcer.plan(space, head);
             let notices: Vec<Notice> = match plan {
                 Announce::Nothing => continue,
@@ -509,10 +516,17 @@ impl Inner {
                     })
                     .collect(),
             };
+            let mut sent = true;
             for n in notices {
-                let _ = sender.broadcast(n.encode().into()).await;
+                sent &= sender.broadcast(n.encode().into()).await.is_ok();
             }
-            self.emit(NetEvent::Published { space, seq: head });
+            if sent {
+                self.emit(NetEvent::Published { space, seq: head });
+            } else {
+                // The topic closed under us (it is being rejoined): send
+                // this news again once it is back.
+                announcer.rewind(space, before);
+            }
         }
         Ok(())
     }
@@ -568,7 +582,14 @@ impl Inner {
     /// Starts fetching images that stored posts lack.
     fn fetch_wanted(self: &Arc<Self>, came_from: Option<DeviceId>) -> Result<(), NetError> {
         let wants = lock(&self.node).store_ref().wanted_blobs(32)?;
+        let now = tokio::time::Instant::now();
         for want in wants {
+            if guard(&self.failed)
+                .get(&want.hash)
+                .is_some_and(|t| *t > now)
+            {
+                continue;
+            }
             if !guard(&self.media.fetching).insert(want.hash) {
                 continue;
             }
@@ -576,11 +597,16 @@ impl Inner {
             self.spawn(async move {
                 let r = inner.fetch(&want, came_from).await;
                 guard(&inner.media.fetching).remove(&want.hash);
-                if let Ok(bytes) = r {
-                    inner.emit(NetEvent::BlobFetched {
+                match r {
+                    Ok(bytes) => inner.emit(NetEvent::BlobFetched {
                         hash: want.hash,
                         bytes,
-                    });
+                    }),
+                    Err(_) => {
+                        // Nobody served it: try again later, not at every change.
+                        let later = tokio::time::Instant::now() + RETRY_FETCH;
+                        guard(&inner.failed).insert(want.hash, later);
+                    }
                 }
             });
         }
@@ -685,19 +711,20 @@ impl Inner {
 /// `watch_every`.
 async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
     let mut seen: Option<u64> = None;
+    let mut woken = true;
     loop {
         let counter = lock(&inner.node).store_ref().change_counter().ok();
-        if counter.is_none() || counter != seen {
+        if woken || counter.is_none() || counter != seen {
             seen = counter;
             let _ = inner.refresh_lookup();
             let _ = inner.join_topics();
             let _ = inner.announce(&mut announcer).await;
             let _ = inner.fetch_wanted(None);
         }
-        tokio::select! {
-            _ = inner.wake.notified() => {}
-            _ = tokio::time::sleep(inner.config.watch_every) => {}
-        }
+        woken = tokio::select! {
+            _ = inner.wake.notified() => true,
+            _ = tokio::time::sleep(inner.config.watch_every) => false,
+        };
     }
 }
 
@@ -737,6 +764,8 @@ async fn follow_topic(inner: Arc<Inner>, space: SpaceId) {
         };
         let (sender, mut receiver) = sub.split();
         guard(&inner.senders).insert(space, Some(sender));
+        // News held back while the topic was down goes out now.
+        inner.wake.notify_one();
         while let Some(event) = receiver.next().await {
             match event {
                 Ok(GossipEvent::Received(msg)) => {
@@ -765,6 +794,7 @@ async fn follow_topic(inner: Arc<Inner>, space: SpaceId) {
                 }
             }
         }
+        guard(&inner.senders).insert(space, None);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -110,6 +110,11 @@ impl Announcer {
         }
     }
 
+    /// How far `space`'s log has been announced.
+    pub fn announced(&self, space: SpaceId) -> u64 {
+        self.announced.get(&space).copied().unwrap_or(0)
+    }
+
     /// What to broadcast now that `space`'s log of this device is at `head`;
     /// the log counts as announced up to `head` afterwards.
     pub fn plan(&mut self, space: SpaceId, head: u64) -> Announce {
@@ -124,6 +129,15 @@ impl Announcer {
         } else {
             Announce::Entries { from, to: head }
         }
+    }
+}
+
+impl Announcer {
+    /// The broadcast of `space`'s news failed: it counts as announced only
+    /// up to `seq` again, so the next plan sends it.
+    pub fn rewind(&mut self, space: SpaceId, seq: u64) {
+        let done = self.announced.entry(space).or_insert(0);
+        *done = (*done).min(seq);
     }
 }
 
@@ -187,6 +201,11 @@ mod tests {
         assert_eq!(
             a.plan(space(1), 8 + 2 * MAX_ANNOUNCED),
             Announce::Head(8 + 2 * MAX_ANNOUNCED)
+        );
+        a.rewind(space(1), 7);
+        assert_eq!(
+            a.plan(space(1), 9 + 2 * MAX_ANNOUNCED),
+            Announce::Head(9 + 2 * MAX_ANNOUNCED)
         );
         // A log it never saw starts at seq 1.
         assert_eq!(a.plan(space(2), 1), Announce::Entries { from: 1, to: 1 });
