@@ -460,23 +460,34 @@ async fn until(mut done: impl FnMut() -> bool) {
     .await
 }
 
+/// Starts two nodes that follow each other, and waits (bounded) until Bob
+/// has Ann as a gossip neighbor; returns their peers and Bob's events.
+async fn meet_live(
+    ann: &Running,
+    bob: &Running,
+) -> (Peer, Peer, tokio::sync::broadcast::Receiver<NetEvent>) {
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let mut bob_events = pb.events();
+    bob.with(|n| n.follow(&ticket(ann))).unwrap();
+    ann.with(|n| n.follow(&ticket(bob))).unwrap();
+    pa.notify_local_change();
+    pb.notify_local_change();
+    // Gossip neighbors find each other through the tickets' addresses.
+    let ann_device = ann.with(|n| n.device());
+    wait_for(&mut bob_events, |e| {
+        matches!(e, NetEvent::PeerUp(p) if *p == ann_device).then_some(())
+    })
+    .await;
+    (pa, pb, bob_events)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_arrives_live_through_gossip() {
     let ann = Running::new("ann");
     let bob = Running::new("bob");
     post(&ann, "ann before");
-    let pa = ann.start().await;
-    let pb = bob.start().await;
-    let mut bob_events = pb.events();
-    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
-    ann.with(|n| n.follow(&ticket(&bob))).unwrap();
-    pa.notify_local_change();
-    pb.notify_local_change();
-    // Gossip neighbors find each other through the ticket's addresses.
-    wait_for(&mut bob_events, |e| {
-        matches!(e, NetEvent::PeerUp(p) if *p == ann.with(|n| n.device())).then_some(())
-    })
-    .await;
+    let (pa, pb, mut bob_events) = meet_live(&ann, &bob).await;
     // Let the first catch-up (started when they met) finish.
     until(|| bob.texts() == ["ann before"]).await;
     // Posts made now arrive without anyone calling sync: through gossip.
@@ -507,17 +518,7 @@ async fn a_post_arrives_live_through_gossip() {
 async fn a_burst_that_gossip_cannot_carry_is_filled_by_catch_up() {
     let ann = Running::new("ann");
     let bob = Running::new("bob");
-    let pa = ann.start().await;
-    let pb = bob.start().await;
-    let mut bob_events = pb.events();
-    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
-    ann.with(|n| n.follow(&ticket(&bob))).unwrap();
-    pa.notify_local_change();
-    pb.notify_local_change();
-    wait_for(&mut bob_events, |e| {
-        matches!(e, NetEvent::PeerUp(_)).then_some(())
-    })
-    .await;
+    let (pa, pb, _bob_events) = meet_live(&ann, &bob).await;
     // 2,000 posts with no pause: far more than gossip announces one by one.
     let n = 2_000;
     ann.with(|node| {
