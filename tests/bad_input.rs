@@ -280,3 +280,55 @@ fn a_feed_cannot_be_written_by_another_identity() {
     );
     refused(&mut f, &bundle_of([&e]), "not the space owner");
 }
+
+/// A fetched image whose bytes do not match the hash the post names is
+/// refused, and nothing is stored; the right bytes are kept.
+#[test]
+fn a_fetched_blob_that_does_not_match_its_hash_is_refused() {
+    use starling_core::NewPost;
+    let mut ann = TestNode::new("ann");
+    let mut bob = TestNode::new("bob");
+    let picture = crate::support::png(5, 32);
+    let id = ann
+        .node
+        .post(NewPost {
+            text: "a picture".into(),
+            images: vec![picture.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let hash = ann.node.store().post(&id).unwrap().unwrap().images[0];
+    let sealed = ann.node.store().blob(&hash).unwrap().unwrap();
+    // Bob gets the entries but not the blob (as over sync).
+    bob.node.follow(&ann.node.ticket().unwrap()).unwrap();
+    let feed = starling_core::space::feed_space_id(&ann.node.identity());
+    let ann_device = ann.node.device();
+    let entries = ann
+        .node
+        .store()
+        .entries_after(&feed, &ann_device, 0, 100)
+        .unwrap();
+    bob.node.store().import_entries(entries).unwrap();
+    let wants = bob.node.store().wanted_blobs(10).unwrap();
+    assert_eq!(wants.len(), 1);
+    assert_eq!(wants[0].hash, hash);
+    assert_eq!(wants[0].author, ann_device);
+    let before = fingerprint(&mut bob.node);
+    let mut wrong = sealed.clone();
+    wrong[10] ^= 1;
+    assert!(matches!(
+        bob.node.store().put_wanted_blob(&hash, &wrong),
+        Err(StoreError::BlobMismatch(_))
+    ));
+    assert_eq!(bob.node.store().blob(&hash).unwrap(), None);
+    assert_eq!(fingerprint(&mut bob.node), before);
+    assert_eq!(bob.node.store().wanted_blobs(10).unwrap().len(), 1);
+    // The right bytes are kept, and open to the picture.
+    assert!(bob.node.store().put_wanted_blob(&hash, &sealed).unwrap());
+    assert!(bob.node.store().wanted_blobs(10).unwrap().is_empty());
+    let ann_identity = ann.node.identity();
+    assert_eq!(
+        bob.node.open_blob(&ann_identity, &hash).unwrap(),
+        Some(picture)
+    );
+}

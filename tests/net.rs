@@ -564,22 +564,12 @@ async fn a_burst_that_gossip_cannot_carry_is_filled_by_catch_up() {
     pb.shutdown().await;
 }
 
-/// A small PNG whose pixels depend on `seed`.
-fn png(seed: u8, side: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(side, side, |x, y| {
-        image::Rgb([x as u8 ^ seed, y as u8, seed.wrapping_mul(7)])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     let ann = Running::new("ann");
     let bob = Running::new("bob");
     let cat = Running::new("cat");
-    let picture = png(3, 64);
+    let picture = crate::support::png(3, 64);
     let post_id = ann
         .with(|n| {
             n.post(NewPost {
@@ -713,4 +703,44 @@ async fn hostile_gossip_changes_nothing_and_live_updates_go_on() {
     assert_eq!(after.0, before.0 + 1, "one new entry, nothing else");
     pa.shutdown().await;
     pb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_serves_only_the_blobs_it_holds() {
+    let ann = Running::new("ann");
+    let picture = crate::support::png(9, 48);
+    let id = ann
+        .with(|n| {
+            n.post(NewPost {
+                text: "mine".into(),
+                images: vec![picture],
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    let hash = ann.with(|n| n.store().post(&id).unwrap().unwrap().images[0]);
+    let sealed = ann.with(|n| n.store().blob(&hash).unwrap().unwrap());
+    let pa = ann.start().await;
+    // A stranger speaking plain iroh-blobs.
+    let client = raw_client().await;
+    let lookup = iroh::address_lookup::memory::MemoryLookup::new();
+    lookup.add_endpoint_info(endpoint_addr(&pa.addr()));
+    client.address_lookup().unwrap().add(lookup);
+    let mem = iroh_blobs::store::mem::MemStore::new();
+    let downloader = iroh_blobs::api::downloader::Downloader::new(&mem, &client);
+    let ann_id = iroh::PublicKey::from_bytes(ann.with(|n| n.device()).as_bytes()).unwrap();
+    // A hash Ann does not hold: refused, nothing served.
+    let unknown = iroh_blobs::Hash::from_bytes([42; 32]);
+    let r = bounded(downloader.download(unknown, vec![ann_id]).into_future()).await;
+    assert!(r.is_err(), "an unknown blob was served");
+    assert!(!mem.blobs().has(unknown).await.unwrap());
+    assert_eq!(pa.blobs_served(), (0, 0));
+    // A blob Ann holds: served whole, and it is the sealed bytes.
+    let held = iroh_blobs::Hash::from_bytes(hash.0);
+    bounded(downloader.download(held, vec![ann_id]).into_future())
+        .await
+        .unwrap();
+    assert_eq!(mem.blobs().get_bytes(held).await.unwrap().to_vec(), sealed);
+    assert_eq!(pa.blobs_served(), (1, sealed.len() as u64));
+    pa.shutdown().await;
 }

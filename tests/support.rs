@@ -74,3 +74,14 @@ impl Rng {
         }
     }
 }
+
+/// A small PNG whose pixels depend on `seed`.
+pub(crate) fn png(seed: u8, side: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(side, side, |x, y| {
+        image::Rgb([x as u8 ^ seed, y as u8, seed.wrapping_mul(7)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}

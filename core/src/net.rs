@@ -332,7 +332,7 @@ impl Peer {
         let gossip = Gossip::builder()
             .max_message_size(live::MAX_NOTICE)
             .spawn(endpoint.clone());
-        let media = Media::new();
+        let media = Media::new(&endpoint);
         let handler = catchup::SyncHandler {
             node: node.clone(),
             limits: config.limits,
@@ -417,11 +417,6 @@ impl Peer {
         self.inner.media.served()
     }
 
-    /// Peers currently in the gossip swarms of this node's spaces.
-    pub fn neighbors(&self) -> Vec<DeviceId> {
-        guard(&self.inner.recent).clone()
-    }
-
     /// Stops serving and closes the endpoint.
     pub async fn shutdown(self) {
         let tasks = std::mem::take(&mut *guard(&self.inner.tasks));
@@ -468,11 +463,7 @@ impl Inner {
     /// The address to dial `device` at: what the peers table knows, or
     /// just its id (the endpoint then uses its lookups and live paths).
     fn address_of(&self, device: DeviceId) -> PeerAddr {
-        let known = lock(&self.node).store_ref().peers().ok().and_then(|ps| {
-            ps.into_iter()
-                .find(|(p, _)| p.device == device)
-                .map(|(p, _)| p)
-        });
+        let known = lock(&self.node).store_ref().peer(&device).ok().flatten();
         known.unwrap_or(PeerAddr {
             device,
             addrs: Vec::new(),
@@ -538,12 +529,16 @@ impl Inner {
         }
         let spaces = lock(&self.node).store_ref().feed_spaces()?;
         let joined: BTreeSet<SpaceId> = guard(&self.senders).keys().copied().collect();
-        for space in spaces.into_iter().filter(|s| !joined.contains(s)) {
+        let new: Vec<SpaceId> = spaces.into_iter().filter(|s| !joined.contains(s)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let bootstrap = self.bootstrap();
+        for space in new {
             // `None` keeps the watcher from joining twice; the topic task
             // puts the real sender in.
-            let inner = self.clone();
             guard(&self.senders).insert(space, None);
-            self.spawn(follow_topic(inner, space));
+            self.spawn(follow_topic(self.clone(), space, bootstrap.clone()));
         }
         Ok(())
     }
@@ -598,10 +593,13 @@ impl Inner {
                 let r = inner.fetch(&want, came_from).await;
                 guard(&inner.media.fetching).remove(&want.hash);
                 match r {
-                    Ok(bytes) => inner.emit(NetEvent::BlobFetched {
-                        hash: want.hash,
-                        bytes,
-                    }),
+                    Ok(bytes) => {
+                        guard(&inner.failed).remove(&want.hash);
+                        inner.emit(NetEvent::BlobFetched {
+                            hash: want.hash,
+                            bytes,
+                        });
+                    }
                     Err(_) => {
                         // Nobody served it: try again later, not at every change.
                         let later = tokio::time::Instant::now() + RETRY_FETCH;
@@ -637,11 +635,7 @@ impl Inner {
             hash: want.hash.fmt_short(),
             reason,
         };
-        let bytes = self
-            .media
-            .fetch(self.router.endpoint(), &want.hash, &order)
-            .await
-            .map_err(err)?;
+        let bytes = self.media.fetch(&want.hash, &order).await.map_err(err)?;
         lock(&self.node)
             .store_ref()
             .put_wanted_blob(&want.hash, &bytes)?;
@@ -755,10 +749,14 @@ async fn schedule_catch_ups(inner: Arc<Inner>, mut requests: mpsc::UnboundedRece
 
 /// Follows one space's topic: stores what arrives, catches up on gaps and
 /// with new neighbors, and rejoins when the subscription lags or drops.
-async fn follow_topic(inner: Arc<Inner>, space: SpaceId) {
+async fn follow_topic(inner: Arc<Inner>, space: SpaceId, first: Vec<iroh::EndpointId>) {
     let topic = TopicId::from_bytes(live::topic_of(&space));
+    let mut bootstrap = first;
     loop {
-        let Ok(sub) = inner.gossip.subscribe(topic, inner.bootstrap()).await else {
+        let sub = inner.gossip.subscribe(topic, bootstrap).await;
+        // A rejoin asks whoever is known by then.
+        bootstrap = inner.bootstrap();
+        let Ok(sub) = sub else {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
@@ -817,12 +815,8 @@ async fn watch_local_network(inner: Arc<Inner>, mdns: iroh_mdns_address_lookup::
     while let Some(event) = events.next().await {
         if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = event {
             let peer = device_of(&endpoint_info.endpoint_id);
-            let known = lock(&inner.node)
-                .store_ref()
-                .peers()
-                .map(|ps| ps.iter().any(|(p, _)| p.device == peer))
-                .unwrap_or(false);
-            if known {
+            let known = lock(&inner.node).store_ref().peer(&peer);
+            if matches!(known, Ok(Some(_))) {
                 inner.saw(peer);
                 let _ = inner.catch_up.send(peer);
                 let senders: Vec<GossipSender> =

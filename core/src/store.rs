@@ -54,6 +54,9 @@ pub enum StoreError {
     /// A post the command names is not in the store.
     #[error("post {0} not found")]
     PostNotFound(String),
+    /// A blob's bytes do not hash to the hash it was asked for by.
+    #[error("blob does not match its hash {0}")]
+    BlobMismatch(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -301,26 +304,25 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT device, addrs, last_seen FROM peers ORDER BY last_seen DESC, device",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<u64>>(2)?,
-            ))
-        })?;
+        let rows = stmt.query_map([], peer_row)?;
         let mut out = Vec::new();
         for row in rows {
-            let (d, a, seen) = row?;
-            let addrs = postcard::from_bytes(&a).unwrap_or_default();
-            out.push((
-                crate::ticket::PeerAddr {
-                    device: DeviceId(blob32(d)?),
-                    addrs,
-                },
-                seen,
-            ));
+            out.push(peer_of(row?)?);
         }
         Ok(out)
+    }
+
+    /// What this store knows of one peer's addresses.
+    pub fn peer(&self, device: &DeviceId) -> Result<Option<crate::ticket::PeerAddr>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT device, addrs, last_seen FROM peers WHERE device=?1")?
+            .query_row([device.as_bytes()], peer_row)
+            .optional()?;
+        Ok(match row {
+            Some(r) => Some(peer_of(r)?.0),
+            None => None,
+        })
     }
 
     /// Every space this store knows, with its kind when known.
@@ -664,6 +666,23 @@ pub(crate) fn rebuild(r: &rusqlite::Row<'_>, seq: u64, previous: Option<EntryId>
 
 pub(crate) fn blob32(v: Vec<u8>) -> Result<[u8; 32]> {
     <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::Corrupt("expected 32 bytes".into()))
+}
+
+type PeerRow = (Vec<u8>, Vec<u8>, Option<u64>);
+
+fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+}
+
+fn peer_of((d, a, seen): PeerRow) -> Result<(crate::ticket::PeerAddr, Option<u64>)> {
+    let addrs = postcard::from_bytes(&a).unwrap_or_default();
+    Ok((
+        crate::ticket::PeerAddr {
+            device: DeviceId(blob32(d)?),
+            addrs,
+        },
+        seen,
+    ))
 }
 
 pub(crate) fn space_row(conn: &Connection, space: &SpaceId) -> Result<Option<i64>> {

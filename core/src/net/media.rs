@@ -26,7 +26,7 @@ use iroh_blobs::provider::events::{
 };
 use iroh_blobs::store::mem::{MemStore, Options};
 
-use super::{SharedNode, guard, lock};
+use super::{SharedNode, endpoint_id, guard, lock};
 use crate::id::{DeviceId, Hash};
 
 /// Recently served or fetched blobs kept out of garbage collection.
@@ -35,6 +35,8 @@ const KEEP: usize = 16;
 const GC_EVERY: Duration = Duration::from_secs(30);
 /// Longest a request waits for a blob this node is fetching itself.
 const WAIT_FOR_FETCH: Duration = Duration::from_secs(30);
+/// Most blobs whose holders are tracked at once.
+const MAX_TRACKED: usize = 4096;
 /// Most peers that are asked for one blob.
 pub const MAX_SOURCES: usize = 8;
 
@@ -47,6 +49,11 @@ pub struct Sources {
 impl Sources {
     /// `peer` said it holds `hash`.
     pub fn holds(&mut self, hash: Hash, peer: DeviceId) {
+        if self.holders.len() >= MAX_TRACKED && !self.holders.contains_key(&hash) {
+            // Announcements for blobs never fetched here pile up otherwise;
+            // forgetting them costs at most a fetch from the author.
+            self.holders.clear();
+        }
         let v = self.holders.entry(hash).or_default();
         if !v.contains(&peer) {
             v.push(peer);
@@ -100,6 +107,7 @@ impl Sources {
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
     mem: MemStore,
+    downloader: Downloader,
     kept: Arc<Mutex<VecDeque<TempTag>>>,
     /// Blobs this node is fetching now: a peer asking for one waits for it.
     pub(crate) fetching: Arc<Mutex<BTreeSet<Hash>>>,
@@ -108,7 +116,9 @@ pub(crate) struct Media {
 }
 
 impl Media {
-    pub(crate) fn new() -> Self {
+    /// The window and one downloader (with its connection pool) for all
+    /// fetches through `endpoint`.
+    pub(crate) fn new(endpoint: &iroh::Endpoint) -> Self {
         let mem = MemStore::new_with_opts(Options {
             gc_config: Some(iroh_blobs::store::GcConfig {
                 interval: GC_EVERY,
@@ -116,6 +126,7 @@ impl Media {
             }),
         });
         Self {
+            downloader: Downloader::new(&mem, endpoint),
             mem,
             kept: Default::default(),
             fetching: Default::default(),
@@ -199,17 +210,9 @@ impl Media {
     }
 
     /// Fetches `hash` from the first of `sources` that serves it, verified
-    /// while streaming; returns the blob's bytes and how many peers were tried.
-    pub(crate) async fn fetch(
-        &self,
-        endpoint: &iroh::Endpoint,
-        hash: &Hash,
-        sources: &[DeviceId],
-    ) -> Result<Vec<u8>, String> {
-        let providers: Vec<iroh::EndpointId> = sources
-            .iter()
-            .filter_map(|d| iroh::PublicKey::from_bytes(d.as_bytes()).ok())
-            .collect();
+    /// while streaming; returns the blob's bytes.
+    pub(crate) async fn fetch(&self, hash: &Hash, sources: &[DeviceId]) -> Result<Vec<u8>, String> {
+        let providers: Vec<iroh::EndpointId> = sources.iter().filter_map(endpoint_id).collect();
         let h = iroh_blobs::Hash::from_bytes(hash.0);
         let tag = self
             .mem
@@ -217,7 +220,7 @@ impl Media {
             .temp_tag(h)
             .await
             .map_err(|e| e.to_string())?;
-        Downloader::new(&self.mem, endpoint)
+        self.downloader
             .download(h, providers)
             .await
             .map_err(|e| e.to_string())?;

@@ -75,10 +75,7 @@ impl Store {
     /// its hash. Returns false when no stored post wants it.
     pub fn put_wanted_blob(&self, hash: &Hash, data: &[u8]) -> Result<bool> {
         if Hash::of(data) != *hash {
-            return Err(StoreError::Corrupt(format!(
-                "fetched blob does not match its hash {}",
-                hash.fmt_short()
-            )));
+            return Err(StoreError::BlobMismatch(hash.fmt_short()));
         }
         let n = self.conn.execute(
             "INSERT OR IGNORE INTO blobs(hash, space, data)
