@@ -134,6 +134,9 @@ pub struct NetConfig {
     pub local_discovery: bool,
     /// How often the store is checked for changes made by other processes.
     pub watch_every: Duration,
+    /// How often the peers seen lately are asked whether anything was
+    /// missed (a catch-up that costs one round trip when nothing was).
+    pub check_every: Duration,
 }
 
 impl NetConfig {
@@ -148,6 +151,7 @@ impl NetConfig {
             live: true,
             local_discovery: false,
             watch_every: Duration::from_millis(50),
+            check_every: Duration::from_secs(5),
         }
     }
 }
@@ -246,6 +250,12 @@ const FETCH_JITTER_MS: u64 = 300;
 
 /// How long to wait before asking again for an image nobody served.
 const RETRY_FETCH: Duration = Duration::from_secs(3);
+
+/// Longest a shutdown waits for protocols and connections to wind down.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// How many of the peers seen lately are asked every `check_every`.
+const CHECK_PEERS: usize = 8;
 
 /// The state the background tasks share.
 #[derive(Debug)]
@@ -424,7 +434,16 @@ impl Peer {
             t.abort();
         }
         guard(&self.inner.senders).clear();
-        let _ = self.inner.router.shutdown().await;
+        // Protocols wind down gracefully, but a peer in the middle of a
+        // session must not hold the shutdown up.
+        let graceful = self.inner.router.shutdown();
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful)
+            .await
+            .is_err()
+        {
+            let close = self.inner.router.endpoint().close();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, close).await;
+        }
     }
 }
 
@@ -440,7 +459,7 @@ impl Inner {
         let _ = self.events.send(e);
     }
 
-    async fn sync_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
+    async fn sync_with(self: &Arc<Self>, peer: &PeerAddr) -> Result<SyncReport, NetError> {
         let short = peer.device.fmt_short();
         let fut = catchup::initiate(
             self.router.endpoint(),
@@ -455,7 +474,9 @@ impl Inner {
         };
         self.emit(catchup::event(peer.device, true, &result));
         if result.is_ok() {
-            self.wake.notify_one();
+            // The peer is online and holds what it just sent, images too.
+            self.saw(peer.device);
+            let _ = self.fetch_wanted(Some(peer.device));
         }
         result
     }
@@ -706,7 +727,21 @@ impl Inner {
 async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
     let mut seen: Option<u64> = None;
     let mut woken = true;
+    let mut checked_at = tokio::time::Instant::now();
     loop {
+        if checked_at.elapsed() >= inner.config.check_every {
+            // Gossip can lose a log's last notice, which no later gap
+            // reveals: ask the peers seen lately (42 bytes when in sync).
+            checked_at = tokio::time::Instant::now();
+            let recent: Vec<DeviceId> = guard(&inner.recent)
+                .iter()
+                .take(CHECK_PEERS)
+                .copied()
+                .collect();
+            for peer in recent {
+                let _ = inner.catch_up.send(peer);
+            }
+        }
         let counter = lock(&inner.node).store_ref().change_counter().ok();
         if woken || counter.is_none() || counter != seen {
             seen = counter;
@@ -747,8 +782,8 @@ async fn schedule_catch_ups(inner: Arc<Inner>, mut requests: mpsc::UnboundedRece
     }
 }
 
-/// Follows one space's topic: stores what arrives, catches up on gaps and
-/// with new neighbors, and rejoins when the subscription lags or drops.
+/// Follows one space's topic: stores what arrives, catches up on gaps, with
+/// new neighbors and after a lag, and rejoins if the subscription ends.
 async fn follow_topic(inner: Arc<Inner>, space: SpaceId, first: Vec<iroh::EndpointId>) {
     let topic = TopicId::from_bytes(live::topic_of(&space));
     let mut bootstrap = first;
@@ -782,14 +817,14 @@ async fn follow_topic(inner: Arc<Inner>, space: SpaceId, first: Vec<iroh::Endpoi
                 Ok(GossipEvent::NeighborDown(id)) => {
                     inner.emit(NetEvent::PeerDown(device_of(&id)));
                 }
-                Ok(GossipEvent::Lagged) | Err(_) => {
-                    // Messages were dropped: catch up with every neighbor,
-                    // then subscribe again.
+                Ok(GossipEvent::Lagged) => {
+                    // This subscription fell behind and messages were
+                    // dropped (it stays open): catch up with every neighbor.
                     for id in receiver.neighbors() {
                         let _ = inner.catch_up.send(device_of(&id));
                     }
-                    break;
                 }
+                Err(_) => break,
             }
         }
         guard(&inner.senders).insert(space, None);

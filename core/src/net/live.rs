@@ -7,6 +7,10 @@
 //! it does not hold, runs a catch-up session with the peer that delivered
 //! it, and catch-up fills every gap.
 //!
+//! Gossip may also lose the last message of a log, which no later gap
+//! reveals; so every few seconds a node also asks the peers it saw lately
+//! (a catch-up that costs one round trip when nothing was missed).
+//!
 //! The decisions are sans-IO: [`Announcer`] picks what to broadcast from
 //! the heads of this device's logs, [`CatchUps`] keeps at most one catch-up
 //! per peer in flight. `net.rs` moves the bytes.
@@ -37,7 +41,8 @@ pub fn topic_of(space: &SpaceId) -> [u8; 32] {
 pub enum Notice {
     /// A new entry, encoded as on the wire.
     Entry(Vec<u8>),
-    /// A log's head: the receiver catches up if it holds less.
+    /// A log's head (sent instead of a burst of entries): the receiver
+    /// catches up if it holds less.
     Head {
         /// The log's device.
         device: DeviceId,

@@ -34,7 +34,9 @@ const KEEP: usize = 16;
 /// How often the in-memory window is emptied of what is not kept.
 const GC_EVERY: Duration = Duration::from_secs(30);
 /// Longest a request waits for a blob this node is fetching itself.
-const WAIT_FOR_FETCH: Duration = Duration::from_secs(30);
+const WAIT_FOR_FETCH: Duration = Duration::from_secs(8);
+/// Longest one source may take to serve a blob.
+const PER_SOURCE: Duration = Duration::from_secs(10);
 /// Most blobs whose holders are tracked at once.
 const MAX_TRACKED: usize = 4096;
 /// Most peers that are asked for one blob.
@@ -220,10 +222,28 @@ impl Media {
             .temp_tag(h)
             .await
             .map_err(|e| e.to_string())?;
-        self.downloader
-            .download(h, providers)
-            .await
-            .map_err(|e| e.to_string())?;
+        // One source at a time, each bounded: an unreachable peer must not
+        // hold up the next one.
+        let mut failures = Vec::new();
+        let mut done = false;
+        for p in providers {
+            let attempt = self.downloader.download(h, vec![p]).into_future();
+            match tokio::time::timeout(PER_SOURCE, attempt).await {
+                Ok(Ok(())) => {
+                    done = true;
+                    break;
+                }
+                Ok(Err(e)) => failures.push(format!("{}: {e}", p.fmt_short())),
+                Err(_) => failures.push(format!("{}: timed out", p.fmt_short())),
+            }
+        }
+        if !done {
+            return Err(if failures.is_empty() {
+                "no peer to ask".to_string()
+            } else {
+                failures.join("; ")
+            });
+        }
         let bytes = self
             .mem
             .blobs()
