@@ -278,11 +278,23 @@ async fn main() {
         })
         .expect("post");
     pauthor.notify_local_change();
-    let mut fetched = 0;
-    for w in &mut waits {
-        if next(w, |e| matches!(e, NetEvent::BlobFetched { .. })).await {
-            fetched += 1;
-        }
+    // Each follower's own time to the image, waited for side by side.
+    let times = n0_future::join_all(waits.iter_mut().map(|w| async move {
+        next(w, |e| matches!(e, NetEvent::BlobFetched { .. }))
+            .await
+            .then(|| t.elapsed().as_secs_f64())
+    }))
+    .await;
+    let mut done: Vec<f64> = times.into_iter().flatten().collect();
+    done.sort_by(f64::total_cmp);
+    let fetched = done.len();
+    if fetched > 0 {
+        println!(
+            "  followers holding the image: first after {:.2} s, half after {:.2} s, last after {:.2} s",
+            done[0],
+            done[(fetched - 1) / 2],
+            done[fetched - 1]
+        );
     }
     let served = pauthor.blobs_served();
     let sealed = img.len() as f64 + 40.0;

@@ -247,6 +247,16 @@ pub enum NetEvent {
 
 /// Longest random wait before fetching an image only its author is known to hold.
 const FETCH_JITTER_MS: u64 = 300;
+/// Rounds of asking every source for an image before giving up for a while.
+const FETCH_ROUNDS: u32 = 8;
+/// Most random wait between two rounds, on top of 100 ms.
+const ROUND_JITTER_MS: u64 = 300;
+
+/// A random wait of less than `ms` milliseconds.
+fn jitter(ms: u64) -> Duration {
+    let r = crate::node::random::<2>().map_or(0, u16::from_le_bytes);
+    Duration::from_millis(u64::from(r) % ms.max(1))
+}
 
 /// How long to wait before asking again for an image nobody served.
 const RETRY_FETCH: Duration = Duration::from_secs(3);
@@ -422,7 +432,8 @@ impl Peer {
         self.inner.sync_with(peer).await
     }
 
-    /// Whole-blob requests this node served to peers, and their bytes.
+    /// Whole-blob uploads this node completed for peers, and the bytes it
+    /// sent (aborted uploads included).
     pub fn blobs_served(&self) -> (u64, u64) {
         self.inner.media.served()
     }
@@ -612,7 +623,7 @@ impl Inner {
             let inner = self.clone();
             self.spawn(async move {
                 let r = inner.fetch(&want, came_from).await;
-                guard(&inner.media.fetching).remove(&want.hash);
+                inner.media.done(&want.hash);
                 match r {
                     Ok(bytes) => {
                         guard(&inner.failed).remove(&want.hash);
@@ -632,9 +643,14 @@ impl Inner {
         Ok(())
     }
 
-    fn sources_for(&self, want: &crate::store::Want, came_from: Option<DeviceId>) -> Vec<DeviceId> {
+    fn sources_for(
+        &self,
+        want: &crate::store::Want,
+        came_from: Option<DeviceId>,
+        round: u32,
+    ) -> Vec<DeviceId> {
         let recent = guard(&self.recent).clone();
-        guard(&self.sources).order(&want.hash, self.me, came_from, &recent, want.author)
+        guard(&self.sources).order(&want.hash, self.me, came_from, &recent, want.author, round)
     }
 
     async fn fetch(
@@ -642,21 +658,30 @@ impl Inner {
         want: &crate::store::Want,
         came_from: Option<DeviceId>,
     ) -> Result<u64, NetError> {
-        let mut order = self.sources_for(want, came_from);
         let only_author = came_from.is_none_or(|c| c == want.author);
         if only_author && !guard(&self.sources).known(&want.hash) {
             // Only the author is known to have it: wait a moment, so that
             // followers who fetched it first can say so and share the load.
-            let r = crate::node::random::<2>().map_or(0, u16::from_le_bytes);
-            let jitter = u64::from(r) % FETCH_JITTER_MS;
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
-            order = self.sources_for(want, came_from);
+            tokio::time::sleep(jitter(FETCH_JITTER_MS)).await;
         }
         let err = |reason: String| NetError::Fetch {
             hash: want.hash.fmt_short(),
             reason,
         };
-        let bytes = self.media.fetch(&want.hash, &order).await.map_err(err)?;
+        // Rounds: a busy source refuses at once; between rounds, holders
+        // announce themselves and uploads end.
+        let mut round = 0;
+        let bytes = loop {
+            let order = self.sources_for(want, came_from, round);
+            match self.media.fetch(&want.hash, &order).await {
+                Ok(bytes) => break bytes,
+                Err(e) if round + 1 >= FETCH_ROUNDS => return Err(err(e)),
+                Err(_) => {
+                    round += 1;
+                    tokio::time::sleep(Duration::from_millis(100) + jitter(ROUND_JITTER_MS)).await;
+                }
+            }
+        };
         lock(&self.node)
             .store_ref()
             .put_wanted_blob(&want.hash, &bytes)?;

@@ -25,7 +25,7 @@ use crate::entry::{ENTRY_VERSION, Entry, EntryError, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
-pub use import::{ImportReport, Rejection};
+pub use import::{COMMIT_BATCH, ImportReport, Rejection, Verified};
 pub use query::{Page, PostView, ProfileView};
 pub use watch::Want;
 

@@ -31,7 +31,7 @@
 //!                               ←   Entries*, Done
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -285,6 +285,8 @@ fn state_digest<'a>(
 pub struct Step {
     /// Messages to send to the peer, in order.
     pub send: Vec<Message>,
+    /// Then these: entries read as they are sent, and closing messages.
+    pub outbox: Outbox,
     /// Entries received, to verify and apply, with their space.
     pub received: Vec<(SpaceId, Vec<Vec<u8>>)>,
     /// Whether the session is over for this side.
@@ -335,40 +337,90 @@ pub struct Session {
     named: Option<Vec<SpaceId>>,
 }
 
-fn send_missing(
-    holdings: &impl Holdings,
-    space: &SpaceId,
-    mine: &Frontier,
-    theirs: &Frontier,
-    out: &mut Vec<Message>,
-) {
-    for (device, after) in mine.ahead_of(theirs) {
-        let mut after = after;
-        let top = mine.seq(&device);
-        while after < top {
-            let batch = holdings.entries_after(space, &device, after, ENTRIES_PER_READ);
-            if batch.is_empty() {
-                break;
-            }
-            after += batch.len() as u64;
-            let mut chunk = Vec::new();
-            let mut bytes = 0;
-            for e in batch {
-                if !chunk.is_empty() && bytes + e.len() > MESSAGE_BYTES {
-                    out.push(Message::Entries {
-                        space: *space,
-                        entries: std::mem::take(&mut chunk),
-                    });
-                    bytes = 0;
-                }
-                bytes += e.len();
-                chunk.push(e);
-            }
-            out.push(Message::Entries {
-                space: *space,
-                entries: chunk,
+/// One log's entries owed to the peer: seqs `after + 1 ..= top`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owed {
+    space: SpaceId,
+    device: DeviceId,
+    after: u64,
+    top: u64,
+}
+
+/// What one step leaves to send after [`Step::send`]: the entries the peer
+/// lacks, read from the store one batch at a time as they are sent (so
+/// reading, sending and the peer's verifying overlap), then closing
+/// messages.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outbox {
+    owed: VecDeque<Owed>,
+    /// Entries read but not yet sent, and their space.
+    read: Option<(SpaceId, VecDeque<Vec<u8>>)>,
+    tail: VecDeque<Message>,
+}
+
+impl Outbox {
+    /// Owes the entries of `space` that `theirs` lacks and `mine` holds.
+    fn owe(&mut self, space: SpaceId, mine: &Frontier, theirs: &Frontier) {
+        for (device, after) in mine.ahead_of(theirs) {
+            self.owed.push_back(Owed {
+                space,
+                device,
+                after,
+                top: mine.seq(&device),
             });
         }
+    }
+
+    /// Whether nothing is left to send.
+    pub fn is_empty(&self) -> bool {
+        self.owed.is_empty() && self.read.is_none() && self.tail.is_empty()
+    }
+
+    /// The next message to send, reading entries from `holdings` as
+    /// needed; `None` when everything is sent. Entries go in chain order,
+    /// at most [`MESSAGE_BYTES`] of them per message.
+    pub fn next_message(&mut self, holdings: &impl Holdings) -> Option<Message> {
+        loop {
+            if let Some((space, read)) = &mut self.read {
+                let space = *space;
+                let mut entries = Vec::new();
+                let mut bytes = 0;
+                while let Some(e) = read.front() {
+                    if !entries.is_empty() && bytes + e.len() > MESSAGE_BYTES {
+                        break;
+                    }
+                    bytes += e.len();
+                    entries.extend(read.pop_front());
+                }
+                if read.is_empty() {
+                    self.read = None;
+                }
+                return Some(Message::Entries { space, entries });
+            }
+            let Some(owed) = self.owed.front_mut() else {
+                return self.tail.pop_front();
+            };
+            // Never past the frontier the peer was told about, even if the
+            // log grew since.
+            let want = (owed.top.saturating_sub(owed.after)).min(ENTRIES_PER_READ as u64) as usize;
+            let batch = if want == 0 {
+                Vec::new()
+            } else {
+                holdings.entries_after(&owed.space, &owed.device, owed.after, want)
+            };
+            if batch.is_empty() {
+                self.owed.pop_front();
+                continue;
+            }
+            owed.after += batch.len() as u64;
+            self.read = Some((owed.space, batch.into_iter().take(want).collect()));
+        }
+    }
+
+    /// Every message left, at once (for transports that need no streaming,
+    /// such as tests).
+    pub fn drain(&mut self, holdings: &impl Holdings) -> Vec<Message> {
+        std::iter::from_fn(|| self.next_message(holdings)).collect()
     }
 }
 
@@ -525,7 +577,6 @@ impl Session {
             }
             (State::AwaitReply, Message::Reply { spaces }) => {
                 let mut have = Vec::new();
-                let mut entries = Vec::new();
                 let mut asked: Asked = Vec::with_capacity(spaces.len());
                 for (space, answer) in spaces {
                     let Some(mine) = self.mine.get(&space) else {
@@ -535,7 +586,7 @@ impl Session {
                     if let Answer::Differs(theirs) = answer {
                         self.open.insert(space, ());
                         have.push((space, mine.clone()));
-                        send_missing(holdings, &space, mine, &theirs, &mut entries);
+                        step.outbox.owe(space, mine, &theirs);
                     }
                 }
                 asked.sort();
@@ -546,8 +597,7 @@ impl Session {
                     step.finished = true;
                 } else {
                     step.send.push(Message::Have { spaces: have });
-                    step.send.extend(entries);
-                    step.send.push(Message::Done);
+                    step.outbox.tail.push_back(Message::Done);
                     self.sent_done = true;
                     self.state = State::Receiving;
                 }
@@ -557,7 +607,7 @@ impl Session {
                     let Some(mine) = self.mine.get(&space) else {
                         return Err(SyncError::UnaskedSpace(space.fmt_short()));
                     };
-                    send_missing(holdings, &space, mine, &theirs, &mut step.send);
+                    step.outbox.owe(space, mine, &theirs);
                 }
                 self.state = State::Receiving;
             }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use iroh::Endpoint;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::{NetConfig, NetError, NetEvent, SharedNode, SyncReport, endpoint_addr, lock};
-use crate::entry::Entry;
+use crate::entry::{Entry, KeyCache};
 use crate::id::DeviceId;
-use crate::store::ImportReport;
-use crate::sync::{Limits, Message, Session, Step};
+use crate::store::{COMMIT_BATCH, ImportReport, Rejection, Verified};
+use crate::sync::{Limits, Message, Outbox, Session, Step};
 use crate::ticket::PeerAddr;
 
 /// The ALPN of the catch-up protocol.
@@ -70,7 +70,10 @@ pub(super) async fn initiate(
         peer: Some(peer.device),
         ..Default::default()
     };
-    write_frame(&mut send, &hello, &mut report, &short).await?;
+    let mut tally = Tally::default();
+    write_frame(&mut send, &hello, &mut tally, &short).await?;
+    report.messages += tally.messages;
+    report.bytes_sent += tally.bytes;
     run_session(
         node,
         &mut session,
@@ -87,11 +90,31 @@ pub(super) async fn initiate(
 
 /// Received entries are committed in chunks of this many (one transaction
 /// each), not one transaction per message.
-const APPLY_CHUNK: usize = 8192;
+const APPLY_CHUNK: usize = COMMIT_BATCH;
+/// A progress event is sent each time this many more entries arrived.
+const PROGRESS_EVERY: u64 = 2048;
+/// Chunks received but not yet committed: reading stops (and the peer's
+/// flow control holds it back) when the committer is this far behind.
+const APPLY_QUEUE: usize = 2;
 
-/// Runs a session until it finishes: read a frame, step, send; received
-/// entries are verified and committed in large chunks, and whatever is left
-/// when the session ends. Then closes the sending side, waits (briefly) for
+/// Frames and bytes one side wrote.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    messages: u64,
+    bytes: u64,
+}
+
+/// What the reading half hands the writing half, in order.
+enum Outgoing {
+    Message(Message),
+    Outbox(Outbox),
+}
+
+/// Runs a session until it finishes. Three things overlap: the reading
+/// half steps the session and hands received entries to a committer
+/// thread, which verifies and commits them in large chunks; the writing
+/// half sends what the steps ask for, reading owed entries from the store
+/// a batch at a time. Then it closes the sending side, waits (briefly) for
 /// the peer to read it all, and notes when the peer was seen.
 async fn run_session(
     node: &SharedNode,
@@ -104,9 +127,44 @@ async fn run_session(
 ) -> Result<(), NetError> {
     let short = remote.fmt_short();
     let peer = short.as_str();
-    let mut received: Vec<Entry> = Vec::new();
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let committer = Committer::start(node.clone());
+    let reading = read_half(
+        node, session, recv, report, remote, events, out_tx, committer,
+    );
+    let writing = write_half(node, send, out_rx, peer);
+    let (import, tally) = tokio::try_join!(reading, writing)?;
+    merge(&mut report.import, import);
+    report.messages += tally.messages;
+    report.bytes_sent += tally.bytes;
+    send.finish().ok();
+    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
+    lock(node)
+        .store()
+        .touch_peer(remote, crate::node::now_ms())
+        .map_err(crate::node::NodeError::from)?;
+    Ok(())
+}
+
+/// Reads frames and steps the session until it finishes; returns what the
+/// committer imported.
+#[allow(clippy::too_many_arguments)]
+async fn read_half(
+    node: &SharedNode,
+    session: &mut Session,
+    recv: &mut RecvStream,
+    report: &mut SyncReport,
+    remote: &DeviceId,
+    events: &broadcast::Sender<NetEvent>,
+    out: mpsc::UnboundedSender<Outgoing>,
+    mut committer: Committer,
+) -> Result<ImportReport, NetError> {
+    let short = remote.fmt_short();
+    let peer = short.as_str();
+    let mut chunk: Vec<Vec<u8>> = Vec::new();
     let mut per_space: std::collections::BTreeMap<crate::id::SpaceId, u64> = Default::default();
     let mut total = 0u64;
+    let mut reported = 0u64;
     while !session.is_finished() {
         let msg = read_frame(recv, report, peer).await?;
         let step: Step = {
@@ -124,21 +182,22 @@ async fn run_session(
             }
             step
         };
-        for (space, batch) in &step.received {
-            *per_space.entry(*space).or_default() += batch.len() as u64;
-            total += batch.len() as u64;
-            for bytes in batch {
-                match Entry::decode(bytes) {
-                    Ok(e) => received.push(e),
-                    Err(err) => report.import.rejected.push(crate::store::Rejection {
-                        id: None,
-                        reason: err.to_string(),
-                    }),
-                }
-            }
+        for m in step.send {
+            let _ = out.send(Outgoing::Message(m));
         }
-        if received.len() >= APPLY_CHUNK {
-            apply(node, &mut received, report)?;
+        if !step.outbox.is_empty() {
+            let _ = out.send(Outgoing::Outbox(step.outbox));
+        }
+        for (space, batch) in step.received {
+            *per_space.entry(space).or_default() += batch.len() as u64;
+            total += batch.len() as u64;
+            chunk.extend(batch);
+        }
+        if chunk.len() >= APPLY_CHUNK && !committer.commit(std::mem::take(&mut chunk)).await {
+            break;
+        }
+        if total >= reported + PROGRESS_EVERY {
+            reported = total;
             let _ = events.send(NetEvent::Progress {
                 peer: *remote,
                 entries: total,
@@ -146,34 +205,101 @@ async fn run_session(
                 per_space: per_space.iter().map(|(s, n)| (*s, *n)).collect(),
             });
         }
-        for m in &step.send {
-            write_frame(send, m, report, peer).await?;
-        }
     }
-    apply(node, &mut received, report)?;
-    send.finish().ok();
-    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
-    lock(node)
-        .store()
-        .touch_peer(remote, crate::node::now_ms())
-        .map_err(crate::node::NodeError::from)?;
-    Ok(())
+    committer.commit(chunk).await;
+    // The writing half ends once it has sent all that was handed to it.
+    drop(out);
+    committer.finish().await
 }
 
-fn apply(
+/// Sends what the reading half hands over, in order, until it is done.
+async fn write_half(
     node: &SharedNode,
-    received: &mut Vec<Entry>,
-    report: &mut SyncReport,
-) -> Result<(), NetError> {
-    if received.is_empty() {
-        return Ok(());
+    send: &mut SendStream,
+    mut out: mpsc::UnboundedReceiver<Outgoing>,
+    peer: &str,
+) -> Result<Tally, NetError> {
+    let mut tally = Tally::default();
+    while let Some(next) = out.recv().await {
+        match next {
+            Outgoing::Message(m) => write_frame(send, &m, &mut tally, peer).await?,
+            Outgoing::Outbox(mut outbox) => loop {
+                let m = outbox.next_message(lock(node).store_ref());
+                let Some(m) = m else { break };
+                write_frame(send, &m, &mut tally, peer).await?;
+            },
+        }
     }
-    let r = lock(node)
-        .store()
-        .import_entries(std::mem::take(received))
-        .map_err(crate::node::NodeError::from)?;
-    merge(&mut report.import, r);
-    Ok(())
+    Ok(tally)
+}
+
+/// Verifies received entries on one blocking thread and commits them on
+/// another, a chunk per transaction, while the session goes on reading.
+struct Committer {
+    chunks: mpsc::Sender<Vec<Vec<u8>>>,
+    done: tokio::task::JoinHandle<Result<ImportReport, NetError>>,
+}
+
+impl Committer {
+    fn start(node: SharedNode) -> Self {
+        let (chunks, mut rx) = mpsc::channel::<Vec<Vec<u8>>>(APPLY_QUEUE);
+        let done = tokio::task::spawn_blocking(move || {
+            std::thread::scope(|s| {
+                let (tx, verified) = std::sync::mpsc::sync_channel::<(Verified, Vec<Rejection>)>(1);
+                s.spawn(move || {
+                    let mut cache = KeyCache::default();
+                    while let Some(raw) = rx.blocking_recv() {
+                        let mut entries = Vec::with_capacity(raw.len());
+                        let mut rejected = Vec::new();
+                        for bytes in &raw {
+                            match Entry::decode(bytes) {
+                                Ok(e) => entries.push(e),
+                                Err(err) => rejected.push(Rejection {
+                                    id: None,
+                                    reason: err.to_string(),
+                                }),
+                            }
+                        }
+                        let checked = Verified::check(entries, &mut cache);
+                        if tx.send((checked, rejected)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut report = ImportReport::default();
+                for (checked, rejected) in verified {
+                    report.rejected.extend(rejected);
+                    if checked.is_empty() {
+                        continue;
+                    }
+                    let r = lock(&node)
+                        .store()
+                        .import_verified(checked)
+                        .map_err(crate::node::NodeError::from)?;
+                    merge(&mut report, r);
+                }
+                Ok(report)
+            })
+        });
+        Self { chunks, done }
+    }
+    /// Queues a chunk; false when the committer has stopped (its error
+    /// comes out of [`Committer::finish`]).
+    async fn commit(&mut self, chunk: Vec<Vec<u8>>) -> bool {
+        chunk.is_empty() || self.chunks.send(chunk).await.is_ok()
+    }
+
+    /// Waits for every queued chunk to be committed.
+    async fn finish(self) -> Result<ImportReport, NetError> {
+        drop(self.chunks);
+        match self.done.await {
+            Ok(r) => r,
+            Err(e) => Err(NetError::Stream {
+                peer: "self".into(),
+                reason: format!("committer stopped: {e}"),
+            }),
+        }
+    }
 }
 
 pub(super) fn event(
@@ -207,7 +333,7 @@ fn merge(into: &mut ImportReport, r: ImportReport) {
 async fn write_frame(
     send: &mut SendStream,
     msg: &Message,
-    report: &mut SyncReport,
+    tally: &mut Tally,
     peer: &str,
 ) -> Result<(), NetError> {
     let bytes = msg.encode();
@@ -218,8 +344,8 @@ async fn write_frame(
         peer: peer.to_string(),
         reason: e.to_string(),
     })?;
-    report.messages += 1;
-    report.bytes_sent += frame.len() as u64;
+    tally.messages += 1;
+    tally.bytes += frame.len() as u64;
     Ok(())
 }
 

@@ -22,7 +22,7 @@ use iroh_blobs::BlobsProtocol;
 use iroh_blobs::api::TempTag;
 use iroh_blobs::api::downloader::Downloader;
 use iroh_blobs::provider::events::{
-    AbortReason, EventMask, EventSender, ProviderMessage, RequestMode,
+    AbortReason, EventMask, EventSender, ProviderMessage, RequestMode, RequestUpdate,
 };
 use iroh_blobs::store::mem::{MemStore, Options};
 
@@ -33,14 +33,18 @@ use crate::id::{DeviceId, Hash};
 const KEEP: usize = 16;
 /// How often the in-memory window is emptied of what is not kept.
 const GC_EVERY: Duration = Duration::from_secs(30);
-/// Longest a request waits for a blob this node is fetching itself.
-const WAIT_FOR_FETCH: Duration = Duration::from_secs(8);
 /// Longest one source may take to serve a blob.
 const PER_SOURCE: Duration = Duration::from_secs(10);
 /// Most blobs whose holders are tracked at once.
 const MAX_TRACKED: usize = 4096;
 /// Most peers that are asked for one blob.
 pub const MAX_SOURCES: usize = 8;
+/// Most uploads of one blob a node runs at once; further requests are
+/// refused as busy, and the asker turns to peers that already hold it.
+pub const UPLOAD_SLOTS: usize = 2;
+/// Fetch rounds after which the author is asked even though other holders
+/// are known (they may all be busy or gone).
+pub const AUTHOR_AFTER_ROUNDS: u32 = 3;
 
 /// Who may have a blob, in the order they are asked.
 #[derive(Debug, Default)]
@@ -75,9 +79,12 @@ impl Sources {
         self.holders.remove(hash);
     }
 
-    /// Peers to ask for `hash`, best first, without `me`: announced
-    /// holders (most recent first), the peer the post came from, other
-    /// peers seen recently, and the author last.
+    /// Peers to ask for `hash` in fetch round `round` (from 0), best
+    /// first, without `me`: announced holders (most recent first), the peer
+    /// the post came from, other peers seen recently, and the author last.
+    /// While other holders are known, the author is left out of the first
+    /// [`AUTHOR_AFTER_ROUNDS`] rounds, so that an image spreads from the
+    /// followers who have it rather than all from its author.
     pub fn order(
         &self,
         hash: &Hash,
@@ -85,6 +92,7 @@ impl Sources {
         came_from: Option<DeviceId>,
         recent: &[DeviceId],
         author: DeviceId,
+        round: u32,
     ) -> Vec<DeviceId> {
         let mut out: Vec<DeviceId> = Vec::new();
         let holders = self.holders.get(hash).map(|v| v.as_slice()).unwrap_or(&[]);
@@ -98,7 +106,8 @@ impl Sources {
                 out.push(*p);
             }
         }
-        if author != me {
+        let spread = holders.iter().any(|h| *h != me && *h != author);
+        if author != me && (!spread || round >= AUTHOR_AFTER_ROUNDS) {
             out.push(author);
         }
         out
@@ -111,10 +120,13 @@ pub(crate) struct Media {
     mem: MemStore,
     downloader: Downloader,
     kept: Arc<Mutex<VecDeque<TempTag>>>,
-    /// Blobs this node is fetching now: a peer asking for one waits for it.
+    /// Blobs this node is after (between rounds too): one fetch each.
     pub(crate) fetching: Arc<Mutex<BTreeSet<Hash>>>,
-    /// Whole-blob requests served, and their bytes.
+    /// Whole-blob uploads completed, and the bytes sent (aborted ones
+    /// included).
     served: Arc<Mutex<(u64, u64)>>,
+    /// Uploads running now, per blob.
+    uploading: Arc<Mutex<HashMap<Hash, usize>>>,
 }
 
 impl Media {
@@ -133,13 +145,15 @@ impl Media {
             kept: Default::default(),
             fetching: Default::default(),
             served: Default::default(),
+            uploading: Default::default(),
         }
     }
 
-    /// The protocol handler: serves whole blobs this node's store holds.
+    /// The protocol handler: serves whole blobs this node's store holds,
+    /// at most [`UPLOAD_SLOTS`] uploads of one blob at a time.
     pub(crate) fn protocol(&self, node: SharedNode) -> BlobsProtocol {
         let mask = EventMask {
-            get: RequestMode::Intercept,
+            get: RequestMode::InterceptLog,
             get_many: RequestMode::Disabled,
             push: RequestMode::Disabled,
             ..EventMask::DEFAULT
@@ -155,12 +169,41 @@ impl Media {
                         let hash = Hash(*msg.request.hash.as_bytes());
                         let answer = if !msg.request.ranges.is_blob() {
                             Err(AbortReason::Permission)
+                        } else if !this.take_slot(&hash) {
+                            Err(AbortReason::RateLimited)
                         } else if this.load(&node, &hash).await {
                             Ok(())
                         } else {
+                            this.free_slot(&hash);
                             Err(AbortReason::Permission)
                         };
+                        let accepted = answer.is_ok();
+                        let mut updates = msg.rx;
                         msg.tx.send(answer).await.ok();
+                        if !accepted {
+                            return;
+                        }
+                        // Hold the slot until the upload ends, however it ends.
+                        let mut completed = false;
+                        let mut sent = 0;
+                        while let Ok(Some(update)) = updates.recv().await {
+                            match update {
+                                RequestUpdate::Completed(c) => {
+                                    completed = true;
+                                    sent = c.stats.payload_bytes_sent + c.stats.other_bytes_sent;
+                                    break;
+                                }
+                                RequestUpdate::Aborted(a) => {
+                                    sent = a.stats.payload_bytes_sent + a.stats.other_bytes_sent;
+                                    break;
+                                }
+                                _ => {}
+                            }
+                        }
+                        this.free_slot(&hash);
+                        let mut served = guard(&this.served);
+                        served.0 += u64::from(completed);
+                        served.1 += sent;
                     });
                 }
             }
@@ -169,36 +212,50 @@ impl Media {
     }
 
     /// Puts a blob of the store into the window; false when the store
-    /// does not hold it. A blob being fetched right now is waited for
-    /// (bounded), so that peers pass a new image along as it spreads.
+    /// does not hold it (whole). A node never makes a peer wait on its own
+    /// fetch: waits chained through peers that are themselves fetching
+    /// stall a whole swarm.
     async fn load(&self, node: &SharedNode, hash: &Hash) -> bool {
-        let deadline = tokio::time::Instant::now() + WAIT_FOR_FETCH;
-        let bytes = loop {
-            match lock(node).store_ref().blob(hash) {
-                Ok(Some(b)) => break b,
-                Ok(None) => {}
-                Err(_) => return false,
-            }
-            let fetching = guard(&self.fetching).contains(hash);
-            if !fetching || tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let bytes = match lock(node).store_ref().blob(hash) {
+            Ok(Some(b)) => b,
+            Ok(None) | Err(_) => return false,
         };
-        let len = bytes.len() as u64;
         match self.mem.blobs().add_bytes(bytes).temp_tag().await {
             Ok(tag) => {
                 self.keep(tag);
-                let mut served = guard(&self.served);
-                served.0 += 1;
-                served.1 += len;
                 true
             }
             Err(_) => false,
         }
     }
 
-    /// Whole-blob requests this node accepted, and their bytes.
+    /// This node is no longer after `hash` (it is stored, or given up on
+    /// for now).
+    pub(crate) fn done(&self, hash: &Hash) {
+        guard(&self.fetching).remove(hash);
+    }
+
+    fn take_slot(&self, hash: &Hash) -> bool {
+        let mut up = guard(&self.uploading);
+        let n = up.entry(*hash).or_default();
+        if *n >= UPLOAD_SLOTS {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn free_slot(&self, hash: &Hash) {
+        let mut up = guard(&self.uploading);
+        if let Some(n) = up.get_mut(hash) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                up.remove(hash);
+            }
+        }
+    }
+
+    /// Whole-blob uploads this node completed, and the bytes it sent.
     pub(crate) fn served(&self) -> (u64, u64) {
         *guard(&self.served)
     }
@@ -267,18 +324,58 @@ mod tests {
     fn holders_first_author_last_never_me() {
         let h = Hash([1; 32]);
         let mut s = Sources::default();
-        assert_eq!(s.order(&h, d(0), None, &[], d(9)), vec![d(9)]);
+        assert_eq!(s.order(&h, d(0), None, &[], d(9), 0), vec![d(9)]);
+        // Nobody else is known to hold it: the author comes last.
+        assert_eq!(
+            s.order(&h, d(0), Some(d(5)), &[d(6)], d(9), 0),
+            vec![d(5), d(6), d(9)]
+        );
         s.holds(h, d(3));
         s.holds(h, d(4));
         s.holds(h, d(4));
+        // Others hold it: the author is spared for the first rounds.
         assert_eq!(
-            s.order(&h, d(0), Some(d(5)), &[d(0), d(6), d(3), d(9)], d(9)),
+            s.order(&h, d(0), Some(d(5)), &[d(0), d(6), d(3), d(9)], d(9), 0),
+            vec![d(4), d(3), d(5), d(6)]
+        );
+        assert_eq!(
+            s.order(
+                &h,
+                d(0),
+                Some(d(5)),
+                &[d(0), d(6), d(3), d(9)],
+                d(9),
+                AUTHOR_AFTER_ROUNDS
+            ),
             vec![d(4), d(3), d(5), d(6), d(9)]
         );
         // The author asking for its own blob asks nobody else's copy of itself.
-        assert_eq!(s.order(&h, d(9), None, &[], d(9)), vec![d(4), d(3)]);
+        assert_eq!(s.order(&h, d(9), None, &[], d(9), 0), vec![d(4), d(3)]);
         s.forget(&h);
-        assert_eq!(s.order(&h, d(0), None, &[], d(9)), vec![d(9)]);
+        assert_eq!(s.order(&h, d(0), None, &[], d(9), 0), vec![d(9)]);
+    }
+
+    #[tokio::test]
+    async fn uploads_of_one_blob_are_capped_and_slots_come_back() {
+        let endpoint = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+            .relay_mode(iroh::RelayMode::Disabled)
+            .bind()
+            .await
+            .unwrap();
+        let media = Media::new(&endpoint);
+        let (a, b) = (Hash([1; 32]), Hash([2; 32]));
+        for _ in 0..UPLOAD_SLOTS {
+            assert!(media.take_slot(&a));
+        }
+        assert!(!media.take_slot(&a), "a third upload of one blob at once");
+        assert!(media.take_slot(&b), "another blob has its own slots");
+        media.free_slot(&a);
+        assert!(media.take_slot(&a));
+        for _ in 0..=UPLOAD_SLOTS {
+            media.free_slot(&a);
+        }
+        assert!(guard(&media.uploading).get(&a).is_none());
+        endpoint.close().await;
     }
 
     #[test]
@@ -289,7 +386,7 @@ mod tests {
             s.holds(h, d(i));
         }
         let recent: Vec<DeviceId> = (50..80).map(d).collect();
-        let order = s.order(&h, d(0), Some(d(1)), &recent, d(9));
+        let order = s.order(&h, d(0), Some(d(1)), &recent, d(9), AUTHOR_AFTER_ROUNDS);
         assert_eq!(order.len(), MAX_SOURCES);
         assert_eq!(order[0], d(39));
         assert_eq!(*order.last().unwrap(), d(9));

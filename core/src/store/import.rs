@@ -18,9 +18,51 @@ pub(crate) const VERIFY_BATCH: usize = 1024;
 /// Entries committed per transaction. Larger transactions write each page of
 /// the (randomly keyed) id index once for many entries instead of once per
 /// few, which is most of the cost of a commit.
-pub(crate) const COMMIT_BATCH: usize = 8 * VERIFY_BATCH;
+pub const COMMIT_BATCH: usize = 8 * VERIFY_BATCH;
 /// Most out-of-order entries held per log while waiting for a gap to fill.
 const MAX_PENDING_PER_LOG: i64 = 10_000;
+
+/// Entries whose signatures are checked, in chain order, ready for
+/// [`Store::import_verified`]. Only [`Verified::check`] makes one, so the
+/// store never takes an unchecked entry for a checked one.
+#[derive(Debug)]
+pub struct Verified {
+    entries: Vec<Entry>,
+    results: Vec<Result<(), EntryError>>,
+}
+
+impl Verified {
+    /// Puts `entries` in chain order (duplicates dropped) and checks their
+    /// signatures in ed25519 batches. Needs no store: it runs on any thread.
+    pub fn check(mut entries: Vec<Entry>, cache: &mut KeyCache) -> Self {
+        sort_chain_order(&mut entries);
+        let results = entries
+            .chunks(VERIFY_BATCH)
+            .flat_map(|c| verify_batch(c, cache))
+            .collect();
+        Self { entries, results }
+    }
+
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Sorts entries by space, log and seq (so each arrives after its
+/// predecessor) and drops duplicates.
+fn sort_chain_order(entries: &mut Vec<Entry>) {
+    entries.sort_by(|a, b| {
+        let (ha, hb) = (a.header(), b.header());
+        (ha.space, ha.author, ha.seq, a.id()).cmp(&(hb.space, hb.author, hb.seq, b.id()))
+    });
+    entries.dedup_by_key(|e| e.id());
+}
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -266,30 +308,23 @@ impl Store {
         mut entries: Vec<Entry>,
         report: &mut ImportReport,
     ) -> Result<()> {
-        entries.sort_by(|a, b| {
-            let (ha, hb) = (a.header(), b.header());
-            (ha.space, ha.author, ha.seq, a.id()).cmp(&(hb.space, hb.author, hb.seq, b.id()))
-        });
-        entries.dedup_by_key(|e| e.id());
+        sort_chain_order(&mut entries);
         let res = std::thread::scope(|s| -> Result<()> {
-            let (tx, rx) = mpsc::sync_channel::<(&[Entry], Vec<Result<(), EntryError>>)>(2);
-            let chunks = entries.chunks(COMMIT_BATCH);
+            let (tx, rx) = mpsc::sync_channel::<Verified>(2);
             // Signatures are checked on this thread while the caller's
             // thread commits the previous chunk.
             s.spawn(move || {
                 let mut cache = KeyCache::default();
-                for chunk in chunks {
-                    let r = chunk
-                        .chunks(VERIFY_BATCH)
-                        .flat_map(|c| verify_batch(c, &mut cache))
-                        .collect();
-                    if tx.send((chunk, r)).is_err() {
+                let mut rest = entries.into_iter();
+                loop {
+                    let chunk: Vec<Entry> = rest.by_ref().take(COMMIT_BATCH).collect();
+                    if chunk.is_empty() || tx.send(Verified::check(chunk, &mut cache)).is_err() {
                         break;
                     }
                 }
             });
-            for (chunk, results) in rx {
-                self.commit_batch(chunk, results, report)?;
+            for v in rx {
+                self.commit_batch(&v.entries, v.results, report)?;
             }
             Ok(())
         });
@@ -298,6 +333,17 @@ impl Store {
             self.keys.clear();
         }
         res
+    }
+
+    /// Commits entries checked by [`Verified::check`] (on another thread,
+    /// while the store commits something else) in one transaction.
+    pub fn import_verified(&mut self, verified: Verified) -> Result<ImportReport> {
+        let mut report = ImportReport::default();
+        let res = self.commit_batch(&verified.entries, verified.results, &mut report);
+        if res.is_err() {
+            self.keys.clear();
+        }
+        res.map(|()| report)
     }
 
     fn commit_batch(

@@ -164,7 +164,7 @@ fn unserved_spaces_stay_private() {
     assert!(step.finished);
     let reply = step.send.into_iter().next().unwrap();
     let step = sa.handle(reply, &a).unwrap();
-    assert!(step.finished && step.send.is_empty());
+    assert!(step.finished && step.send.is_empty() && step.outbox.is_empty());
 }
 
 #[test]
@@ -296,6 +296,8 @@ fn run_remembering(
                 b.apply(s, es);
             }
             to_a.extend(step.send);
+            let mut outbox = step.outbox;
+            to_a.extend(outbox.drain(b));
         }
         for m in std::mem::take(&mut to_a) {
             stats.messages += 1;
@@ -308,6 +310,8 @@ fn run_remembering(
                 a.apply(s, es);
             }
             to_b.extend(step.send);
+            let mut outbox = step.outbox;
+            to_b.extend(outbox.drain(a));
         }
     }
     assert!(sa.is_finished(), "initiator not finished");
@@ -352,4 +356,30 @@ fn peers_that_met_before_settle_in_sync_with_one_summary() {
     assert!(s.bytes > 200 * 40);
     let again = run_remembering(&mut a, &mut b, &more, &mut mem).unwrap();
     assert_eq!(again.messages, 2);
+}
+
+#[test]
+fn the_outbox_stops_at_the_frontier_it_told_even_if_the_log_grows() {
+    let mut a = Mem::default();
+    a.hold(1, 1, 5000);
+    let b = Mem::default();
+    let (s, d) = (SpaceId([1; 32]), DeviceId([1; 32]));
+    let mine = a.frontier(&s).unwrap();
+    let mut outbox = Outbox::default();
+    outbox.owe(s, &mine, &Frontier::default());
+    let first = outbox.next_message(&a).unwrap();
+    // The log grows while the entries are being sent.
+    a.hold(1, 1, 9000);
+    let mut sent = vec![first];
+    sent.extend(outbox.drain(&a));
+    assert!(outbox.is_empty());
+    let mut got = b.clone();
+    for m in sent {
+        let Message::Entries { space, entries } = m else {
+            panic!("only entries were owed");
+        };
+        assert!(entries.iter().map(Vec::len).sum::<usize>() <= MESSAGE_BYTES);
+        got.apply(space, entries);
+    }
+    assert_eq!(got.logs[&s][&d].len(), 5000);
 }
