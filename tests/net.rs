@@ -42,8 +42,8 @@ impl Running {
 
     async fn start_with(&self, config: NetConfig) -> Peer {
         let p = Peer::start(self.node.clone(), config).await.unwrap();
-        let addrs = p.addr().addrs;
-        self.with(|n| n.set_listen_addrs(&addrs)).unwrap();
+        let at = p.addr();
+        self.with(|n| n.set_reachable_at(&at)).unwrap();
         p
     }
 
@@ -111,10 +111,7 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
     // Ann goes offline; Bob posts; Ann comes back on a new port and catches up.
     pa.shutdown().await;
     post(&bob, "while you were away");
-    let offline = PeerAddr {
-        device: ann.with(|n| n.device()),
-        addrs: vec![],
-    };
+    let offline = PeerAddr::bare(ann.with(|n| n.device()));
     assert!(
         bounded(pb.sync_with(&offline)).await.is_err(),
         "an offline peer is an error, not a hang"

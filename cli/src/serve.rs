@@ -164,13 +164,21 @@ pub(crate) fn run(node: Node, json: bool, opts: RunOptions) -> Result<()> {
         };
         let node = shared(node);
         let peer = Peer::start(node.clone(), config).await?;
+        // With a relay, wait (briefly) for it, so tickets made from now on
+        // carry it.
+        peer.online(Duration::from_secs(5)).await;
         let addr = peer.addr();
-        lock(&node).set_listen_addrs(&addr.addrs)?;
+        lock(&node).set_reachable_at(&addr)?;
         let addrs: Vec<String> = addr.addrs.iter().map(|a| a.to_string()).collect();
         emit(
             json,
-            json!({"event": "listening", "device": addr.device.to_string(), "addrs": addrs}),
-            format!("listening as {} on {}", addr.device, addrs.join(", ")),
+            json!({"event": "listening", "device": addr.device.to_string(), "addrs": addrs, "relay": addr.relay}),
+            format!(
+                "listening as {} on {}{}",
+                addr.device,
+                addrs.join(", "),
+                addr.relay.as_deref().map(|r| format!(" and relay {r}")).unwrap_or_default()
+            ),
         );
         if let (true, Err(why)) = (opts.local_discovery, peer.local_discovery()) {
             emit(

@@ -29,7 +29,7 @@ async fn start(node: &Arc<Mutex<Node>>) -> Peer {
     let p = Peer::start(node.clone(), NetConfig::loopback())
         .await
         .expect("start");
-    lock(node).set_listen_addrs(&p.addr().addrs).expect("addrs");
+    lock(node).set_reachable_at(&p.addr()).expect("addrs");
     p
 }
 

@@ -306,9 +306,16 @@ fn device_of(id: &iroh::EndpointId) -> DeviceId {
 
 fn endpoint_addr(peer: &PeerAddr) -> Option<EndpointAddr> {
     let id = endpoint_id(&peer.device)?;
+    let relay = peer
+        .relay
+        .as_deref()
+        .and_then(|u| u.parse::<iroh::RelayUrl>().ok());
     Some(EndpointAddr::from_parts(
         id,
-        peer.addrs.iter().map(|a| TransportAddr::Ip(*a)),
+        peer.addrs
+            .iter()
+            .map(|a| TransportAddr::Ip(*a))
+            .chain(relay.map(TransportAddr::Relay)),
     ))
 }
 
@@ -407,13 +414,25 @@ impl Peer {
         self.inner.events.subscribe()
     }
 
-    /// This node's address: its device id and bound sockets.
+    /// This node's address: its device id, bound sockets and home relay
+    /// (once one answered: see [`Peer::online`]).
     pub fn addr(&self) -> PeerAddr {
         let ep = self.inner.router.endpoint();
         PeerAddr {
             device: device_of(&ep.id()),
             addrs: ep.bound_sockets(),
+            relay: ep.addr().relay_urls().next().map(|u| u.to_string()),
         }
+    }
+
+    /// Waits (at most `limit`) until the endpoint has a home relay; at once
+    /// when relays are off. True when it is reachable through one.
+    pub async fn online(&self, limit: Duration) -> bool {
+        if matches!(self.inner.config.relay, Relay::Disabled) {
+            return false;
+        }
+        let ep = self.inner.router.endpoint();
+        tokio::time::timeout(limit, ep.online()).await.is_ok()
     }
 
     /// The node this peer serves.
@@ -496,10 +515,7 @@ impl Inner {
     /// just its id (the endpoint then uses its lookups and live paths).
     fn address_of(&self, device: DeviceId) -> PeerAddr {
         let known = lock(&self.node).store_ref().peer(&device).ok().flatten();
-        known.unwrap_or(PeerAddr {
-            device,
-            addrs: Vec::new(),
-        })
+        known.unwrap_or(PeerAddr::bare(device))
     }
 
     fn saw(&self, peer: DeviceId) {

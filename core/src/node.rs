@@ -280,10 +280,10 @@ impl Node {
         self.device.secret_bytes()
     }
 
-    /// Records the addresses this device listens on, for its tickets.
-    pub fn set_listen_addrs(&mut self, addrs: &[std::net::SocketAddr]) -> Result<()> {
-        let bytes = postcard::to_allocvec(addrs).unwrap_or_default();
-        Ok(self.store.set_meta("listen_addrs", &bytes)?)
+    /// Records where this device can be reached (addresses it listens on,
+    /// its home relay), for its tickets.
+    pub fn set_reachable_at(&mut self, at: &crate::ticket::PeerAddr) -> Result<()> {
+        Ok(self.store.set_meta("listen_addrs", &at.encode_reach())?)
     }
 
     /// This identity.
@@ -498,18 +498,11 @@ impl Node {
             .store
             .space_key(&feed, 0)?
             .ok_or_else(|| StoreError::NoKey(feed.fmt_short()))?;
-        let addrs = self
-            .store
-            .meta("listen_addrs")?
-            .and_then(|b| postcard::from_bytes(&b).ok())
-            .unwrap_or_default();
+        let reach = self.store.meta("listen_addrs")?.unwrap_or_default();
         Ok(Ticket::Feed(FeedTicket {
             identity: self.identity,
             key: key.to_bytes(),
-            peer: Some(crate::ticket::PeerAddr {
-                device: self.device(),
-                addrs,
-            }),
+            peer: Some(crate::ticket::PeerAddr::decode_reach(self.device(), &reach)),
         }))
     }
 

@@ -280,7 +280,7 @@ impl Store {
 
     /// Remembers a peer's addresses (from a ticket or a connection).
     pub fn add_peer(&self, peer: &crate::ticket::PeerAddr) -> Result<()> {
-        let addrs = postcard::to_allocvec(&peer.addrs).unwrap_or_default();
+        let addrs = peer.encode_reach();
         self.conn.execute(
             "INSERT INTO peers(device, addrs) VALUES(?1, ?2)
              ON CONFLICT(device) DO UPDATE SET addrs=?2",
@@ -675,14 +675,8 @@ fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
 }
 
 fn peer_of((d, a, seen): PeerRow) -> Result<(crate::ticket::PeerAddr, Option<u64>)> {
-    let addrs = postcard::from_bytes(&a).unwrap_or_default();
-    Ok((
-        crate::ticket::PeerAddr {
-            device: DeviceId(blob32(d)?),
-            addrs,
-        },
-        seen,
-    ))
+    let device = DeviceId(blob32(d)?);
+    Ok((crate::ticket::PeerAddr::decode_reach(device, &a), seen))
 }
 
 pub(crate) fn space_row(conn: &Connection, space: &SpaceId) -> Result<Option<i64>> {

@@ -41,14 +41,47 @@ pub enum TicketError {
     Qr(String),
 }
 
-/// Where to reach a device: its id (also its iroh endpoint id) and direct
-/// socket addresses.
+/// Where to reach a device: its id (also its iroh endpoint id), direct
+/// socket addresses and home relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerAddr {
     /// The device.
     pub device: DeviceId,
     /// Direct addresses it listens on (may be empty).
     pub addrs: Vec<std::net::SocketAddr>,
+    /// The URL of its home relay, if it uses one.
+    pub relay: Option<String>,
+}
+
+impl PeerAddr {
+    /// A device known by id alone (lookups and live paths find the rest).
+    pub fn bare(device: DeviceId) -> Self {
+        Self {
+            device,
+            addrs: Vec::new(),
+            relay: None,
+        }
+    }
+
+    /// The addresses and relay, encoded for the store.
+    pub fn encode_reach(&self) -> Vec<u8> {
+        postcard::to_allocvec(&(&self.addrs, &self.relay)).unwrap_or_default()
+    }
+
+    /// Reads what [`PeerAddr::encode_reach`] wrote (or, from stores made
+    /// before relays were kept, the addresses alone); unreadable bytes give
+    /// no addresses.
+    pub fn decode_reach(device: DeviceId, bytes: &[u8]) -> Self {
+        let (addrs, relay) =
+            postcard::from_bytes::<(Vec<std::net::SocketAddr>, Option<String>)>(bytes)
+                .or_else(|_| postcard::from_bytes(bytes).map(|a| (a, None)))
+                .unwrap_or_default();
+        Self {
+            device,
+            addrs,
+            relay,
+        }
+    }
 }
 
 /// What a feed ticket holds: whose feed, its read key, and a device to
@@ -163,6 +196,28 @@ impl Ticket {
 mod tests {
     use super::*;
 
+    #[test]
+    fn reach_round_trips_and_reads_the_older_form() {
+        let at = PeerAddr {
+            device: DeviceId([3; 32]),
+            addrs: vec![
+                "127.0.0.1:4433".parse().unwrap(),
+                "[::1]:4434".parse().unwrap(),
+            ],
+            relay: Some("https://relay.example.org./".into()),
+        };
+        assert_eq!(PeerAddr::decode_reach(at.device, &at.encode_reach()), at);
+        // Stores written before relays were kept hold the addresses alone.
+        let older = postcard::to_allocvec(&at.addrs).unwrap();
+        let read = PeerAddr::decode_reach(at.device, &older);
+        assert_eq!((read.addrs, read.relay), (at.addrs.clone(), None));
+        // Garbage gives no addresses, not an error or a panic.
+        assert_eq!(
+            PeerAddr::decode_reach(at.device, &[0xff; 7]),
+            PeerAddr::bare(at.device)
+        );
+    }
+
     fn sample() -> Ticket {
         Ticket::Feed(FeedTicket {
             identity: IdentityId([1; 32]),
@@ -170,6 +225,7 @@ mod tests {
             peer: Some(PeerAddr {
                 device: DeviceId([3; 32]),
                 addrs: vec!["127.0.0.1:4433".parse().unwrap()],
+                relay: Some("https://relay.example.org./".into()),
             }),
         })
     }

@@ -157,7 +157,7 @@ async fn read_half(
     remote: &DeviceId,
     events: &broadcast::Sender<NetEvent>,
     out: mpsc::UnboundedSender<Outgoing>,
-    mut committer: Committer,
+    committer: Committer,
 ) -> Result<ImportReport, NetError> {
     let short = remote.fmt_short();
     let peer = short.as_str();
@@ -285,7 +285,7 @@ impl Committer {
     }
     /// Queues a chunk; false when the committer has stopped (its error
     /// comes out of [`Committer::finish`]).
-    async fn commit(&mut self, chunk: Vec<Vec<u8>>) -> bool {
+    async fn commit(&self, chunk: Vec<Vec<u8>>) -> bool {
         chunk.is_empty() || self.chunks.send(chunk).await.is_ok()
     }
 
