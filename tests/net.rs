@@ -606,17 +606,37 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
         })
         .unwrap();
     let hash = ann.with(|n| n.store().post(&post_id).unwrap().unwrap().images[0]);
+    // Her profile picture travels the same way.
+    let face = crate::support::png(4, 32);
+    ann.with(|n| n.set_profile(Default::default(), Some(&face)))
+        .unwrap();
+    let ann_identity = ann.with(|n| n.identity());
+    let face_hash = ann
+        .with(|n| n.store().profile(&ann_identity))
+        .unwrap()
+        .avatar
+        .unwrap();
     let pa = ann.start().await;
     let pb = bob.start().await;
     bob.with(|n| n.follow(&ticket(&ann))).unwrap();
     let mut bob_events = pb.events();
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
-    // Bob fetches the image from Ann after the post arrives.
-    wait_for(&mut bob_events, |e| {
-        matches!(e, NetEvent::BlobFetched { hash: h, .. } if *h == hash).then_some(())
-    })
-    .await;
-    let ann_identity = ann.with(|n| n.identity());
+    // Bob fetches the image and the avatar from Ann after the post arrives.
+    let mut fetched = std::collections::BTreeSet::new();
+    while fetched.len() < 2 {
+        let h = wait_for(&mut bob_events, |e| match e {
+            NetEvent::BlobFetched { hash: h, .. } => Some(*h),
+            _ => None,
+        })
+        .await;
+        fetched.insert(h);
+    }
+    assert_eq!(fetched, [hash, face_hash].into_iter().collect());
+    assert_eq!(
+        bob.with(|n| n.open_blob(&ann_identity, &face_hash))
+            .unwrap(),
+        Some(face)
+    );
     assert_eq!(
         bob.with(|n| n.open_blob(&ann_identity, &hash)).unwrap(),
         Some(picture.clone())

@@ -351,6 +351,14 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store holds the blob `hash`.
+    pub fn has_blob(&self, hash: &Hash) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM blobs WHERE hash=?1")?
+            .exists([hash.as_bytes()])?)
+    }
+
     /// A sealed blob by hash.
     pub fn blob(&self, hash: &Hash) -> Result<Option<Vec<u8>>> {
         Ok(self

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use iroh_blobs::BlobsProtocol;
 use iroh_blobs::api::TempTag;
@@ -39,9 +39,15 @@ const PER_SOURCE: Duration = Duration::from_secs(10);
 const MAX_TRACKED: usize = 4096;
 /// Most peers that are asked for one blob.
 pub const MAX_SOURCES: usize = 8;
-/// Most uploads of one blob a node runs at once; further requests are
-/// refused as busy, and the asker turns to peers that already hold it.
+/// Most uploads of one blob a node runs at once, and most it starts within
+/// [`COPIES_WINDOW`]; further requests are refused as busy, and the asker
+/// turns to the peers that got the copies (they say `Have`). Like a
+/// BitTorrent super-seed: each holder hands on a few copies and the swarm
+/// does the rest.
 pub const UPLOAD_SLOTS: usize = 2;
+/// The window over which a node starts at most [`UPLOAD_SLOTS`] uploads of
+/// one blob.
+pub const COPIES_WINDOW: Duration = Duration::from_secs(5);
 /// Fetch rounds after which the author is asked even though other holders
 /// are known (they may all be busy or gone).
 pub const AUTHOR_AFTER_ROUNDS: u32 = 3;
@@ -114,6 +120,57 @@ impl Sources {
     }
 }
 
+/// Upload slots per blob: at most [`UPLOAD_SLOTS`] running and at most
+/// that many started within [`COPIES_WINDOW`]. Sans-IO: the time is passed
+/// in.
+#[derive(Debug, Default)]
+pub struct Uploads {
+    blobs: HashMap<Hash, (usize, VecDeque<Instant>)>,
+}
+
+impl Uploads {
+    /// Takes a slot to upload `hash` at `now`; false when busy.
+    pub fn take(&mut self, hash: &Hash, now: Instant) -> bool {
+        if self.blobs.len() >= MAX_TRACKED && !self.blobs.contains_key(hash) {
+            self.blobs.retain(|_, (running, _)| *running > 0);
+        }
+        let (running, started) = self.blobs.entry(*hash).or_default();
+        while started
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= COPIES_WINDOW)
+        {
+            started.pop_front();
+        }
+        if *running >= UPLOAD_SLOTS || started.len() >= UPLOAD_SLOTS {
+            return false;
+        }
+        *running += 1;
+        started.push_back(now);
+        true
+    }
+
+    /// An upload of `hash` ended.
+    pub fn free(&mut self, hash: &Hash) {
+        if let Some((running, _)) = self.blobs.get_mut(hash) {
+            *running = running.saturating_sub(1);
+        }
+    }
+
+    /// An upload of `hash` taken at the last [`Uploads::take`] did not
+    /// start after all: it counts neither as running nor as a copy.
+    pub fn cancel(&mut self, hash: &Hash) {
+        if let Some((running, started)) = self.blobs.get_mut(hash) {
+            *running = running.saturating_sub(1);
+            started.pop_back();
+        }
+    }
+
+    /// Uploads of `hash` running now.
+    pub fn running(&self, hash: &Hash) -> usize {
+        self.blobs.get(hash).map_or(0, |(r, _)| *r)
+    }
+}
+
 /// The iroh-blobs side of a node.
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
@@ -126,7 +183,7 @@ pub(crate) struct Media {
     /// included).
     served: Arc<Mutex<(u64, u64)>>,
     /// Uploads running now, per blob.
-    uploading: Arc<Mutex<HashMap<Hash, usize>>>,
+    uploading: Arc<Mutex<Uploads>>,
 }
 
 impl Media {
@@ -167,14 +224,16 @@ impl Media {
                     let node = node.clone();
                     tokio::spawn(async move {
                         let hash = Hash(*msg.request.hash.as_bytes());
-                        let answer = if !msg.request.ranges.is_blob() {
+                        // Not held: refused, and no slot is spent on it.
+                        let held = lock(&node).store_ref().has_blob(&hash).unwrap_or(false);
+                        let answer = if !msg.request.ranges.is_blob() || !held {
                             Err(AbortReason::Permission)
-                        } else if !this.take_slot(&hash) {
+                        } else if !guard(&this.uploading).take(&hash, Instant::now()) {
                             Err(AbortReason::RateLimited)
                         } else if this.load(&node, &hash).await {
                             Ok(())
                         } else {
-                            this.free_slot(&hash);
+                            guard(&this.uploading).cancel(&hash);
                             Err(AbortReason::Permission)
                         };
                         let accepted = answer.is_ok();
@@ -200,7 +259,7 @@ impl Media {
                                 _ => {}
                             }
                         }
-                        this.free_slot(&hash);
+                        guard(&this.uploading).free(&hash);
                         let mut served = guard(&this.served);
                         served.0 += u64::from(completed);
                         served.1 += sent;
@@ -212,7 +271,7 @@ impl Media {
     }
 
     /// Puts a blob of the store into the window; false when the store
-    /// does not hold it (whole). A node never makes a peer wait on its own
+    /// does not hold it. A node never makes a peer wait on its own
     /// fetch: waits chained through peers that are themselves fetching
     /// stall a whole swarm.
     async fn load(&self, node: &SharedNode, hash: &Hash) -> bool {
@@ -233,26 +292,6 @@ impl Media {
     /// for now).
     pub(crate) fn done(&self, hash: &Hash) {
         guard(&self.fetching).remove(hash);
-    }
-
-    fn take_slot(&self, hash: &Hash) -> bool {
-        let mut up = guard(&self.uploading);
-        let n = up.entry(*hash).or_default();
-        if *n >= UPLOAD_SLOTS {
-            return false;
-        }
-        *n += 1;
-        true
-    }
-
-    fn free_slot(&self, hash: &Hash) {
-        let mut up = guard(&self.uploading);
-        if let Some(n) = up.get_mut(hash) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                up.remove(hash);
-            }
-        }
     }
 
     /// Whole-blob uploads this node completed, and the bytes it sent.
@@ -355,27 +394,34 @@ mod tests {
         assert_eq!(s.order(&h, d(0), None, &[], d(9), 0), vec![d(9)]);
     }
 
-    #[tokio::test]
-    async fn uploads_of_one_blob_are_capped_and_slots_come_back() {
-        let endpoint = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
-            .relay_mode(iroh::RelayMode::Disabled)
-            .bind()
-            .await
-            .unwrap();
-        let media = Media::new(&endpoint);
+    #[test]
+    fn uploads_of_one_blob_are_capped_at_once_and_per_window() {
+        let mut up = Uploads::default();
         let (a, b) = (Hash([1; 32]), Hash([2; 32]));
+        let t0 = Instant::now();
         for _ in 0..UPLOAD_SLOTS {
-            assert!(media.take_slot(&a));
+            assert!(up.take(&a, t0));
         }
-        assert!(!media.take_slot(&a), "a third upload of one blob at once");
-        assert!(media.take_slot(&b), "another blob has its own slots");
-        media.free_slot(&a);
-        assert!(media.take_slot(&a));
-        for _ in 0..=UPLOAD_SLOTS {
-            media.free_slot(&a);
-        }
-        assert!(guard(&media.uploading).get(&a).is_none());
-        endpoint.close().await;
+        assert!(!up.take(&a, t0), "a third upload of one blob at once");
+        assert!(up.take(&b, t0), "another blob has its own slots");
+        up.free(&b);
+        // The first copies are done, but they were handed out just now: the
+        // next asker should get the blob from the peers that have it.
+        up.free(&a);
+        up.free(&a);
+        assert_eq!(up.running(&a), 0);
+        assert!(!up.take(&a, t0 + Duration::from_secs(1)));
+        // Later (nobody else served them, or they went away) it serves again.
+        assert!(up.take(&a, t0 + COPIES_WINDOW));
+        up.free(&a);
+        up.free(&a);
+        assert_eq!(up.running(&a), 0);
+        // An upload that did not start after all is no copy.
+        let t1 = t0 + COPIES_WINDOW * 3;
+        assert!(up.take(&b, t1) && up.take(&b, t1));
+        up.cancel(&b);
+        up.free(&b);
+        assert!(up.take(&b, t1));
     }
 
     #[test]

@@ -271,7 +271,8 @@ fn open_parts(
     Ok(Opened::Record(record))
 }
 
-/// Notes a blob a post refers to, unless the store holds it already.
+/// Notes a blob a post or profile refers to, unless the store holds it
+/// already.
 fn want_blob(conn: &Connection, hash: &crate::id::Hash, space: i64, log: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO wants(hash, space, log)
@@ -584,6 +585,16 @@ pub(crate) fn apply_doc_changes(
                         p.bio,
                         p.avatar.as_ref().map(|h| h.as_bytes().as_slice())
                     ])?;
+                    if let Some(avatar) = &p.avatar {
+                        // Fetched like a post's image, from the log that
+                        // wrote the feed most lately.
+                        let log: Option<i64> = conn
+                            .prepare_cached("SELECT max(id) FROM logs WHERE space=?1")?
+                            .query_row([row], |r| r.get(0))?;
+                        if let Some(log) = log {
+                            want_blob(conn, avatar, row, log)?;
+                        }
+                    }
                 }
                 Some(SpaceKind::Account) => {
                     if !is_self(conn, &owner)? {
