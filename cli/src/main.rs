@@ -84,16 +84,24 @@ enum Command {
     /// Print your feed ticket (what others need to follow you).
     Ticket {
         /// Draw it as a QR code in the terminal.
-        #[arg(long, conflicts_with = "png")]
+        #[arg(long)]
         qr: bool,
         /// Write it as a QR code to a PNG file.
         #[arg(long, value_name = "FILE")]
         png: Option<PathBuf>,
+        /// Write it as a QR code to an SVG file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
     },
     /// Follow someone by their ticket.
     Follow {
-        /// Their ticket (starling1…).
+        /// Their ticket (starling1…), or a picture (PNG or JPEG) of its QR code.
         ticket: String,
+    },
+    /// Read the ticket in a picture of a QR code (a photo or a screenshot).
+    Scan {
+        /// The picture (PNG or JPEG).
+        image: PathBuf,
     },
     /// Stop following an identity.
     Unfollow {
@@ -235,6 +243,35 @@ fn print(json: bool, value: serde_json::Value, human: impl FnOnce()) {
     }
 }
 
+/// A ticket given as text, or as the path of a picture of its QR code.
+fn read_ticket(arg: &str) -> Result<Ticket> {
+    let path = std::path::Path::new(arg);
+    if !arg
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with(starling_core::ticket::TICKET_PREFIX)
+        && path.is_file()
+    {
+        return scan_file(path);
+    }
+    Ok(Ticket::decode(arg)?)
+}
+
+/// The ticket in a picture file.
+fn scan_file(path: &std::path::Path) -> Result<Ticket> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if len > starling_core::ticket::MAX_SCAN_BYTES as u64 {
+        bail!(
+            "{}: {len} bytes is too large for a picture of a ticket",
+            path.display()
+        );
+    }
+    let bytes = read_file(path)?;
+    Ticket::scan(&bytes).with_context(|| format!("{}", path.display()))
+}
+
 fn parse_audience(node: &Node, text: &str) -> Result<Audience> {
     if let Ok(id) = text.parse::<IdentityId>() {
         return Ok(Audience::Identity(id));
@@ -351,30 +388,47 @@ fn run(cli: Cli) -> Result<()> {
             let p = node.profile(identity.as_ref())?;
             print(json, output::profile_json(&p), || output::print_profile(&p));
         }
-        Command::Ticket { qr, png } => {
+        Command::Ticket { qr, png, svg } => {
             let t = node.ticket()?;
             let text = t.encode();
             if let Some(path) = &png {
                 std::fs::write(path, t.to_qr_png()?)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            if let Some(path) = &svg {
+                std::fs::write(path, t.to_qr_svg()?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             let qr_text = if qr { Some(t.to_qr_text()?) } else { None };
+            let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
             print(
                 json,
-                json!({"ticket": text, "png": png.as_ref().map(|p| p.display().to_string())}),
+                json!({"ticket": text, "png": shown(&png), "svg": shown(&svg)}),
                 || {
                     if let Some(q) = &qr_text {
                         println!("{q}");
                     }
                     println!("{text}");
-                    if let Some(p) = &png {
+                    for p in png.iter().chain(svg.iter()) {
                         eprintln!("wrote QR code to {}", p.display());
                     }
                 },
             );
         }
+        Command::Scan { image } => {
+            let t = scan_file(&image)?;
+            let text = t.encode();
+            let Ticket::Feed(feed) = &t else {
+                bail!("unknown kind of ticket");
+            };
+            print(
+                json,
+                json!({"ticket": text, "kind": "feed", "identity": feed.identity.to_string()}),
+                || println!("{text}"),
+            );
+        }
         Command::Follow { ticket } => {
-            let t = Ticket::decode(&ticket)?;
+            let t = read_ticket(&ticket)?;
             let who = node.follow(&t)?;
             let p = node.profile(Some(&who))?;
             print(

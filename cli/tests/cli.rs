@@ -207,9 +207,17 @@ fn profiles_tickets_follow_export_import() {
     let png = d.path().join("t.png");
     ok(&a, &["ticket", "--png", png.to_str().unwrap()]);
     assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let svg = d.path().join("t.svg");
+    ok(&a, &["ticket", "--svg", svg.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    // The picture reads back to the same ticket.
+    let scanned = json(&b, &["scan", png.to_str().unwrap()]);
+    assert_eq!(scanned["ticket"], ticket.as_str());
+    assert_eq!(scanned["kind"], "feed");
+    assert_eq!(ok(&b, &["scan", png.to_str().unwrap()]).trim(), ticket);
     json(&a, &["post", "ann was here"]);
-    // Bob follows Ann and receives her bundle.
-    let who = json(&b, &["follow", &ticket]);
+    // Bob follows Ann by the picture of her QR code, and receives her bundle.
+    let who = json(&b, &["follow", png.to_str().unwrap()]);
     let ann_id = json(&a, &["whoami"])["identity"]
         .as_str()
         .unwrap()
@@ -254,8 +262,24 @@ fn profiles_tickets_follow_export_import() {
         json(&b, &["timeline"])["posts"].as_array().unwrap().len(),
         0
     );
-    // Bad tickets and bundles.
+    // Bad tickets, pictures and bundles.
     fails(&b, &["follow", "hello"], "not a Starling ticket");
+    let avatar = png_file(d.path());
+    fails(
+        &b,
+        &["scan", avatar.to_str().unwrap()],
+        "no readable QR code",
+    );
+    fails(
+        &b,
+        &["follow", avatar.to_str().unwrap()],
+        "no readable QR code",
+    );
+    fails(
+        &b,
+        &["scan", svg.to_str().unwrap()],
+        "cannot read the picture",
+    );
     let mut typo = ticket.clone();
     typo.replace_range(20..21, if &ticket[20..21] == "a" { "b" } else { "a" });
     fails(&b, &["follow", &typo], "checksum");

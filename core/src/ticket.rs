@@ -39,7 +39,23 @@ pub enum TicketError {
     /// Rendering the QR code failed.
     #[error("cannot render QR code: {0}")]
     Qr(String),
+    /// The picture could not be read as an image.
+    #[error("cannot read the picture: {0}")]
+    BadImage(String),
+    /// The picture holds no readable QR code.
+    #[error("no readable QR code in the picture")]
+    NoQrCode,
+    /// The picture's QR codes hold no Starling ticket.
+    #[error("the QR code in the picture is not a Starling ticket: {0}")]
+    NotATicket(Box<TicketError>),
 }
+
+/// Largest picture [`Ticket::scan`] reads, in bytes.
+pub const MAX_SCAN_BYTES: usize = 32 << 20;
+/// Pictures are scaled down to at most this many pixels on their longer side
+/// before scanning (a phone photo has several times more than a QR code
+/// needs).
+const SCAN_SIDE: u32 = 1600;
 
 /// Where to reach a device: its id (also its iroh endpoint id), direct
 /// socket addresses and home relay.
@@ -182,6 +198,56 @@ impl Ticket {
         Ok(out.into_inner())
     }
 
+    /// The ticket as a QR code in SVG.
+    pub fn to_qr_svg(&self) -> Result<String, TicketError> {
+        Ok(self
+            .qr()?
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(400, 400)
+            .quiet_zone(true)
+            .build())
+    }
+
+    /// Reads a ticket from a picture of its QR code (PNG or JPEG: a
+    /// screenshot, a photo, a scaled copy). Every QR code found is tried;
+    /// the first that holds a ticket wins.
+    pub fn scan(picture: &[u8]) -> Result<Self, TicketError> {
+        if picture.len() > MAX_SCAN_BYTES {
+            return Err(TicketError::BadImage(format!(
+                "{} bytes is over the {MAX_SCAN_BYTES}-byte limit",
+                picture.len()
+            )));
+        }
+        let mut reader = image::ImageReader::new(std::io::Cursor::new(picture))
+            .with_guessed_format()
+            .map_err(|e| TicketError::BadImage(e.to_string()))?;
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(16_384);
+        limits.max_image_height = Some(16_384);
+        limits.max_alloc = Some(512 << 20);
+        reader.limits(limits);
+        let img = reader
+            .decode()
+            .map_err(|e| TicketError::BadImage(e.to_string()))?;
+        let img = if img.width().max(img.height()) > SCAN_SIDE {
+            img.resize(SCAN_SIDE, SCAN_SIDE, image::imageops::FilterType::Triangle)
+        } else {
+            img
+        };
+        let mut prepared = rqrr::PreparedImage::prepare(img.to_luma8());
+        let mut last = TicketError::NoQrCode;
+        for grid in prepared.detect_grids() {
+            let Ok((_, text)) = grid.decode() else {
+                continue;
+            };
+            match Ticket::decode(&text) {
+                Ok(t) => return Ok(t),
+                Err(e) => last = TicketError::NotATicket(Box::new(e)),
+            }
+        }
+        Err(last)
+    }
+
     fn qr(&self) -> Result<qrcode::QrCode, TicketError> {
         // Upper case fits QR's compact alphanumeric mode.
         qrcode::QrCode::with_error_correction_level(
@@ -195,6 +261,62 @@ impl Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qr_png_scaled_and_saved_as_jpeg_scans_back() {
+        let t = sample();
+        let png = t.to_qr_png().unwrap();
+        assert_eq!(Ticket::scan(&png).unwrap(), t);
+        // Scaled by an odd factor, grey background margin, saved as JPEG.
+        let img = image::load_from_memory(&png).unwrap().to_luma8();
+        let small = image::imageops::resize(
+            &img,
+            img.width() * 7 / 10,
+            img.height() * 7 / 10,
+            image::imageops::FilterType::Triangle,
+        );
+        let mut canvas = image::GrayImage::from_pixel(
+            small.width() + 120,
+            small.height() + 80,
+            image::Luma([200]),
+        );
+        image::imageops::overlay(&mut canvas, &small, 60, 40);
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageLuma8(canvas)
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        assert_eq!(Ticket::scan(&jpeg.into_inner()).unwrap(), t);
+    }
+
+    #[test]
+    fn pictures_without_a_ticket_are_refused_clearly() {
+        assert!(matches!(
+            Ticket::scan(b"not a picture"),
+            Err(TicketError::BadImage(_))
+        ));
+        let blank = image::GrayImage::from_pixel(300, 300, image::Luma([255]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        blank.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        assert_eq!(Ticket::scan(&png.into_inner()), Err(TicketError::NoQrCode));
+        // A QR code that holds something else.
+        let other = qrcode::QrCode::new("https://example.org/").unwrap();
+        let img = other
+            .render::<image::Luma<u8>>()
+            .min_dimensions(300, 300)
+            .build();
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        assert!(matches!(
+            Ticket::scan(&png.into_inner()),
+            Err(TicketError::NotATicket(_))
+        ));
+    }
+
+    #[test]
+    fn svg_renders() {
+        let svg = sample().to_qr_svg().unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
+    }
 
     #[test]
     fn reach_round_trips_and_reads_the_older_form() {
