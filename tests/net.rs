@@ -8,13 +8,13 @@ use starling_core::net::{NetConfig, NetEvent, Peer, SYNC_ALPN, SharedNode};
 use starling_core::sync::Message;
 use starling_core::{NewPost, Node, PeerAddr, Ticket};
 
-struct Running {
+pub(crate) struct Running {
     node: SharedNode,
     _dir: tempfile::TempDir,
 }
 
 impl Running {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let node = Node::init(&dir.path().join(name), name).unwrap();
         Self {
@@ -23,11 +23,11 @@ impl Running {
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Node) -> T) -> T {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Node) -> T) -> T {
         f(&mut self.node.lock().unwrap())
     }
 
-    async fn start(&self) -> Peer {
+    pub(crate) async fn start(&self) -> Peer {
         self.start_with(NetConfig::loopback()).await
     }
 
@@ -47,7 +47,7 @@ impl Running {
         p
     }
 
-    fn texts(&self) -> Vec<String> {
+    pub(crate) fn texts(&self) -> Vec<String> {
         self.with(|n| {
             n.timeline(100, None)
                 .unwrap()
@@ -59,7 +59,7 @@ impl Running {
     }
 }
 
-fn post(r: &Running, text: &str) {
+pub(crate) fn post(r: &Running, text: &str) {
     r.with(|n| {
         n.post(NewPost {
             text: text.into(),
@@ -73,7 +73,7 @@ fn ticket(r: &Running) -> Ticket {
     r.with(|n| n.ticket()).unwrap()
 }
 
-async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
+pub(crate) async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(30), f)
         .await
         .expect("timed out")
@@ -459,7 +459,7 @@ async fn wait_for<T>(
 }
 
 /// Waits (bounded) until `done` holds, checking every 20 ms.
-async fn until(mut done: impl FnMut() -> bool) {
+pub(crate) async fn until(mut done: impl FnMut() -> bool) {
     bounded(async {
         while !done() {
             tokio::time::sleep(Duration::from_millis(20)).await;

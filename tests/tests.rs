@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod convergence;
+mod groups;
 mod net;
 mod queries;
 mod support;

@@ -3,6 +3,7 @@
 //! Every command that prints data takes `--json` and then prints exactly one
 //! JSON document on stdout. Errors go to stderr with a non-zero exit code.
 
+mod group;
 mod output;
 mod serve;
 
@@ -53,6 +54,9 @@ enum Command {
         /// Attach an image (PNG, JPEG, GIF or WebP); may be repeated.
         #[arg(long)]
         image: Vec<PathBuf>,
+        /// Post in this group instead of your feed.
+        #[arg(long)]
+        group: Option<starling_core::SpaceId>,
     },
     /// Like a post.
     Like {
@@ -191,6 +195,11 @@ enum Command {
     },
     /// List known peers and when they were last seen.
     Peers,
+    /// Private groups: create, invite, join, read.
+    Group {
+        #[command(subcommand)]
+        action: group::GroupCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +250,42 @@ fn print(json: bool, value: serde_json::Value, human: impl FnOnce()) {
     } else {
         human();
     }
+}
+
+/// Prints a ticket as text, and as a QR code in the terminal, a PNG or an
+/// SVG file when asked.
+fn show_ticket(
+    json: bool,
+    t: &Ticket,
+    qr: bool,
+    png: Option<PathBuf>,
+    svg: Option<PathBuf>,
+) -> Result<()> {
+    let text = t.encode();
+    if let Some(path) = &png {
+        std::fs::write(path, t.to_qr_png()?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &svg {
+        std::fs::write(path, t.to_qr_svg()?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let qr_text = if qr { Some(t.to_qr_text()?) } else { None };
+    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    print(
+        json,
+        json!({"ticket": text, "png": shown(&png), "svg": shown(&svg)}),
+        || {
+            if let Some(q) = &qr_text {
+                println!("{q}");
+            }
+            println!("{text}");
+            for p in png.iter().chain(svg.iter()) {
+                eprintln!("wrote QR code to {}", p.display());
+            }
+        },
+    );
+    Ok(())
 }
 
 /// A ticket given as text, or as the path of a picture of its QR code.
@@ -330,6 +375,7 @@ fn run(cli: Cli) -> Result<()> {
             reply_to,
             quote,
             image,
+            group,
         } => {
             let images = image
                 .iter()
@@ -340,6 +386,7 @@ fn run(cli: Cli) -> Result<()> {
                 reply_to,
                 quote_of: quote,
                 images,
+                group,
             })?;
             print(json, json!({"id": id.to_string()}), || println!("{id}"));
         }
@@ -390,40 +437,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Ticket { qr, png, svg } => {
             let t = node.ticket()?;
-            let text = t.encode();
-            if let Some(path) = &png {
-                std::fs::write(path, t.to_qr_png()?)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            if let Some(path) = &svg {
-                std::fs::write(path, t.to_qr_svg()?)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            let qr_text = if qr { Some(t.to_qr_text()?) } else { None };
-            let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-            print(
-                json,
-                json!({"ticket": text, "png": shown(&png), "svg": shown(&svg)}),
-                || {
-                    if let Some(q) = &qr_text {
-                        println!("{q}");
-                    }
-                    println!("{text}");
-                    for p in png.iter().chain(svg.iter()) {
-                        eprintln!("wrote QR code to {}", p.display());
-                    }
-                },
-            );
+            show_ticket(json, &t, qr, png, svg)?;
         }
+        Command::Group { action } => group::run(&mut node, json, action)?,
         Command::Scan { image } => {
             let t = scan_file(&image)?;
             let text = t.encode();
-            let Ticket::Feed(feed) = &t else {
-                bail!("unknown kind of ticket");
+            let (kind, detail) = match &t {
+                Ticket::Feed(f) => ("feed", json!({"identity": f.identity.to_string()})),
+                Ticket::Group(g) => (
+                    "group",
+                    json!({"group": g.space.to_string(), "name": g.name, "inviter": g.inviter.to_string()}),
+                ),
+                _ => bail!("unknown kind of ticket"),
             };
             print(
                 json,
-                json!({"ticket": text, "kind": "feed", "identity": feed.identity.to_string()}),
+                json!({"ticket": text, "kind": kind, "detail": detail}),
                 || println!("{text}"),
             );
         }

@@ -398,14 +398,19 @@ fn killed_import_leaves_a_consistent_store() {
 
 /// `run` serves peers and stops cleanly on SIGTERM; `sync --once` catches
 /// up from it; `peers` lists it. Loopback only, bounded waits.
-#[test]
-fn run_serves_and_sync_once_catches_up() {
+/// `starling run` on loopback in `home`: the child, its output lines, and
+/// its first event (`listening`).
+fn spawn_run(
+    home: &Path,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    Value,
+) {
     use std::io::{BufRead, BufReader};
-    let (_d, a, b) = homes();
-    json(&a, &["post", "served over iroh"]);
     let mut child = Command::new(bin())
         .arg("--home")
-        .arg(&a)
+        .arg(home)
         .args([
             "run",
             "--bind",
@@ -433,6 +438,100 @@ fn run_serves_and_sync_once_catches_up() {
         .expect("run printed nothing");
     let ev: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(ev["event"], "listening");
+    (child, rx, ev)
+}
+
+/// Stops a `starling run` with SIGTERM and checks it stops cleanly;
+/// returns its last lines.
+fn stop_run(mut child: std::process::Child, rx: std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert!(s.success(), "run exited with {s}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "run did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rx.try_iter().collect()
+}
+
+#[test]
+fn groups_by_invite_picture_and_sync() {
+    let (d, a, b) = homes();
+    let id = json(
+        &a,
+        &["group", "create", "birders", "--description", "dawn walks"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&a, &["post", "--group", &id, "hello group"]);
+    json(&a, &["post", "a public post"]);
+    let (child, rx, _) = spawn_run(&a);
+    // The invite carries the running node's address; Bob joins by its picture.
+    let png = d.path().join("invite.png");
+    let invite = json(
+        &a,
+        &["group", "invite", &id, "--png", png.to_str().unwrap()],
+    );
+    assert!(invite["ticket"].as_str().unwrap().starts_with("starling1"));
+    assert_eq!(json(&b, &["scan", png.to_str().unwrap()])["kind"], "group");
+    let joined = json(&b, &["group", "join", png.to_str().unwrap()]);
+    assert_eq!(joined["id"], id.as_str());
+    assert_eq!(joined["name"], "birders");
+    json(&b, &["post", "--group", &id, "bob says hi"]);
+    let r = json(
+        &b,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    assert!(r["accepted"].as_u64().unwrap() >= 2, "{r}");
+    let tl = json(&b, &["group", "timeline", &id]);
+    let texts: Vec<&str> = tl["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["bob says hi", "hello group"]);
+    // The same post objects as the home timeline.
+    let home = json(&a, &["timeline"]);
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&tl["posts"][0]), keys(&home["posts"][0]));
+    // Group posts stay out of home timelines.
+    assert_eq!(home["posts"].as_array().unwrap().len(), 1);
+    // Ann's node got Bob's post in the same session; both see two members.
+    let on_a = json(&a, &["group", "timeline", &id]);
+    assert_eq!(on_a["posts"][0]["text"], "bob says hi");
+    let shown = json(&b, &["group", "show", &id]);
+    assert_eq!(shown["members"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["my_role"], "member");
+    assert_eq!(
+        json(&a, &["group", "list"])["groups"][0]["my_role"],
+        "admin"
+    );
+    // Only admins invite; a stranger's home cannot read the group.
+    fails(&b, &["group", "invite", &id], "admins");
+    let c = d.path().join("c");
+    ok(&c, &["init", "--name", "Cat"]);
+    fails(&c, &["group", "timeline", &id], "not a member");
+    stop_run(child, rx);
+}
+
+#[test]
+fn run_serves_and_sync_once_catches_up() {
+    let (_d, a, b) = homes();
+    json(&a, &["post", "served over iroh"]);
+    let (child, rx, ev) = spawn_run(&a);
     // The ticket now carries the running node's address.
     let ticket = json(&a, &["ticket"])["ticket"]
         .as_str()
@@ -460,20 +559,6 @@ fn run_serves_and_sync_once_catches_up() {
         lines.push(line);
     }
     // SIGTERM stops it cleanly.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            assert!(s.success(), "run exited with {s}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "run did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let last: Vec<String> = rx.try_iter().collect();
+    let last = stop_run(child, rx);
     assert!(last.iter().any(|l| l.contains("stopped")), "{last:?}");
 }

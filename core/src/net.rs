@@ -575,7 +575,7 @@ impl Inner {
         if !self.config.live {
             return Ok(());
         }
-        let spaces = lock(&self.node).store_ref().feed_spaces()?;
+        let spaces = lock(&self.node).store_ref().synced_spaces()?;
         let joined: BTreeSet<SpaceId> = guard(&self.senders).keys().copied().collect();
         let new: Vec<SpaceId> = spaces.into_iter().filter(|s| !joined.contains(s)).collect();
         if new.is_empty() {

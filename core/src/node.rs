@@ -19,6 +19,9 @@ use crate::space::{SpaceKind, account_space_id, feed_space_id};
 use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
 use crate::ticket::{FeedTicket, Ticket, TicketError};
 
+mod group;
+pub use group::{GroupView, INVITE_VALID_MS};
+
 /// Largest image accepted for a post or avatar, in bytes.
 pub const MAX_IMAGE_LEN: usize = 5 * 1024 * 1024;
 const DB_FILE: &str = "starling.db";
@@ -83,6 +86,8 @@ pub struct NewPost {
     pub quote_of: Option<EntryId>,
     /// Images: raw bytes of PNG, JPEG, GIF or WebP files.
     pub images: Vec<Vec<u8>>,
+    /// The group to post in (a reply goes where the post it answers is).
+    pub group: Option<SpaceId>,
 }
 
 /// Who an export is for.
@@ -229,11 +234,18 @@ impl Node {
             identity,
             device,
         };
-        for (kind, key) in [
-            (SpaceKind::Feed, SpaceKey::from_bytes(random()?)),
-            (SpaceKind::Account, SpaceKey::from_bytes(random()?)),
+        for (space, kind, key) in [
+            (
+                feed_space_id(&identity),
+                SpaceKind::Feed,
+                SpaceKey::from_bytes(random()?),
+            ),
+            (
+                account_space_id(&identity),
+                SpaceKind::Account,
+                SpaceKey::from_bytes(random()?),
+            ),
         ] {
-            let space = kind.space_of(&identity);
             node.store.add_space(&space, kind, &identity, &key)?;
             node.append(&space, Record::DeviceCert(cert.clone()))?;
         }
@@ -333,7 +345,7 @@ impl Node {
         Ok(made.is_some())
     }
 
-    fn seal_blob(&mut self, bytes: &[u8]) -> Result<ImageRef> {
+    fn seal_blob(&mut self, space: &SpaceId, bytes: &[u8]) -> Result<ImageRef> {
         if bytes.len() > MAX_IMAGE_LEN {
             return Err(NodeError::Invalid(format!(
                 "image is {} bytes, at most {MAX_IMAGE_LEN}",
@@ -341,7 +353,7 @@ impl Node {
             )));
         }
         let mime = image_mime(bytes)?;
-        let space = self.feed();
+        let space = *space;
         let key = self
             .store
             .space_key(&space, 0)?
@@ -358,12 +370,16 @@ impl Node {
         })
     }
 
-    /// Opens a sealed blob (an image or avatar) of `owner`'s feed.
+    /// Opens a sealed blob (an image or avatar) of `owner`'s feed, or of
+    /// the group it was posted in.
     pub fn open_blob(&mut self, owner: &IdentityId, hash: &Hash) -> Result<Option<Vec<u8>>> {
         let Some(sealed) = self.store.blob(hash)? else {
             return Ok(None);
         };
-        let space = feed_space_id(owner);
+        let space = self
+            .store
+            .blob_space(hash)?
+            .unwrap_or_else(|| feed_space_id(owner));
         let Some(key) = self.store.space_key(&space, 0)? else {
             return Ok(None);
         };
@@ -395,14 +411,31 @@ impl Node {
         for target in [new.reply_to, new.quote_of].into_iter().flatten() {
             self.require_post(&target)?;
         }
+        let mut space = match new.group {
+            Some(g) => {
+                self.group(&g)?;
+                g
+            }
+            None => self.feed(),
+        };
+        if let Some(target) = &new.reply_to {
+            let theirs = self.space_for(target)?;
+            if theirs != self.feed() || new.group.is_some() {
+                if new.group.is_some_and(|g| g != theirs) {
+                    return Err(NodeError::Invalid(
+                        "a reply goes in the space of the post it answers".into(),
+                    ));
+                }
+                space = theirs;
+            }
+        }
         let images = new
             .images
             .iter()
-            .map(|b| self.seal_blob(b))
+            .map(|b| self.seal_blob(&space, b))
             .collect::<Result<Vec<_>>>()?;
-        let feed = self.feed();
         let e = self.append(
-            &feed,
+            &space,
             Record::Post(Post {
                 text: new.text,
                 reply_to: new.reply_to,
@@ -413,18 +446,32 @@ impl Node {
         Ok(e.id())
     }
 
-    /// Likes a post.
+    /// Likes a post (in the group it was posted in, if any).
     pub fn like(&mut self, target: &EntryId) -> Result<EntryId> {
         self.require_post(target)?;
-        let feed = self.feed();
-        Ok(self.append(&feed, Record::Like { target: *target })?.id())
+        let space = self.space_for(target)?;
+        Ok(self.append(&space, Record::Like { target: *target })?.id())
     }
 
     /// Reposts a post.
     pub fn repost(&mut self, target: &EntryId) -> Result<EntryId> {
         self.require_post(target)?;
         let feed = self.feed();
+        if self.space_for(target)? != feed {
+            return Err(NodeError::Invalid(
+                "a group's posts stay in the group: they cannot be reposted".into(),
+            ));
+        }
         Ok(self.append(&feed, Record::Repost { target: *target })?.id())
+    }
+
+    /// Where reactions to `target` go: the group it was posted in, or this
+    /// user's feed.
+    fn space_for(&self, target: &EntryId) -> Result<SpaceId> {
+        Ok(match self.store.space_of_entry(target)? {
+            Some((space, Some(SpaceKind::Group))) => space,
+            _ => self.feed(),
+        })
     }
 
     fn require_own(&mut self, target: &EntryId) -> Result<()> {
@@ -444,10 +491,10 @@ impl Node {
             )));
         }
         self.require_own(target)?;
-        let feed = self.feed();
+        let space = self.space_for(target)?;
         Ok(self
             .append(
-                &feed,
+                &space,
                 Record::Edit {
                     target: *target,
                     text: text.to_string(),
@@ -459,8 +506,10 @@ impl Node {
     /// Deletes one of this user's posts; its payload is dropped from the store.
     pub fn delete(&mut self, target: &EntryId) -> Result<EntryId> {
         self.require_own(target)?;
-        let feed = self.feed();
-        Ok(self.append(&feed, Record::Delete { target: *target })?.id())
+        let space = self.space_for(target)?;
+        Ok(self
+            .append(&space, Record::Delete { target: *target })?
+            .id())
     }
 
     /// Updates this user's profile; `avatar` is an image file's bytes.
@@ -470,7 +519,8 @@ impl Node {
         avatar: Option<&[u8]>,
     ) -> Result<bool> {
         if let Some(bytes) = avatar {
-            update.avatar = Some(self.seal_blob(bytes)?.hash);
+            let feed = self.feed();
+            update.avatar = Some(self.seal_blob(&feed, bytes)?.hash);
         }
         let feed = self.feed();
         self.change_doc(&feed, |doc, dev, now| doc.update_profile(dev, &update, now))
@@ -508,7 +558,11 @@ impl Node {
 
     /// Follows the feed a ticket names. Returns the identity followed.
     pub fn follow(&mut self, ticket: &Ticket) -> Result<IdentityId> {
-        let Ticket::Feed(t) = ticket;
+        let Ticket::Feed(t) = ticket else {
+            return Err(NodeError::Invalid(
+                "that is a group invite: join it with `group join`".into(),
+            ));
+        };
         if t.identity == self.identity {
             return Err(NodeError::Invalid("that is your own ticket".into()));
         }

@@ -14,6 +14,9 @@ pub enum SpaceKind {
     Feed,
     /// One identity's private account space: follows, mutes, settings.
     Account,
+    /// A private group: a random id, a key that travels only by invite, and
+    /// a document naming the members and their roles.
+    Group,
 }
 
 impl SpaceKind {
@@ -22,6 +25,7 @@ impl SpaceKind {
         match self {
             SpaceKind::Feed => 1,
             SpaceKind::Account => 2,
+            SpaceKind::Group => 3,
         }
     }
 
@@ -30,15 +34,18 @@ impl SpaceKind {
         match code {
             1 => Some(SpaceKind::Feed),
             2 => Some(SpaceKind::Account),
+            3 => Some(SpaceKind::Group),
             _ => None,
         }
     }
 
-    /// The space of this kind owned by `identity`.
-    pub fn space_of(self, identity: &IdentityId) -> SpaceId {
+    /// The space of this kind owned by `identity`, for the kinds whose id
+    /// is derived from it (a group's id is random).
+    pub fn space_of(self, identity: &IdentityId) -> Option<SpaceId> {
         match self {
-            SpaceKind::Feed => feed_space_id(identity),
-            SpaceKind::Account => account_space_id(identity),
+            SpaceKind::Feed => Some(feed_space_id(identity)),
+            SpaceKind::Account => Some(account_space_id(identity)),
+            SpaceKind::Group => None,
         }
     }
 }
@@ -69,8 +76,9 @@ mod tests {
         let b = IdentityId([2; 32]);
         assert_ne!(feed_space_id(&a), account_space_id(&a));
         assert_ne!(feed_space_id(&a), feed_space_id(&b));
-        assert_eq!(SpaceKind::Feed.space_of(&a), feed_space_id(&a));
-        for k in [SpaceKind::Feed, SpaceKind::Account] {
+        assert_eq!(SpaceKind::Feed.space_of(&a), Some(feed_space_id(&a)));
+        assert_eq!(SpaceKind::Group.space_of(&a), None);
+        for k in [SpaceKind::Feed, SpaceKind::Account, SpaceKind::Group] {
             assert_eq!(SpaceKind::from_code(k.code()), Some(k));
         }
         assert_eq!(SpaceKind::from_code(0), None);

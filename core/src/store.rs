@@ -7,6 +7,7 @@
 //! store whole or not at all. Timelines and threads are served from derived
 //! tables; payloads are decrypted only for the rows a page shows.
 
+mod group;
 mod import;
 mod project;
 mod query;
@@ -103,6 +104,21 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Brings a store made by an older version up to the current schema.
+fn migrate(conn: &Connection) -> Result<()> {
+    let has_space: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('posts') WHERE name='space'")?
+        .exists([])?;
+    if !has_space {
+        conn.execute_batch("ALTER TABLE posts ADD COLUMN space INTEGER")?;
+    }
+    // A group's timeline, newest first.
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS posts_space ON posts(space, ts) WHERE space IS NOT NULL",
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -127,6 +143,7 @@ impl Store {
         // double writes during large imports.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.execute_batch(include_str!("store/schema.sql"))?;
+        migrate(&conn)?;
         Ok(Self {
             conn,
             keys: HashMap::new(),
@@ -268,12 +285,13 @@ impl Store {
         Ok(Some(entry))
     }
 
-    /// Every feed space this store holds a key for (what sync asks peers for).
-    pub fn feed_spaces(&self) -> Result<Vec<SpaceId>> {
+    /// Every feed and group this store holds a key for (what sync asks
+    /// peers for, and whose gossip topics a node joins).
+    pub fn synced_spaces(&self) -> Result<Vec<SpaceId>> {
         Ok(self
             .spaces()?
             .into_iter()
-            .filter(|(_, k)| *k == Some(SpaceKind::Feed))
+            .filter(|(_, k)| matches!(k, Some(SpaceKind::Feed | SpaceKind::Group)))
             .map(|(s, _)| s)
             .collect())
     }
@@ -766,7 +784,9 @@ mod tests {
             (3, 0, 1),
             "stored opaque, nothing projected"
         );
-        let crate::Ticket::Feed(t) = a.ticket();
+        let crate::Ticket::Feed(t) = a.ticket() else {
+            panic!("a synthetic author has a feed ticket")
+        };
         s.add_space(&t.space(), SpaceKind::Feed, &t.identity, &t.space_key())
             .unwrap();
         assert_eq!(s.counts().unwrap(), (3, 1, 1));

@@ -124,12 +124,45 @@ impl FeedTicket {
     }
 }
 
+/// An invitation into a private group: its id and current key, who
+/// invites and where to reach them, until when it is valid, and a one-time
+/// secret (the group's document records each used invite by its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupTicket {
+    /// The group's space id.
+    pub space: SpaceId,
+    /// The key epoch the key belongs to.
+    pub epoch: u32,
+    /// The group's current key.
+    pub key: [u8; 32],
+    /// The group's name when the invite was made (for the joiner to see).
+    pub name: String,
+    /// Who invites.
+    pub inviter: IdentityId,
+    /// One of the inviter's devices and where it listens.
+    pub peer: Option<PeerAddr>,
+    /// When the invite stops being valid, in ms since the Unix epoch.
+    pub expires_at: u64,
+    /// The one-time secret.
+    pub secret: [u8; 16],
+}
+
+impl GroupTicket {
+    /// What marks this invite used in the group's document: the first 8
+    /// bytes of the secret's hash, in hex (the secret itself stays out).
+    pub fn used_mark(&self) -> String {
+        crate::id::hex(&blake3::hash(&self.secret).as_bytes()[..8])
+    }
+}
+
 /// Any ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Ticket {
     /// Follow someone's feed.
     Feed(FeedTicket),
+    /// Join a private group.
+    Group(GroupTicket),
 }
 
 const B32: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
@@ -310,6 +343,26 @@ mod tests {
             Ticket::scan(&png.into_inner()),
             Err(TicketError::NotATicket(_))
         ));
+    }
+
+    #[test]
+    fn group_tickets_round_trip_and_fit_a_qr_code() {
+        let t = Ticket::Group(GroupTicket {
+            space: SpaceId([5; 32]),
+            epoch: 3,
+            key: [6; 32],
+            name: "dawn chorus".into(),
+            inviter: IdentityId([7; 32]),
+            peer: Some(PeerAddr {
+                device: DeviceId([8; 32]),
+                addrs: vec!["192.168.1.20:4433".parse().unwrap()],
+                relay: Some("https://relay.example.org./".into()),
+            }),
+            expires_at: 1_800_000_000_000,
+            secret: [9; 16],
+        });
+        assert_eq!(Ticket::decode(&t.encode()).unwrap(), t);
+        assert_eq!(Ticket::scan(&t.to_qr_png().unwrap()).unwrap(), t);
     }
 
     #[test]

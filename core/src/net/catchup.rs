@@ -56,7 +56,7 @@ pub(super) async fn initiate(
     })?;
     let spaces = lock(node)
         .store_ref()
-        .feed_spaces()
+        .synced_spaces()
         .map_err(crate::node::NodeError::from)?;
     let (mut session, hello) = {
         let n = lock(node);

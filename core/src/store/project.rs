@@ -238,7 +238,9 @@ fn open_parts(
             if c.device != *author {
                 return invalid("device certificate names another device".into());
             }
-            if c.identity != owner {
+            // A feed or account space is written only by its owner's
+            // devices; a group by the devices of whoever holds its key.
+            if kind != SpaceKind::Group && c.identity != owner {
                 return invalid(format!(
                     "device certificate is from identity {}, not the space owner {}",
                     c.identity.fmt_short(),
@@ -309,14 +311,16 @@ pub(crate) fn project(
                 drop_payload(conn, placed.row)?;
                 return Ok(None);
             }
+            let group = (space.kind == Some(SpaceKind::Group)).then_some(space.row);
             conn.prepare_cached(
-                "INSERT INTO posts(id, author, ts, reply_to) VALUES(?1, ?2, ?3, ?4)",
+                "INSERT INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 placed.row,
                 author,
                 placed.timestamp,
                 p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
+                group,
             ])?;
             conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
                 .execute(params![placed.row, p.text])?;
@@ -630,7 +634,8 @@ pub(crate) fn apply_doc_changes(
                         .execute([ir])?;
                     }
                 }
-                None => {}
+                // A group's document is read where it is stored, when asked.
+                Some(SpaceKind::Group) | None => {}
             }
         }
     }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::project::open_stored;
-use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row};
+use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
 use crate::crypto::SpaceKey;
-use crate::id::{EntryId, Hash, IdentityId};
+use crate::id::{EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
 
 /// Longest thread walked up or down.
@@ -73,6 +73,16 @@ const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.re
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE p.author IN (SELECT identity FROM audience WHERE followed>0 AND muted=0)
+       AND p.space IS NULL
+       AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
+     ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
+
+const GROUP_TIMELINE_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
+     LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE p.space=?4
+       AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
@@ -202,6 +212,29 @@ impl Store {
     /// The home timeline: posts by followed identities and the user, muted
     /// ones left out, newest first. `before` is a cursor from a previous page.
     pub fn timeline(&mut self, limit: usize, before: Option<&str>) -> Result<Page> {
+        self.page(TIMELINE_SQL, None, limit, before)
+    }
+
+    /// A group's timeline, newest first, in pages like the home timeline:
+    /// every member's posts and replies.
+    pub fn group_timeline(
+        &mut self,
+        group: &SpaceId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
+        let row =
+            space_row(&self.conn, group)?.ok_or_else(|| StoreError::NoKey(group.fmt_short()))?;
+        self.page(GROUP_TIMELINE_SQL, Some(row), limit, before)
+    }
+
+    fn page(
+        &mut self,
+        sql: &str,
+        space: Option<i64>,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
         let cursor = match before {
             Some(c) => Some(
                 parse_cursor(c).ok_or_else(|| StoreError::Corrupt(format!("bad cursor {c:?}")))?,
@@ -209,18 +242,16 @@ impl Store {
             None => None,
         };
         let limit = limit.clamp(1, 500);
-        let rows: Vec<RawTuple> = self
-            .conn
-            .prepare_cached(TIMELINE_SQL)?
-            .query_map(
-                params![
-                    cursor.map(|c| c.0),
-                    cursor.map(|c| c.1.to_vec()),
-                    limit as i64
-                ],
-                raw,
-            )?
-            .collect::<std::result::Result<_, _>>()?;
+        let rows: Vec<RawTuple> = {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let c0 = cursor.map(|c| c.0);
+            let c1 = cursor.map(|c| c.1.to_vec());
+            let mapped = match space {
+                Some(s) => stmt.query_map(params![c0, c1, limit as i64, s], raw)?,
+                None => stmt.query_map(params![c0, c1, limit as i64], raw)?,
+            };
+            mapped.collect::<std::result::Result<_, _>>()?
+        };
         let full = rows.len() == limit;
         let mut posts = Vec::with_capacity(rows.len());
         for t in rows {

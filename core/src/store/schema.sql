@@ -51,12 +51,15 @@ CREATE TABLE IF NOT EXISTS equivocations(
 ) WITHOUT ROWID;
 -- Posts keyed by (timestamp, entry row): the table is itself the
 -- timeline's index, walked backwards from the newest.
+-- `space` is NULL for feed posts and the space row for a group's posts,
+-- so the home timeline leaves group posts out without a join.
 CREATE TABLE IF NOT EXISTS posts(
   ts INTEGER NOT NULL,
   id INTEGER NOT NULL,
   author INTEGER NOT NULL,
   reply_to BLOB,
   edit INTEGER,
+  space INTEGER,
   PRIMARY KEY(ts, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to) WHERE reply_to IS NOT NULL;

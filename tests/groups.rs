@@ -1,0 +1,172 @@
+//! Private groups over loopback sync: members converge, outsiders read
+//! nothing, invites are checked.
+
+use starling_core::{NewPost, Node, SpaceId, Ticket};
+
+use crate::net::{Running, bounded, post, until};
+
+fn group_post(r: &Running, group: SpaceId, text: &str) -> starling_core::EntryId {
+    r.with(|n| {
+        n.post(NewPost {
+            text: text.into(),
+            group: Some(group),
+            ..Default::default()
+        })
+    })
+    .unwrap()
+}
+
+fn group_texts(r: &Running, group: SpaceId) -> Vec<String> {
+    r.with(|n| n.group_timeline(&group, 100, None))
+        .unwrap()
+        .posts
+        .into_iter()
+        .map(|p| p.text)
+        .collect()
+}
+
+fn invite(r: &Running, group: SpaceId) -> Ticket {
+    r.with(|n| n.group_invite(&group, 3_600_000)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_members_converge_and_an_outsider_reads_nothing() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let pa = ann.start().await;
+    let group = ann
+        .with(|n| n.group_create("dawn chorus", Some("early birds")))
+        .unwrap();
+    // Bob joins by the invite's text, Cat by a picture of its QR code.
+    let to_bob = invite(&ann, group);
+    assert_eq!(bob.with(|n| n.group_join(&to_bob)).unwrap(), group);
+    let to_cat = invite(&ann, group);
+    let png = to_cat.to_qr_png().unwrap();
+    let scanned = Ticket::scan(&png).unwrap();
+    assert_eq!(cat.with(|n| n.group_join(&scanned)).unwrap(), group);
+    let pb = bob.start().await;
+    let pc = cat.start().await;
+    post(&ann, "a public post");
+    group_post(&ann, group, "ann in the group");
+    let bob_post = group_post(&bob, group, "bob in the group");
+    group_post(&cat, group, "cat in the group");
+    // Bob and Cat know Ann (from the invite); Ann learns of them when they
+    // connect. Each catches up with Ann once; gossip and the periodic
+    // checks carry the rest.
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    bounded(pc.sync_with(&pa.addr())).await.unwrap();
+    // Cat replies to Bob and Ann likes Bob's post: both stay in the group.
+    cat.with(|n| {
+        n.post(NewPost {
+            text: "cat answers bob".into(),
+            reply_to: Some(bob_post),
+            ..Default::default()
+        })
+    })
+    .unwrap();
+    pc.notify_local_change();
+    ann.with(|n| n.like(&bob_post)).unwrap();
+    pa.notify_local_change();
+    let want = vec![
+        "cat answers bob",
+        "cat in the group",
+        "bob in the group",
+        "ann in the group",
+    ];
+    for r in [&ann, &bob, &cat] {
+        until(|| group_texts(r, group) == want).await;
+    }
+    until(|| {
+        bob.with(|n| n.store().post(&bob_post).unwrap().unwrap().likes) == 1
+            && cat.with(|n| n.store().post(&bob_post).unwrap().unwrap().likes) == 1
+    })
+    .await;
+    // Every member sees the same group: name, members, roles.
+    let views: Vec<_> = [&ann, &bob, &cat]
+        .iter()
+        .map(|r| r.with(|n| n.group(&group)).unwrap())
+        .collect();
+    assert_eq!(views[0].members.len(), 3);
+    assert_eq!(views[0].name.as_deref(), Some("dawn chorus"));
+    for v in &views[1..] {
+        assert_eq!(v.members, views[0].members);
+        assert_eq!(v.name, views[0].name);
+    }
+    assert_eq!(views[0].my_role, Some(starling_core::doc::Role::Admin));
+    assert_eq!(views[1].my_role, Some(starling_core::doc::Role::Member));
+    // Group posts stay out of home timelines.
+    assert_eq!(ann.texts(), vec!["a public post"]);
+    // An outsider holding every encrypted entry of the group reads nothing.
+    let bundle = ann.with(|n| n.store().export(&[group])).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dan = Node::init(&dir.path().join("dan"), "dan").unwrap();
+    let before = dan.store().counts().unwrap();
+    let r = dan.import(&bundle).unwrap();
+    assert!(r.rejected.is_empty(), "{r:?}");
+    let after = dan.store().counts().unwrap();
+    assert!(
+        after.0 >= before.0 + 8,
+        "the entries are held: {before:?} → {after:?}"
+    );
+    assert_eq!(after.1, before.1, "but no post was opened");
+    assert!(dan.group(&group).is_err());
+    assert!(dan.group_timeline(&group, 10, None).is_err());
+    assert!(dan.search("group", 10).unwrap().is_empty());
+    assert!(dan.store().check().unwrap().problems.is_empty());
+    for p in [pa, pb, pc] {
+        p.shutdown().await;
+    }
+}
+
+#[test]
+fn invites_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ann = Node::init(&dir.path().join("ann"), "ann").unwrap();
+    let mut bob = Node::init(&dir.path().join("bob"), "bob").unwrap();
+    let mut cat = Node::init(&dir.path().join("cat"), "cat").unwrap();
+    let group = ann.group_create("quiet", None).unwrap();
+    // Expired.
+    let Ticket::Group(mut old) = ann.group_invite(&group, 3_600_000).unwrap() else {
+        panic!("a group invite")
+    };
+    old.expires_at = 1;
+    let err = bob.group_join(&Ticket::Group(old)).unwrap_err().to_string();
+    assert!(err.contains("expired"), "{err}");
+    // A member who is not an admin cannot invite.
+    let t = ann.group_invite(&group, 3_600_000).unwrap();
+    bob.group_join(&t).unwrap();
+    let err = bob.group_invite(&group, 3_600_000).unwrap_err().to_string();
+    assert!(err.contains("admins"), "{err}");
+    // Reused: once Cat holds the group's document that records Bob's use.
+    let bundle = bob.store().export(&[group]).unwrap();
+    let ann_bundle = ann.store().export(&[group]).unwrap();
+    cat.import(&bundle).unwrap();
+    cat.import(&ann_bundle).unwrap();
+    let err = cat.group_join(&t).unwrap_err().to_string();
+    assert!(err.contains("already used"), "{err}");
+    // A feed ticket is not an invite, and an invite is not a feed ticket.
+    let feed = ann.ticket().unwrap();
+    assert!(
+        cat.group_join(&feed)
+            .unwrap_err()
+            .to_string()
+            .contains("follow")
+    );
+    assert!(
+        cat.follow(&t)
+            .unwrap_err()
+            .to_string()
+            .contains("group join")
+    );
+    // Outsiders cannot post in or read a group.
+    let err = cat
+        .post(NewPost {
+            text: "let me in".into(),
+            group: Some(group),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a member"), "{err}");
+}
