@@ -170,3 +170,134 @@ fn invites_are_checked() {
         .to_string();
     assert!(err.contains("not a member"), "{err}");
 }
+
+/// Counts of (entries, posts) held.
+fn counts(r: &Running) -> (u64, u64) {
+    let c = r.with(|n| n.store().counts()).unwrap();
+    (c.0, c.1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_reads_nothing_new_and_an_offline_member_catches_up() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let dan = Running::new("dan");
+    let pa = ann.start().await;
+    let group = ann.with(|n| n.group_create("flock", None)).unwrap();
+    for r in [&bob, &cat, &dan] {
+        let t = invite(&ann, group);
+        r.with(|n| n.group_join(&t)).unwrap();
+    }
+    let pb = bob.start().await;
+    let pc = cat.start().await;
+    let pd = dan.start().await;
+    group_post(&ann, group, "before");
+    for p in [&pb, &pc, &pd] {
+        bounded(p.sync_with(&pa.addr())).await.unwrap();
+    }
+    until(|| {
+        [&bob, &cat, &dan]
+            .iter()
+            .all(|r| group_texts(r, group) == ["before"])
+    })
+    .await;
+    assert_eq!(ann.with(|n| n.group(&group)).unwrap().members.len(), 4);
+    // Dan goes offline; Ann removes Cat, which rotates the key.
+    pd.shutdown().await;
+    let cat_id = cat.with(|n| n.identity());
+    let epoch = ann.with(|n| n.group_remove(&group, &cat_id)).unwrap();
+    assert_eq!(epoch, 1);
+    group_post(&ann, group, "after, from ann");
+    pa.notify_local_change();
+    // Bob gets the rotation, opens his copy of the key and posts under it.
+    until(|| group_texts(&bob, group).first().map(String::as_str) == Some("after, from ann")).await;
+    group_post(&bob, group, "after, from bob");
+    pb.notify_local_change();
+    until(|| group_texts(&ann, group).first().map(String::as_str) == Some("after, from bob")).await;
+    // Cat still syncs: she holds every new entry (the logs' heads match
+    // Ann's) but opens none of them.
+    let posts_before = counts(&cat).1;
+    bounded(pc.sync_with(&pa.addr())).await.unwrap();
+    bounded(pc.sync_with(&pb.addr())).await.unwrap();
+    for writer in [&ann, &bob] {
+        let device = writer.with(|n| n.device());
+        let theirs = ann.with(|n| n.store().log_head(&group, &device)).unwrap();
+        let cats = cat.with(|n| n.store().log_head(&group, &device)).unwrap();
+        assert_eq!(cats, theirs, "cat holds the same log");
+    }
+    assert_eq!(group_texts(&cat, group), vec!["before"]);
+    assert_eq!(counts(&cat).1, posts_before, "no new post opened");
+    // The members left see the same group: Cat is gone.
+    let members: Vec<_> = ann.with(|n| n.group(&group)).unwrap().members;
+    assert_eq!(members.len(), 3);
+    assert!(members.iter().all(|(m, _)| *m != cat_id));
+    until(|| bob.with(|n| n.group(&group)).unwrap().members == members).await;
+    // Dan was offline during the rotation: he reads everything once he syncs.
+    let pd = dan.start().await;
+    bounded(pd.sync_with(&pa.addr())).await.unwrap();
+    until(|| group_texts(&dan, group) == ["after, from bob", "after, from ann", "before"]).await;
+    // Remaining members read everything.
+    assert_eq!(group_texts(&bob, group), group_texts(&dan, group));
+    assert_eq!(group_texts(&ann, group), group_texts(&dan, group));
+    for p in [pa, pb, pc, pd] {
+        p.shutdown().await;
+    }
+}
+
+#[test]
+fn a_rotation_by_a_member_who_is_not_admin_is_refused() {
+    use starling_core::record::{KeyRotation, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ann = Node::init(&dir.path().join("ann"), "ann").unwrap();
+    let bob_home = dir.path().join("bob");
+    let mut bob = Node::init(&bob_home, "bob").unwrap();
+    let group = ann.group_create("flock", None).unwrap();
+    bob.group_join(&ann.group_invite(&group, 3_600_000).unwrap())
+        .unwrap();
+    // Bob, holding his own device key, writes a rotation into his log.
+    let hex = std::fs::read_to_string(bob_home.join("device.key")).unwrap();
+    let bytes: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
+        .collect();
+    let device = starling_core::DeviceKey::from_secret_bytes(bytes.try_into().unwrap());
+    let head = bob.store().log_head(&group, &device.id()).unwrap().unwrap();
+    let key = bob.store().space_key(&group, 0).unwrap().unwrap();
+    let rotation = Record::KeyRotation(KeyRotation {
+        epoch: 1,
+        removed: vec![ann.identity()],
+        wrapped: vec![],
+    });
+    let forged = starling_core::Entry::create(
+        &device,
+        group,
+        head.seq + 1,
+        Some(head.id),
+        head.timestamp + 1,
+        0,
+        &key,
+        [3; 24],
+        &rotation.encode(),
+    );
+    // Ann takes Bob's log so far, then the forged rotation.
+    let bundle = bob.store().export(&[group]).unwrap();
+    ann.import(&bundle).unwrap();
+    let before = ann.store().counts().unwrap();
+    let r = ann.store().import_entries(vec![forged]).unwrap();
+    assert_eq!(r.accepted, 0);
+    assert_eq!(r.rejected.len(), 1);
+    assert!(
+        r.rejected[0].reason.contains("not the group's admin"),
+        "{}",
+        r.rejected[0].reason
+    );
+    assert_eq!(ann.store().counts().unwrap(), before);
+    assert_eq!(ann.store().space_keys(&group).unwrap().len(), 1);
+    // A member who is not admin cannot remove anyone either.
+    let err = bob
+        .group_remove(&group, &ann.identity())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("admins"), "{err}");
+}

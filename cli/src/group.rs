@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::json;
-use starling_core::{GroupView, Node, SpaceId, Ticket};
+use starling_core::{GroupView, IdentityId, Node, SpaceId, Ticket};
 
 use crate::output::{post_json, print_post};
 use crate::{print, read_ticket};
@@ -41,6 +41,14 @@ pub(crate) enum GroupCmd {
     Join {
         /// The invite.
         ticket: String,
+    },
+    /// Remove a member (admins only): the group's key is rotated, so they
+    /// read nothing posted after this.
+    Remove {
+        /// The group's id.
+        group: SpaceId,
+        /// The member's identity id.
+        member: IdentityId,
     },
     /// List your groups.
     List,
@@ -118,6 +126,19 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
                     g.name.as_deref().unwrap_or("the group")
                 )
             });
+        }
+        GroupCmd::Remove { group, member } => {
+            let epoch = node.group_remove(&group, &member)?;
+            print(
+                json,
+                json!({"removed": member.to_string(), "epoch": epoch}),
+                || {
+                    println!(
+                        "removed {}; the group's key is now at epoch {epoch}",
+                        member.fmt_short()
+                    )
+                },
+            );
         }
         GroupCmd::List => {
             let groups = node.groups()?;

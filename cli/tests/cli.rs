@@ -524,6 +524,22 @@ fn groups_by_invite_picture_and_sync() {
     let c = d.path().join("c");
     ok(&c, &["init", "--name", "Cat"]);
     fails(&c, &["group", "timeline", &id], "not a member");
+    // Ann removes Bob: the key moves to epoch 1.
+    let bob_id = json(&b, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fails(&b, &["group", "remove", &id, &bob_id], "admins");
+    let removed = json(&a, &["group", "remove", &id, &bob_id]);
+    assert_eq!(removed["epoch"], 1);
+    assert_eq!(
+        json(&a, &["group", "show", &id])["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    fails(&a, &["group", "remove", &id, &bob_id], "not a member");
     stop_run(child, rx);
 }
 

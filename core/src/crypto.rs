@@ -96,6 +96,50 @@ impl std::fmt::Debug for SpaceKey {
     }
 }
 
+/// Bytes of a [`wrap_key`] result: nonce, sealed key, tag.
+pub const WRAPPED_LEN: usize = NONCE_LEN + 32 + 16;
+
+/// The key that wraps space keys between two identities, for one space and
+/// epoch: BLAKE3 `derive_key` over their X25519 agreement.
+fn wrapping_key(shared: &[u8; 32], space: &crate::id::SpaceId, epoch: u32) -> SpaceKey {
+    let mut material = shared.to_vec();
+    material.extend_from_slice(space.as_bytes());
+    material.extend_from_slice(&epoch.to_le_bytes());
+    SpaceKey::from_bytes(blake3::derive_key("starling key wrap v1", &material))
+}
+
+/// Wraps `key` (a space's key at `epoch`) from `me` for `member`: only
+/// `member`'s identity secret (with `me`'s public id) unwraps it. `None`
+/// when `member` is not a valid key.
+pub fn wrap_key(
+    me: &crate::identity::IdentityKey,
+    member: &crate::id::IdentityId,
+    space: &crate::id::SpaceId,
+    epoch: u32,
+    key: &SpaceKey,
+    nonce: [u8; NONCE_LEN],
+) -> Option<Vec<u8>> {
+    let shared = me.agree(member)?;
+    Some(wrapping_key(&shared, space, epoch).seal(nonce, space.as_bytes(), &key.to_bytes()))
+}
+
+/// Unwraps a key that `from` wrapped for `me` with [`wrap_key`].
+pub fn unwrap_key(
+    me: &crate::identity::IdentityKey,
+    from: &crate::id::IdentityId,
+    space: &crate::id::SpaceId,
+    epoch: u32,
+    wrapped: &[u8],
+) -> Result<SpaceKey, CryptoError> {
+    let shared = me.agree(from).ok_or(CryptoError::Decrypt)?;
+    let plain = wrapping_key(&shared, space, epoch).open(space.as_bytes(), wrapped)?;
+    let bytes: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| CryptoError::Decrypt)?;
+    Ok(SpaceKey::from_bytes(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +174,28 @@ mod tests {
             format!("{:?}", SpaceKey::from_bytes([1; 32])),
             "SpaceKey(<redacted>)"
         );
+    }
+
+    #[test]
+    fn a_wrapped_key_opens_only_for_its_member() {
+        use crate::id::SpaceId;
+        use crate::identity::IdentityKey;
+        let (ann, bob, cat) = (
+            IdentityKey::from_secret_bytes([1; 32]),
+            IdentityKey::from_secret_bytes([2; 32]),
+            IdentityKey::from_secret_bytes([3; 32]),
+        );
+        assert_eq!(ann.agree(&bob.id()), bob.agree(&ann.id()));
+        let space = SpaceId([9; 32]);
+        let key = SpaceKey::from_bytes([7; 32]);
+        let w = wrap_key(&ann, &bob.id(), &space, 2, &key, [5; NONCE_LEN]).unwrap();
+        assert_eq!(w.len(), WRAPPED_LEN);
+        let got = unwrap_key(&bob, &ann.id(), &space, 2, &w).unwrap();
+        assert!(got == key);
+        // Not for Cat, not for another epoch or space, not from Cat.
+        assert!(unwrap_key(&cat, &ann.id(), &space, 2, &w).is_err());
+        assert!(unwrap_key(&bob, &ann.id(), &space, 3, &w).is_err());
+        assert!(unwrap_key(&bob, &ann.id(), &SpaceId([8; 32]), 2, &w).is_err());
+        assert!(unwrap_key(&bob, &cat.id(), &space, 2, &w).is_err());
     }
 }

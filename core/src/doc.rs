@@ -346,6 +346,16 @@ impl Doc {
         self.finish(now_ms)
     }
 
+    /// Takes `who` out of the group's members.
+    pub fn remove_member(
+        &mut self,
+        device: &DeviceId,
+        who: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.remove(device, &format!("{MEMBER}{who}"), now_ms)
+    }
+
     /// Reads a group's document.
     pub fn group(&self) -> Group {
         let mut g = Group {

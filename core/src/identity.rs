@@ -65,10 +65,24 @@ macro_rules! signing_key {
 }
 
 signing_key!(
-    /// The secret key of an identity. It signs device certificates only.
+    /// The secret key of an identity. It signs device certificates, and
+    /// (as X25519) unwraps group keys wrapped for it.
     IdentityKey,
     IdentityId
 );
+
+impl IdentityKey {
+    /// An X25519 Diffie-Hellman agreement between this identity and
+    /// `other`, both keys taken as X25519 keys (the ed25519 → X25519 map).
+    /// Both sides get the same 32 bytes; `None` when `other` is not a
+    /// valid key.
+    pub fn agree(&self, other: &IdentityId) -> Option<[u8; 32]> {
+        let theirs = verifying_key(other.as_bytes()).ok()?.to_montgomery();
+        let shared = theirs.mul_clamped(self.0.to_scalar_bytes()).to_bytes();
+        // An all-zero result means a low-order point: refuse it.
+        (shared != [0u8; 32]).then_some(shared)
+    }
+}
 signing_key!(
     /// The secret key of one device. It signs that device's entries.
     DeviceKey,

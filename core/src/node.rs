@@ -116,6 +116,8 @@ pub struct WhoAmI {
 pub struct Node {
     store: Store,
     identity: IdentityId,
+    /// Signs device certificates; as X25519, wraps and unwraps group keys.
+    identity_key: IdentityKey,
     device: DeviceKey,
 }
 
@@ -171,7 +173,7 @@ fn next_entry(
     device: &DeviceKey,
     space: &SpaceId,
     head: Option<LogHead>,
-    key: &SpaceKey,
+    (key, epoch): (&SpaceKey, u32),
     now: u64,
     nonce: [u8; 24],
     plain: &[u8],
@@ -186,7 +188,7 @@ fn next_entry(
         ),
         None => (1, None, now),
     };
-    Entry::create(device, *space, seq, prev, ts, 0, key, nonce, plain)
+    Entry::create(device, *space, seq, prev, ts, epoch, key, nonce, plain)
 }
 
 fn image_mime(bytes: &[u8]) -> Result<&'static str> {
@@ -232,8 +234,10 @@ impl Node {
         let mut node = Self {
             store,
             identity,
+            identity_key: identity_key.clone(),
             device,
         };
+        node.store.set_identity(identity_key.clone());
         for (space, kind, key) in [
             (
                 feed_space_id(&identity),
@@ -267,12 +271,14 @@ impl Node {
         if !home.join(IDENTITY_FILE).exists() || !home.join(DEVICE_FILE).exists() {
             return Err(NodeError::NotInitialized(home.to_path_buf()));
         }
-        let identity = IdentityKey::from_secret_bytes(read_secret(&home.join(IDENTITY_FILE))?).id();
+        let identity_key = IdentityKey::from_secret_bytes(read_secret(&home.join(IDENTITY_FILE))?);
         let device = DeviceKey::from_secret_bytes(read_secret(&home.join(DEVICE_FILE))?);
-        let store = Store::open(&home.join(DB_FILE))?;
+        let mut store = Store::open(&home.join(DB_FILE))?;
+        store.set_identity(identity_key.clone());
         Ok(Self {
             store,
-            identity,
+            identity: identity_key.id(),
+            identity_key,
             device,
         })
     }
@@ -321,8 +327,8 @@ impl Node {
         let now = now_ms();
         let device = self.device.clone();
         let plain = record.encode();
-        let e = self.store.append(space, &device.id(), |head, key| {
-            next_entry(&device, space, head, key, now, nonce, &plain)
+        let e = self.store.append(space, &device.id(), |head, key, epoch| {
+            next_entry(&device, space, head, (key, epoch), now, nonce, &plain)
         })?;
         Ok(e)
     }
@@ -340,7 +346,9 @@ impl Node {
             space,
             &device.id(),
             |doc| edit(doc, &device.id(), now),
-            |head, key, plain| next_entry(&device, space, head, key, now, nonce, plain),
+            |head, key, epoch, plain| {
+                next_entry(&device, space, head, (key, epoch), now, nonce, plain)
+            },
         )?;
         Ok(made.is_some())
     }

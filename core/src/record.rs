@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{EntryId, Hash};
+use crate::id::{EntryId, Hash, IdentityId};
 use crate::identity::DeviceCert;
 
 /// Largest post or edit text, in bytes of UTF-8.
@@ -84,6 +84,25 @@ pub enum Record {
     },
     /// One automerge change to the space's document.
     DocChange(Vec<u8>),
+    /// A group's key moves to a new epoch (after members were removed):
+    /// the new key, wrapped for each remaining member. Sealed with the
+    /// previous epoch's key; only the group's admin may write one.
+    KeyRotation(KeyRotation),
+}
+
+/// Most members a key rotation wraps the key for.
+pub const MAX_WRAPPED: usize = 5_000;
+
+/// The new key of a group, wrapped for each member who keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// The new epoch.
+    pub epoch: u32,
+    /// Members removed by this rotation.
+    pub removed: Vec<IdentityId>,
+    /// For each remaining member, the new key wrapped with
+    /// [`crate::crypto::wrap_key`] by the rotation's author.
+    pub wrapped: Vec<(IdentityId, Vec<u8>)>,
 }
 
 impl Record {
@@ -120,6 +139,27 @@ impl Record {
                 Ok(())
             }
             Record::Edit { text, .. } => check_text(text),
+            Record::KeyRotation(r) => {
+                let bad = |reason: String| {
+                    Err(RecordError::BadField {
+                        field: "key rotation",
+                        reason,
+                    })
+                };
+                if r.epoch == 0 {
+                    return bad("epoch 0 is the group's first key, not a rotation".into());
+                }
+                if r.wrapped.len() > MAX_WRAPPED || r.removed.len() > MAX_WRAPPED {
+                    return bad(format!("more than {MAX_WRAPPED} members"));
+                }
+                if r.wrapped
+                    .iter()
+                    .any(|(_, w)| w.len() != crate::crypto::WRAPPED_LEN)
+                {
+                    return bad("a wrapped key has the wrong length".into());
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -95,7 +95,7 @@ pub struct CheckReport {
 /// A Starling store.
 pub struct Store {
     conn: Connection,
-    keys: HashMap<(i64, u32), SpaceKey>,
+    keys: project::Keys,
 }
 
 impl std::fmt::Debug for Store {
@@ -146,7 +146,7 @@ impl Store {
         migrate(&conn)?;
         Ok(Self {
             conn,
-            keys: HashMap::new(),
+            keys: project::Keys::default(),
         })
     }
 
@@ -187,6 +187,44 @@ impl Store {
         Ok(())
     }
 
+    /// Every key of `space` held, by epoch (oldest first).
+    pub fn space_keys(&mut self, space: &SpaceId) -> Result<Vec<(u32, SpaceKey)>> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(Vec::new());
+        };
+        let epochs: Vec<u32> = self
+            .conn
+            .prepare_cached("SELECT epoch FROM keys WHERE space=?1 ORDER BY epoch")?
+            .query_map([row], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::new();
+        for e in epochs {
+            if let Some(k) = project::key_for(&self.conn, &mut self.keys, row, e)? {
+                out.push((e, k));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps more keys of a space (a group's other epochs, from an invite)
+    /// and projects the entries they open.
+    pub fn add_epoch_keys(&mut self, space: &SpaceId, keys: &[(u32, SpaceKey)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let mut changes = project::DocChanges::default();
+        let info = project::space_info(&tx, space)?;
+        for (epoch, key) in keys {
+            project::add_epoch_key(&tx, &mut self.keys, &info, *epoch, key, &mut changes)?;
+        }
+        project::apply_doc_changes(&tx, &mut self.keys, changes)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Lets this store unwrap group keys rotated for `identity`.
+    pub(crate) fn set_identity(&mut self, identity: crate::identity::IdentityKey) {
+        self.keys.me = Some(identity);
+    }
+
     /// The key of `space` at `epoch`, if held.
     pub fn space_key(&mut self, space: &SpaceId, epoch: u32) -> Result<Option<SpaceKey>> {
         let Some(row) = space_row(&self.conn, space)? else {
@@ -219,13 +257,13 @@ impl Store {
         &mut self,
         space: &SpaceId,
         device: &DeviceId,
-        make: impl FnOnce(Option<LogHead>, &SpaceKey) -> Entry,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, u32) -> Entry,
     ) -> Result<Entry> {
         let made = self.append_with(
             space,
             device,
             |_| Ok(Some(())),
-            |head, key, ()| make(head, key),
+            |head, key, epoch, ()| make(head, key, epoch),
         )?;
         made.ok_or_else(|| StoreError::Corrupt("append made no entry".into()))
     }
@@ -238,7 +276,7 @@ impl Store {
         space: &SpaceId,
         device: &DeviceId,
         edit: impl FnOnce(&mut crate::doc::Doc) -> Result<Option<Vec<u8>>, DocError>,
-        make: impl FnOnce(Option<LogHead>, &SpaceKey, &[u8]) -> Entry,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, &[u8]) -> Entry,
     ) -> Result<Option<Entry>> {
         self.append_with(
             space,
@@ -249,7 +287,7 @@ impl Store {
                 let mut doc = project::load_doc(tx, row)?;
                 Ok(edit(&mut doc)?.map(|c| crate::record::Record::DocChange(c).encode()))
             },
-            |head, key, plain| make(head, key, &plain),
+            |head, key, epoch, plain| make(head, key, epoch, &plain),
         )
     }
 
@@ -258,7 +296,7 @@ impl Store {
         space: &SpaceId,
         device: &DeviceId,
         prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
-        make: impl FnOnce(Option<LogHead>, &SpaceKey, T) -> Entry,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, T) -> Entry,
     ) -> Result<Option<Entry>> {
         let tx = self
             .conn
@@ -268,9 +306,11 @@ impl Store {
         };
         let head = log_head(&tx, space, device)?;
         let row = space_row(&tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
-        let key = project::key_for(&tx, &mut self.keys, row, 0)?
+        // New entries are sealed with the newest key held.
+        let epoch = project::current_epoch(&tx, row)?;
+        let key = project::key_for(&tx, &mut self.keys, row, epoch)?
             .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
-        let entry = make(head, &key, prepared);
+        let entry = make(head, &key, epoch, prepared);
         let mut apply = import::Apply::new(&tx, &mut self.keys);
         match apply.apply_one(&entry)? {
             import::Outcome::Accepted => {}
@@ -550,12 +590,12 @@ impl Store {
     /// Every readable post entry must be projected (or tombstoned).
     fn check_projection(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let mut keys = HashMap::new();
+        let mut keys = project::Keys::default();
         let rows: Vec<(i64, Vec<u8>, Option<i64>)> = self
             .conn
             .prepare(
                 "SELECT e.id, e.hash, l.identity FROM entries e JOIN logs l ON l.id=e.log
-                 JOIN spaces s ON s.id=l.space WHERE s.kind=1 AND e.payload IS NOT NULL",
+                 JOIN spaces s ON s.id=l.space WHERE s.kind IN (1, 3) AND e.payload IS NOT NULL",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<std::result::Result<_, _>>()?;

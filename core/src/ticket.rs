@@ -131,10 +131,9 @@ impl FeedTicket {
 pub struct GroupTicket {
     /// The group's space id.
     pub space: SpaceId,
-    /// The key epoch the key belongs to.
-    pub epoch: u32,
-    /// The group's current key.
-    pub key: [u8; 32],
+    /// The group's keys, by epoch (the newest last): a new member reads
+    /// the history those epochs cover.
+    pub keys: Vec<(u32, [u8; 32])>,
     /// The group's name when the invite was made (for the joiner to see).
     pub name: String,
     /// Who invites.
@@ -146,6 +145,9 @@ pub struct GroupTicket {
     /// The one-time secret.
     pub secret: [u8; 16],
 }
+
+/// Most group keys an invite carries (the newest ones).
+pub const MAX_INVITE_KEYS: usize = 16;
 
 impl GroupTicket {
     /// What marks this invite used in the group's document: the first 8
@@ -349,8 +351,7 @@ mod tests {
     fn group_tickets_round_trip_and_fit_a_qr_code() {
         let t = Ticket::Group(GroupTicket {
             space: SpaceId([5; 32]),
-            epoch: 3,
-            key: [6; 32],
+            keys: vec![(0, [6; 32]), (1, [4; 32])],
             name: "dawn chorus".into(),
             inviter: IdentityId([7; 32]),
             peer: Some(PeerAddr {

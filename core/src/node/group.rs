@@ -11,10 +11,10 @@ use super::{NodeError, Result, now_ms, random};
 use crate::crypto::SpaceKey;
 use crate::doc::{Group, Role};
 use crate::id::{IdentityId, SpaceId};
-use crate::record::Record;
+use crate::record::{KeyRotation, Record};
 use crate::space::SpaceKind;
 use crate::store::Page;
-use crate::ticket::{GroupTicket, PeerAddr, Ticket};
+use crate::ticket::{GroupTicket, MAX_INVITE_KEYS, PeerAddr, Ticket};
 use crate::{Node, StoreError};
 
 /// How long an invite is valid unless told otherwise: a week.
@@ -66,15 +66,22 @@ impl Node {
                 "only a group's admins can invite".into(),
             ));
         }
-        let key = self
+        let mut keys: Vec<(u32, [u8; 32])> = self
             .store
-            .space_key(group, 0)?
-            .ok_or_else(|| StoreError::NoKey(group.fmt_short()))?;
+            .space_keys(group)?
+            .into_iter()
+            .map(|(e, k)| (e, k.to_bytes()))
+            .collect();
+        if keys.is_empty() {
+            return Err(StoreError::NoKey(group.fmt_short()).into());
+        }
+        // The first key (it opens the group's document) and the newest.
+        let drop = keys.len().saturating_sub(MAX_INVITE_KEYS);
+        keys.drain(1..1 + drop);
         let reach = self.store.meta("listen_addrs")?.unwrap_or_default();
         Ok(Ticket::Group(GroupTicket {
             space: *group,
-            epoch: 0,
-            key: key.to_bytes(),
+            keys,
             name: view.name.unwrap_or_default(),
             inviter: self.identity,
             peer: Some(PeerAddr::decode_reach(self.device(), &reach)),
@@ -100,7 +107,25 @@ impl Node {
         }
         let mark = t.used_mark();
         let me = self.identity;
-        let key = SpaceKey::from_bytes(t.key);
+        let keys: Vec<(u32, SpaceKey)> = t
+            .keys
+            .iter()
+            .map(|(e, k)| (*e, SpaceKey::from_bytes(*k)))
+            .collect();
+        // Epoch 0 first (it opens the group's document: name, members),
+        // then newer epochs in order.
+        let key = match keys.first() {
+            Some((0, k))
+                if keys.len() <= MAX_INVITE_KEYS && keys.windows(2).all(|w| w[0].0 < w[1].0) =>
+            {
+                k.clone()
+            }
+            _ => {
+                return Err(NodeError::Invalid(
+                    "this invite's keys are malformed".into(),
+                ));
+            }
+        };
         // What this device already holds of the group (a mirror, a sync)
         // tells whether the invite was used.
         let used_by = self
@@ -118,6 +143,7 @@ impl Node {
         }
         self.store
             .add_space(&t.space, SpaceKind::Group, &t.inviter, &key)?;
+        self.store.add_epoch_keys(&t.space, &keys)?;
         if let Some(peer) = &t.peer {
             self.store.add_peer(peer)?;
         }
@@ -128,6 +154,52 @@ impl Node {
         Ok(t.space)
     }
 
+    /// Removes `member` from `group` (admins only) and rotates its key: a
+    /// new epoch key, wrapped for each remaining member with X25519 from
+    /// their identity key, goes out in a key-rotation entry. The removed
+    /// member keeps syncing headers but opens nothing written after it.
+    /// Returns the new epoch.
+    pub fn group_remove(&mut self, group: &SpaceId, member: &IdentityId) -> Result<u32> {
+        let view = self.group(group)?;
+        if view.my_role != Some(Role::Admin) {
+            return Err(NodeError::Invalid(
+                "only a group's admins can remove members".into(),
+            ));
+        }
+        if *member == self.identity {
+            return Err(NodeError::Invalid("an admin cannot remove themself".into()));
+        }
+        if !view.members.iter().any(|(m, _)| m == member) {
+            return Err(NodeError::Invalid(format!(
+                "{} is not a member of this group",
+                member.fmt_short()
+            )));
+        }
+        let epoch = self.store.space_keys(group)?.last().map_or(0, |(e, _)| *e) + 1;
+        let key = SpaceKey::from_bytes(random()?);
+        let mut wrapped = Vec::new();
+        for (m, _) in view.members.iter().filter(|(m, _)| m != member) {
+            let w = crate::crypto::wrap_key(&self.identity_key, m, group, epoch, &key, random()?)
+                .ok_or_else(|| {
+                NodeError::Invalid(format!("{} is not a valid identity", m.fmt_short()))
+            })?;
+            wrapped.push((*m, w));
+        }
+        let who = *member;
+        self.change_doc(group, |doc, dev, now| Ok(doc.remove_member(dev, &who, now)))?;
+        // Sealed with the current key; projecting it here unwraps this
+        // admin's own copy, so what follows is sealed with the new one.
+        self.append(
+            group,
+            Record::KeyRotation(KeyRotation {
+                epoch,
+                removed: vec![who],
+                wrapped,
+            }),
+        )?;
+        Ok(epoch)
+    }
+
     /// One group, as held here.
     pub fn group(&mut self, group: &SpaceId) -> Result<GroupView> {
         let kind = self
@@ -136,7 +208,7 @@ impl Node {
             .into_iter()
             .find(|(s, _)| s == group)
             .and_then(|(_, k)| k);
-        if kind != Some(SpaceKind::Group) || self.store.space_key(group, 0)?.is_none() {
+        if kind != Some(SpaceKind::Group) || self.store.space_keys(group)?.is_empty() {
             return Err(NodeError::Invalid(format!(
                 "not a member of group {}",
                 group.fmt_short()

@@ -9,7 +9,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::project::{self, DocChanges, SpaceInfo};
 use super::{Result, Store, blob32};
 use crate::bundle::{self, Item};
-use crate::crypto::SpaceKey;
 use crate::entry::{Entry, EntryError, KeyCache, verify_batch};
 use crate::id::{DeviceId, EntryId, Hash, SpaceId};
 
@@ -136,14 +135,14 @@ struct LogState {
 /// gathered for the end of the transaction.
 pub(crate) struct Apply<'a> {
     conn: &'a Connection,
-    keys: &'a mut HashMap<(i64, u32), SpaceKey>,
+    keys: &'a mut super::project::Keys,
     ctx: Ctx,
     changes: DocChanges,
 }
 
 impl<'a> Apply<'a> {
     /// Starts applying inside the transaction `conn` is in.
-    pub(crate) fn new(conn: &'a Connection, keys: &'a mut HashMap<(i64, u32), SpaceKey>) -> Self {
+    pub(crate) fn new(conn: &'a Connection, keys: &'a mut super::project::Keys) -> Self {
         Self {
             conn,
             keys,

@@ -57,7 +57,35 @@ pub(crate) struct DocChanges {
     by_space: BTreeMap<i64, (SpaceInfo, Vec<Change>)>,
 }
 
-type Keys = HashMap<(i64, u32), SpaceKey>;
+/// Space keys read so far (by space row and epoch), and this device's
+/// identity key, which unwraps a group's rotated keys as they arrive.
+#[derive(Default)]
+pub(crate) struct Keys {
+    cache: HashMap<(i64, u32), SpaceKey>,
+    pub(crate) me: Option<crate::identity::IdentityKey>,
+}
+
+impl Keys {
+    fn get(&self, at: &(i64, u32)) -> Option<&SpaceKey> {
+        self.cache.get(at)
+    }
+
+    fn insert(&mut self, at: (i64, u32), key: SpaceKey) {
+        self.cache.insert(at, key);
+    }
+
+    /// Forgets the cached keys (after a rolled-back transaction).
+    pub(crate) fn clear(&mut self) {
+        self.cache.clear();
+    }
+}
+
+/// The newest key epoch held for a space (0 when only the first).
+pub(crate) fn current_epoch(conn: &Connection, row: i64) -> Result<u32> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(epoch), 0) FROM keys WHERE space=?1")?
+        .query_row([row], |r| r.get(0))?)
+}
 
 /// A stored entry as reprojection reads it: row, id, log, seq, timestamp,
 /// epoch, payload, author device.
@@ -122,24 +150,27 @@ pub(crate) fn add_space(
     conn.prepare_cached("INSERT OR REPLACE INTO keys(space, epoch, key) VALUES(?1, 0, ?2)")?
         .execute(params![row, key.to_bytes().as_slice()])?;
     keys.insert((row, 0), key.clone());
-    reproject(conn, keys, &space_info(conn, space)?, changes)?;
+    reproject(conn, keys, &space_info(conn, space)?, None, changes)?;
     Ok(true)
 }
 
-/// Projects every stored entry of a space, log by log, skipping entries
-/// that do not open (they were stored as opaque mirrors).
+/// Projects every stored entry of a space (of one key epoch, when given),
+/// log by log, skipping entries that do not open (they were stored as
+/// opaque mirrors).
 fn reproject(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
+    epoch: Option<u32>,
     changes: &mut DocChanges,
 ) -> Result<()> {
     let rows: Vec<StoredEntry> = conn
         .prepare(
             "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device
-             FROM entries e JOIN logs l ON l.id=e.log WHERE l.space=?1 ORDER BY e.id",
+             FROM entries e JOIN logs l ON l.id=e.log
+             WHERE l.space=?1 AND (?2 IS NULL OR e.epoch=?2) ORDER BY e.id",
         )?
-        .query_map([space.row], |r| {
+        .query_map(params![space.row, epoch], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -153,6 +184,15 @@ fn reproject(
         })?
         .collect::<std::result::Result<_, _>>()?;
     let mut identity: HashMap<i64, Option<i64>> = HashMap::new();
+    if epoch.is_some() {
+        // Only a later epoch's entries: each log's certificate was read
+        // already.
+        let known: Vec<(i64, Option<i64>)> = conn
+            .prepare_cached("SELECT id, identity FROM logs WHERE space=?1")?
+            .query_map([space.row], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        identity.extend(known);
+    }
     for (row, hash, log, seq, ts, epoch, payload, device) in rows {
         let device = DeviceId(blob32(device)?);
         let pos = LogPos {
@@ -268,6 +308,17 @@ fn open_parts(
         (_, false) if kind == SpaceKind::Account => {
             return invalid("an account space holds only document changes".into());
         }
+        (Record::KeyRotation(_), false) if kind != SpaceKind::Group => {
+            return invalid("only a group's key is rotated".into());
+        }
+        // Only the group's admin (its owner) rotates its key: a rule that
+        // does not depend on what else has arrived.
+        (Record::KeyRotation(r), false) if pos.identity != Some(identity_row(conn, &owner)?) => {
+            return invalid(format!(
+                "key rotation to epoch {} signed by a member who is not the group's admin",
+                r.epoch
+            ));
+        }
         _ => {}
     }
     Ok(Opened::Record(record))
@@ -368,6 +419,7 @@ pub(crate) fn project(
                 drop_payload(conn, r)?;
             }
         }
+        Record::KeyRotation(r) => take_rotated_key(conn, keys, space, author, &r, changes)?,
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
             changes
@@ -379,6 +431,56 @@ pub(crate) fn project(
         }
     }
     Ok(None)
+}
+
+/// Keeps `key` as `space`'s key at `epoch` unless one is held, and projects
+/// the entries of that epoch already stored.
+pub(crate) fn add_epoch_key(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    epoch: u32,
+    key: &SpaceKey,
+    changes: &mut DocChanges,
+) -> Result<()> {
+    if key_for(conn, keys, space.row, epoch)?.is_some() {
+        return Ok(());
+    }
+    conn.prepare_cached("INSERT INTO keys(space, epoch, key) VALUES(?1, ?2, ?3)")?
+        .execute(params![space.row, epoch, key.to_bytes().as_slice()])?;
+    keys.insert((space.row, epoch), key.clone());
+    reproject(conn, keys, space, Some(epoch), changes)
+}
+
+/// Unwraps the new key a rotation wrapped for this identity, keeps it, and
+/// projects the entries of that epoch already held (they arrived before the
+/// rotation and could not be opened). The first rotation to an epoch wins.
+fn take_rotated_key(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    author: i64,
+    rotation: &crate::record::KeyRotation,
+    changes: &mut DocChanges,
+) -> Result<()> {
+    let Some(me) = keys.me.clone() else {
+        return Ok(());
+    };
+    let Some((_, wrapped)) = rotation.wrapped.iter().find(|(who, _)| *who == me.id()) else {
+        // Removed, or never a member: the new epoch stays closed.
+        return Ok(());
+    };
+    if key_for(conn, keys, space.row, rotation.epoch)?.is_some() {
+        return Ok(());
+    }
+    let from: Vec<u8> = conn
+        .prepare_cached("SELECT identity FROM identities WHERE id=?1")?
+        .query_row([author], |r| r.get(0))?;
+    let from = IdentityId(blob32(from)?);
+    let Ok(key) = crate::crypto::unwrap_key(&me, &from, &space.id, rotation.epoch, wrapped) else {
+        return Ok(());
+    };
+    add_epoch_key(conn, keys, space, rotation.epoch, &key, changes)
 }
 
 fn count_post(conn: &Connection, author: i64, delta: i64) -> Result<()> {

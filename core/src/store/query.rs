@@ -1,13 +1,10 @@
 //! Read queries: home timeline, thread, search, profile. Each is served from
 //! indexed derived tables; payloads are decrypted only for the rows shown.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::project::open_stored;
 use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
-use crate::crypto::SpaceKey;
 use crate::id::{EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
 
@@ -153,11 +150,7 @@ fn count(conn: &Connection, target: &EntryId, kind: i64) -> Result<u64> {
         .query_row(params![target.as_bytes(), kind], |r| r.get(0))?)
 }
 
-fn view(
-    conn: &Connection,
-    keys: &mut HashMap<(i64, u32), SpaceKey>,
-    p: RawPost,
-) -> Result<PostView> {
+fn view(conn: &Connection, keys: &mut super::project::Keys, p: RawPost) -> Result<PostView> {
     let (text, quote_of, images) = match open_stored(conn, keys, p.row)? {
         Some(Record::Post(post)) => (
             post.text,
