@@ -301,3 +301,57 @@ fn a_rotation_by_a_member_who_is_not_admin_is_refused() {
         .to_string();
     assert!(err.contains("admins"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_reach_only_the_two_of_them() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    let (ann_id, bob_id) = (ann.with(|n| n.identity()), bob.with(|n| n.identity()));
+    // Following opens the conversation, so messages sync both ways.
+    let ta = ann.with(|n| n.ticket()).unwrap();
+    let tb = bob.with(|n| n.ticket()).unwrap();
+    bob.with(|n| n.follow(&ta)).unwrap();
+    ann.with(|n| n.follow(&tb)).unwrap();
+    ann.with(|n| n.dm(&bob_id, "psst, bob")).unwrap();
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    let list = bob.with(|n| n.conversations()).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].with, ann_id);
+    assert_eq!(list[0].last.text, "psst, bob");
+    assert_eq!(list[0].name.as_deref(), Some("ann"));
+    bob.with(|n| n.dm(&ann_id, "hi ann")).unwrap();
+    pb.notify_local_change();
+    let shown = |r: &Running, other| -> Vec<String> {
+        r.with(|n| n.dm_show(&other, 10, None))
+            .unwrap()
+            .posts
+            .into_iter()
+            .map(|p| p.text)
+            .collect()
+    };
+    until(|| shown(&ann, bob_id) == ["hi ann", "psst, bob"]).await;
+    assert_eq!(shown(&bob, ann_id), shown(&ann, bob_id));
+    // Messages stay out of home timelines.
+    assert!(ann.texts().is_empty() && bob.texts().is_empty());
+    // Cat follows both and holds every entry of their conversation, but
+    // the key is theirs alone.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cat = Node::init(&dir.path().join("cat"), "cat").unwrap();
+    cat.follow(&ta).unwrap();
+    cat.follow(&tb).unwrap();
+    let space = starling_core::space::direct_space_id(&ann_id, &bob_id);
+    let bundle = ann.with(|n| n.store().export(&[space])).unwrap();
+    let before = cat.store().counts().unwrap();
+    cat.import(&bundle).unwrap();
+    let after = cat.store().counts().unwrap();
+    assert!(after.0 > before.0, "cat holds the entries");
+    assert_eq!(after.1, before.1, "but opens none");
+    assert!(cat.conversations().unwrap().is_empty());
+    assert!(cat.search("psst", 10).unwrap().is_empty());
+    // Writing to yourself is refused.
+    assert!(ann.with(|n| n.dm(&ann_id, "me")).is_err());
+    pa.shutdown().await;
+    pb.shutdown().await;
+}

@@ -200,6 +200,35 @@ enum Command {
         #[command(subcommand)]
         action: group::GroupCmd,
     },
+    /// Direct messages: `dm IDENTITY TEXT` sends one; `dm list`, `dm show IDENTITY`.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Dm {
+        #[command(subcommand)]
+        action: Option<DmCmd>,
+        /// Who to write to (their identity id).
+        #[arg(required = true)]
+        identity: Option<IdentityId>,
+        /// The message.
+        #[arg(required = true)]
+        text: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DmCmd {
+    /// Your conversations, the newest first.
+    List,
+    /// One conversation, the newest message first.
+    Show {
+        /// The other side's identity id.
+        identity: IdentityId,
+        /// Most messages to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue after this cursor (from `next`).
+        #[arg(long)]
+        before: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -440,6 +469,61 @@ fn run(cli: Cli) -> Result<()> {
             show_ticket(json, &t, qr, png, svg)?;
         }
         Command::Group { action } => group::run(&mut node, json, action)?,
+        Command::Dm {
+            action,
+            identity,
+            text,
+        } => match (action, identity, text) {
+            (Some(DmCmd::List), _, _) => {
+                let list = node.conversations()?;
+                print(
+                    json,
+                    json!({"conversations": list.iter().map(|c| json!({
+                        "with": c.with.to_string(),
+                        "name": c.name,
+                        "last": post_json(&c.last),
+                    })).collect::<Vec<_>>()}),
+                    || {
+                        if list.is_empty() {
+                            println!("(no messages yet: `starling dm IDENTITY TEXT`)");
+                        }
+                        for c in &list {
+                            println!(
+                                "{}  {}: {}",
+                                c.with.fmt_short(),
+                                c.name.as_deref().unwrap_or("?"),
+                                c.last.text
+                            );
+                        }
+                    },
+                );
+            }
+            (
+                Some(DmCmd::Show {
+                    identity,
+                    limit,
+                    before,
+                }),
+                _,
+                _,
+            ) => {
+                let page = node.dm_show(&identity, limit, before.as_deref())?;
+                print(
+                    json,
+                    json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
+                    || {
+                        for p in &page.posts {
+                            print_post(p);
+                        }
+                    },
+                );
+            }
+            (None, Some(identity), Some(text)) => {
+                let id = node.dm(&identity, &text)?;
+                print(json, json!({"id": id.to_string()}), || println!("{id}"));
+            }
+            _ => bail!("usage: starling dm IDENTITY TEXT | dm list | dm show IDENTITY"),
+        },
         Command::Scan { image } => {
             let t = scan_file(&image)?;
             let text = t.encode();

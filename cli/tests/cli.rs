@@ -540,6 +540,32 @@ fn groups_by_invite_picture_and_sync() {
         1
     );
     fails(&a, &["group", "remove", &id, &bob_id], "not a member");
+    // Direct messages: they follow each other, Bob writes, Ann reads.
+    let ta = json(&a, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tb = json(&b, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&a, &["follow", &tb]);
+    json(&b, &["follow", &ta]);
+    let ann_id = json(&a, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&b, &["dm", &ann_id, "just between us"]);
+    json(
+        &b,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    let list = json(&a, &["dm", "list"]);
+    assert_eq!(list["conversations"][0]["with"], bob_id.as_str());
+    assert_eq!(list["conversations"][0]["last"]["text"], "just between us");
+    let shown = json(&a, &["dm", "show", &bob_id]);
+    assert_eq!(shown["posts"][0]["text"], "just between us");
+    fails(&a, &["dm", &ann_id, "to myself"], "that is you");
     stop_run(child, rx);
 }
 

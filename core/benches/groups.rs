@@ -107,11 +107,20 @@ fn main() {
         .collect();
     let opened: Vec<bool> = entries
         .iter()
-        .map(|e| matches!(e.open(&key).ok().map(|p| Record::decode(&p)), Some(Ok(Record::Post(_)))))
+        .map(|e| {
+            matches!(
+                e.open(&key).ok().map(|p| Record::decode(&p)),
+                Some(Ok(Record::Post(_)))
+            )
+        })
         .collect();
     let n = opened.iter().filter(|o| **o).count();
     assert!(n >= POSTS, "{n} posts open");
-    let payload_bytes: usize = entries.iter().filter_map(|e| e.payload()).map(<[u8]>::len).sum();
+    let payload_bytes: usize = entries
+        .iter()
+        .filter_map(|e| e.payload())
+        .map(<[u8]>::len)
+        .sum();
 
     // Baseline: the same ciphertexts, straight through the AEAD.
     let cipher = XChaCha20Poly1305::new(&raw_key.into());
@@ -154,7 +163,10 @@ fn main() {
         payload_bytes as f64 / entries.len() as f64
     );
     println!("result    group post open (Entry::open + Record::decode):      {ours:>10.0} /s");
-    println!("ratio     group post open / raw AEAD: {:.2} (goal >= 0.5)", ours / raw);
+    println!(
+        "ratio     group post open / raw AEAD: {:.2} (goal >= 0.5)",
+        ours / raw
+    );
 
     // A member reading the group's timeline, page by page.
     bob.import(&bytes).expect("import");

@@ -19,7 +19,9 @@ use crate::space::{SpaceKind, account_space_id, feed_space_id};
 use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
 use crate::ticket::{FeedTicket, Ticket, TicketError};
 
+mod direct;
 mod group;
+pub use direct::Conversation;
 pub use group::{GroupView, INVITE_VALID_MS};
 
 /// Largest image accepted for a post or avatar, in bytes.
@@ -583,6 +585,8 @@ impl Node {
         self.change_doc(&account, |doc, dev, now| {
             Ok(doc.follow(dev, &who, &key, now))
         })?;
+        // Their direct messages to this identity sync from now on.
+        self.direct_space(&who)?;
         Ok(who)
     }
 

@@ -17,6 +17,9 @@ pub enum SpaceKind {
     /// A private group: a random id, a key that travels only by invite, and
     /// a document naming the members and their roles.
     Group,
+    /// Direct messages between two identities: id and key derived from the
+    /// pair (the key by X25519 agreement), so either side finds it alone.
+    Direct,
 }
 
 impl SpaceKind {
@@ -26,6 +29,7 @@ impl SpaceKind {
             SpaceKind::Feed => 1,
             SpaceKind::Account => 2,
             SpaceKind::Group => 3,
+            SpaceKind::Direct => 4,
         }
     }
 
@@ -35,6 +39,7 @@ impl SpaceKind {
             1 => Some(SpaceKind::Feed),
             2 => Some(SpaceKind::Account),
             3 => Some(SpaceKind::Group),
+            4 => Some(SpaceKind::Direct),
             _ => None,
         }
     }
@@ -45,7 +50,7 @@ impl SpaceKind {
         match self {
             SpaceKind::Feed => Some(feed_space_id(identity)),
             SpaceKind::Account => Some(account_space_id(identity)),
-            SpaceKind::Group => None,
+            SpaceKind::Group | SpaceKind::Direct => None,
         }
     }
 }
@@ -66,6 +71,37 @@ pub fn account_space_id(identity: &IdentityId) -> SpaceId {
     ))
 }
 
+/// The two identities of a direct conversation, in a fixed order.
+fn pair<'a>(a: &'a IdentityId, b: &'a IdentityId) -> [u8; 64] {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(lo.as_bytes());
+    out[32..].copy_from_slice(hi.as_bytes());
+    out
+}
+
+/// The id of the direct conversation between `a` and `b` (the same either
+/// way round).
+pub fn direct_space_id(a: &IdentityId, b: &IdentityId) -> SpaceId {
+    SpaceId(blake3::derive_key("starling direct space v1", &pair(a, b)))
+}
+
+/// The key of the direct conversation between `me` and `other`: from their
+/// X25519 agreement, so only the two of them can make it. `None` when
+/// `other` is not a valid key.
+pub fn direct_space_key(
+    me: &crate::identity::IdentityKey,
+    other: &IdentityId,
+) -> Option<crate::crypto::SpaceKey> {
+    let shared = me.agree(other)?;
+    let mut material = shared.to_vec();
+    material.extend_from_slice(&pair(&me.id(), other));
+    Some(crate::crypto::SpaceKey::from_bytes(blake3::derive_key(
+        "starling direct key v1",
+        &material,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,9 +114,36 @@ mod tests {
         assert_ne!(feed_space_id(&a), feed_space_id(&b));
         assert_eq!(SpaceKind::Feed.space_of(&a), Some(feed_space_id(&a)));
         assert_eq!(SpaceKind::Group.space_of(&a), None);
-        for k in [SpaceKind::Feed, SpaceKind::Account, SpaceKind::Group] {
+        for k in [
+            SpaceKind::Feed,
+            SpaceKind::Account,
+            SpaceKind::Group,
+            SpaceKind::Direct,
+        ] {
             assert_eq!(SpaceKind::from_code(k.code()), Some(k));
         }
         assert_eq!(SpaceKind::from_code(0), None);
+    }
+
+    #[test]
+    fn both_sides_of_a_conversation_find_the_same_space_and_key() {
+        use crate::identity::IdentityKey;
+        let (ann, bob, cat) = (
+            IdentityKey::from_secret_bytes([1; 32]),
+            IdentityKey::from_secret_bytes([2; 32]),
+            IdentityKey::from_secret_bytes([3; 32]),
+        );
+        assert_eq!(
+            direct_space_id(&ann.id(), &bob.id()),
+            direct_space_id(&bob.id(), &ann.id())
+        );
+        assert_ne!(
+            direct_space_id(&ann.id(), &bob.id()),
+            direct_space_id(&ann.id(), &cat.id())
+        );
+        let k1 = direct_space_key(&ann, &bob.id()).unwrap();
+        let k2 = direct_space_key(&bob, &ann.id()).unwrap();
+        assert!(k1 == k2);
+        assert!(direct_space_key(&cat, &ann.id()).unwrap() != k1);
     }
 }

@@ -325,13 +325,18 @@ impl Store {
         Ok(Some(entry))
     }
 
-    /// Every feed and group this store holds a key for (what sync asks
-    /// peers for, and whose gossip topics a node joins).
+    /// Every feed, group and conversation this store holds a key for (what
+    /// sync asks peers for, and whose gossip topics a node joins).
     pub fn synced_spaces(&self) -> Result<Vec<SpaceId>> {
         Ok(self
             .spaces()?
             .into_iter()
-            .filter(|(_, k)| matches!(k, Some(SpaceKind::Feed | SpaceKind::Group)))
+            .filter(|(_, k)| {
+                matches!(
+                    k,
+                    Some(SpaceKind::Feed | SpaceKind::Group | SpaceKind::Direct)
+                )
+            })
             .map(|(s, _)| s)
             .collect())
     }
@@ -595,7 +600,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT e.id, e.hash, l.identity FROM entries e JOIN logs l ON l.id=e.log
-                 JOIN spaces s ON s.id=l.space WHERE s.kind IN (1, 3) AND e.payload IS NOT NULL",
+                 JOIN spaces s ON s.id=l.space WHERE s.kind IN (1, 3, 4) AND e.payload IS NOT NULL",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<std::result::Result<_, _>>()?;

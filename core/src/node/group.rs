@@ -256,7 +256,7 @@ impl Node {
 
     /// Opens this device's log in `space` with its certificate (the one
     /// that opens its log in its own feed), unless already open.
-    fn open_log(&mut self, space: &SpaceId) -> Result<()> {
+    pub(super) fn open_log(&mut self, space: &SpaceId) -> Result<()> {
         let device = self.device();
         if self.store.log_head(space, &device)?.is_some() {
             return Ok(());

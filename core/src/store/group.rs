@@ -8,7 +8,7 @@ use super::{Result, Store, blob32, project, space_row};
 use crate::crypto::SpaceKey;
 use crate::doc::Doc;
 use crate::entry::Header;
-use crate::id::{DeviceId, EntryId, Hash, SpaceId};
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::identity::DeviceCert;
 use crate::record::Record;
 use crate::space::SpaceKind;
@@ -101,6 +101,27 @@ impl Store {
             .optional()?;
         row.map(|(s, k)| Ok((SpaceId(blob32(s)?), SpaceKind::from_code(k))))
             .transpose()
+    }
+
+    /// The spaces of `kind` held, with their owner (for a conversation:
+    /// the other side).
+    pub fn spaces_of_kind(&self, kind: SpaceKind) -> Result<Vec<(SpaceId, Option<IdentityId>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.space, i.identity FROM spaces s LEFT JOIN identities i ON i.id=s.owner
+             WHERE s.kind=?1 ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([kind.code()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (s, o) = r?;
+            out.push((
+                SpaceId(blob32(s)?),
+                o.map(blob32).transpose()?.map(IdentityId),
+            ));
+        }
+        Ok(out)
     }
 
     /// The space a stored blob was sealed for.

@@ -279,8 +279,9 @@ fn open_parts(
                 return invalid("device certificate names another device".into());
             }
             // A feed or account space is written only by its owner's
-            // devices; a group by the devices of whoever holds its key.
-            if kind != SpaceKind::Group && c.identity != owner {
+            // devices; a group or conversation by the devices of whoever
+            // holds its key.
+            if matches!(kind, SpaceKind::Feed | SpaceKind::Account) && c.identity != owner {
                 return invalid(format!(
                     "device certificate is from identity {}, not the space owner {}",
                     c.identity.fmt_short(),
@@ -362,7 +363,8 @@ pub(crate) fn project(
                 drop_payload(conn, placed.row)?;
                 return Ok(None);
             }
-            let group = (space.kind == Some(SpaceKind::Group)).then_some(space.row);
+            let group = matches!(space.kind, Some(SpaceKind::Group | SpaceKind::Direct))
+                .then_some(space.row);
             conn.prepare_cached(
                 "INSERT INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
             )?
@@ -737,7 +739,7 @@ pub(crate) fn apply_doc_changes(
                     }
                 }
                 // A group's document is read where it is stored, when asked.
-                Some(SpaceKind::Group) | None => {}
+                Some(SpaceKind::Group | SpaceKind::Direct) | None => {}
             }
         }
     }
