@@ -355,3 +355,57 @@ async fn direct_messages_reach_only_the_two_of_them() {
     pa.shutdown().await;
     pb.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_identity_is_hidden_and_not_passed_on() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let dan = Running::new("dan");
+    post(&ann, "ann speaks");
+    let bob_post = bob
+        .with(|n| {
+            n.post(NewPost {
+                text: "bob shouts".into(),
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    let (ta, tb) = (
+        ann.with(|n| n.ticket()).unwrap(),
+        bob.with(|n| n.ticket()).unwrap(),
+    );
+    // Cat holds both feeds; Dan follows both but only ever meets Cat.
+    for r in [&cat, &dan] {
+        r.with(|n| n.follow(&ta)).unwrap();
+        r.with(|n| n.follow(&tb)).unwrap();
+    }
+    for src in [&ann, &bob] {
+        let b = src
+            .with(|n| n.export(starling_core::Audience::Anyone))
+            .unwrap();
+        cat.with(|n| n.import(&b)).unwrap();
+    }
+    assert_eq!(cat.texts().len(), 2);
+    let bob_id = bob.with(|n| n.identity());
+    assert!(cat.with(|n| n.block(&bob_id)).unwrap());
+    // Hidden everywhere on Cat's device.
+    assert_eq!(cat.texts(), vec!["ann speaks"]);
+    assert!(cat.with(|n| n.search("shouts", 10)).unwrap().is_empty());
+    assert!(cat.with(|n| n.profile(Some(&bob_id))).unwrap().blocked);
+    assert!(cat.with(|n| n.thread(&bob_post)).is_err());
+    // And not passed on: Dan gets Ann's post from Cat, not Bob's.
+    let pc = cat.start().await;
+    let pd = dan.start().await;
+    let r = bounded(pd.sync_with(&pc.addr())).await.unwrap();
+    assert!(r.import.rejected.is_empty(), "{r:?}");
+    assert_eq!(dan.texts(), vec!["ann speaks"]);
+    // Unblocked, Bob is back, and Cat serves him again.
+    assert!(cat.with(|n| n.unblock(&bob_id)).unwrap());
+    assert_eq!(cat.texts().len(), 2);
+    bounded(pd.sync_with(&pc.addr())).await.unwrap();
+    assert_eq!(dan.texts(), vec!["bob shouts", "ann speaks"]);
+    assert!(cat.with(|n| n.block(&n.identity())).is_err());
+    pc.shutdown().await;
+    pd.shutdown().await;
+}

@@ -122,6 +122,17 @@ enum Command {
         /// Their identity id.
         identity: IdentityId,
     },
+    /// Block an identity: hidden everywhere, and their entries are not
+    /// passed on to peers.
+    Block {
+        /// Their identity id.
+        identity: IdentityId,
+    },
+    /// Unblock an identity.
+    Unblock {
+        /// Their identity id.
+        identity: IdentityId,
+    },
     /// Write a bundle of entries to a file (sneakernet sync, backups).
     Export {
         /// The bundle file to write.
@@ -592,6 +603,22 @@ fn run(cli: Cli) -> Result<()> {
                 || {
                     println!("unmuted {}", identity.fmt_short());
                 },
+            );
+        }
+        Command::Block { identity } => {
+            let changed = node.block(&identity)?;
+            print(
+                json,
+                json!({"identity": identity.to_string(), "changed": changed}),
+                || println!("blocked {}", identity.fmt_short()),
+            );
+        }
+        Command::Unblock { identity } => {
+            let changed = node.unblock(&identity)?;
+            print(
+                json,
+                json!({"identity": identity.to_string(), "changed": changed}),
+                || println!("unblocked {}", identity.fmt_short()),
             );
         }
         Command::Export { out, for_ } => {

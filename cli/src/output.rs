@@ -29,6 +29,7 @@ pub(crate) fn profile_json(p: &ProfileView) -> Value {
         "avatar": p.avatar.map(|h| h.to_string()),
         "followed": p.followed,
         "muted": p.muted,
+        "blocked": p.blocked,
         "posts": p.posts,
     })
 }

@@ -77,10 +77,13 @@ pub struct Account {
     pub follows: Vec<(IdentityId, [u8; 32])>,
     /// Muted identities, sorted.
     pub mutes: Vec<IdentityId>,
+    /// Blocked identities, sorted.
+    pub blocks: Vec<IdentityId>,
 }
 
 const FOLLOW: &str = "follow:";
 const MUTE: &str = "mute:";
+const BLOCK: &str = "block:";
 const MEMBER: &str = "member:";
 const INVITE: &str = "invite:";
 /// Largest group description, in bytes.
@@ -265,6 +268,32 @@ impl Doc {
         self.remove(device, &format!("{MUTE}{identity}"), now_ms)
     }
 
+    /// Blocks `identity`.
+    pub fn block(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let k = format!("{BLOCK}{identity}");
+        if self.inner.get(ROOT, k.as_str()).ok().flatten().is_some() {
+            return None;
+        }
+        self.inner.put(ROOT, k, true).ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Unblocks `identity`.
+    pub fn unblock(
+        &mut self,
+        device: &DeviceId,
+        identity: &IdentityId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.remove(device, &format!("{BLOCK}{identity}"), now_ms)
+    }
+
     fn remove(&mut self, device: &DeviceId, key: &str, now_ms: u64) -> Option<Vec<u8>> {
         self.begin(device);
         self.inner.get(ROOT, key).ok().flatten()?;
@@ -286,10 +315,13 @@ impl Doc {
                 }
             } else if let Some(id) = k.strip_prefix(MUTE).and_then(|s| s.parse().ok()) {
                 acc.mutes.push(id);
+            } else if let Some(id) = k.strip_prefix(BLOCK).and_then(|s| s.parse().ok()) {
+                acc.blocks.push(id);
             }
         }
         acc.follows.sort();
         acc.mutes.sort();
+        acc.blocks.sort();
         acc
     }
 

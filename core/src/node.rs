@@ -607,6 +607,25 @@ impl Node {
         self.change_doc(&account, |doc, dev, now| Ok(doc.mute(dev, identity, now)))
     }
 
+    /// Blocks `identity`: hidden everywhere (timeline, search, threads,
+    /// groups, messages) and their entries are no longer served to peers.
+    pub fn block(&mut self, identity: &IdentityId) -> Result<bool> {
+        if *identity == self.identity {
+            return Err(NodeError::Invalid("you cannot block yourself".into()));
+        }
+        let account = self.account();
+        self.change_doc(&account, |doc, dev, now| Ok(doc.block(dev, identity, now)))
+    }
+
+    /// Unblocks `identity`.
+    pub fn unblock(&mut self, identity: &IdentityId) -> Result<bool> {
+        let account = self.account();
+        self.change_doc(
+            &account,
+            |doc, dev, now| Ok(doc.unblock(dev, identity, now)),
+        )
+    }
+
     /// Unmutes `identity`.
     pub fn unmute(&mut self, identity: &IdentityId) -> Result<bool> {
         let account = self.account();

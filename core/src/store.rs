@@ -112,6 +112,12 @@ fn migrate(conn: &Connection) -> Result<()> {
     if !has_space {
         conn.execute_batch("ALTER TABLE posts ADD COLUMN space INTEGER")?;
     }
+    let has_blocked: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('audience') WHERE name='blocked'")?
+        .exists([])?;
+    if !has_blocked {
+        conn.execute_batch("ALTER TABLE audience ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0")?;
+    }
     // A group's timeline, newest first.
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS posts_space ON posts(space, ts) WHERE space IS NOT NULL",

@@ -77,20 +77,24 @@ impl Node {
         Ok(self.store.group_timeline(&space, limit, before)?)
     }
 
-    /// Every conversation with at least one message, the newest first.
+    /// Every conversation with at least one message, the newest first
+    /// (none with a blocked identity).
     pub fn conversations(&mut self) -> Result<Vec<Conversation>> {
         let mut out = Vec::new();
         for (space, with) in self.store.spaces_of_kind(SpaceKind::Direct)? {
             let Some(with) = with else { continue };
+            let profile = self.store.profile(&with)?;
+            if profile.blocked {
+                continue;
+            }
             let page = self.store.group_timeline(&space, 1, None)?;
             let Some(last) = page.posts.into_iter().next() else {
                 continue;
             };
-            let name = self.store.profile(&with)?.name;
             out.push(Conversation {
                 id: space,
                 with,
-                name,
+                name: profile.name,
                 last,
             });
         }

@@ -710,7 +710,8 @@ pub(crate) fn apply_doc_changes(
                     }
                     let acc = doc.account();
                     conn.execute_batch(
-                        "UPDATE audience SET followed=0 WHERE followed=1; UPDATE audience SET muted=0;",
+                        "UPDATE audience SET followed=0 WHERE followed=1;
+                         UPDATE audience SET muted=0, blocked=0;",
                     )?;
                     for (who, key) in &acc.follows {
                         let ir = identity_row(conn, who)?;
@@ -734,6 +735,16 @@ pub(crate) fn apply_doc_changes(
                         conn.prepare_cached(
                             "INSERT INTO audience(identity, muted) VALUES(?1, 1)
                              ON CONFLICT(identity) DO UPDATE SET muted=1",
+                        )?
+                        .execute([ir])?;
+                    }
+                    // Blocked: hidden wherever muted ones are, and never
+                    // served to peers.
+                    for who in &acc.blocks {
+                        let ir = identity_row(conn, who)?;
+                        conn.prepare_cached(
+                            "INSERT INTO audience(identity, muted, blocked) VALUES(?1, 1, 1)
+                             ON CONFLICT(identity) DO UPDATE SET muted=1, blocked=1",
                         )?
                         .execute([ir])?;
                     }

@@ -62,6 +62,8 @@ pub struct ProfileView {
     pub followed: bool,
     /// Whether they are muted.
     pub muted: bool,
+    /// Whether they are blocked.
+    pub blocked: bool,
     /// Posts of theirs held here.
     pub posts: u64,
 }
@@ -271,11 +273,21 @@ impl Store {
     }
 
     /// A thread: the post's ancestors (root first), the post, then all
-    /// replies below it in time order. Muted authors are left out.
+    /// replies below it in time order. Muted authors are left out; a
+    /// blocked author's post is not found.
     pub fn thread(&mut self, id: &EntryId) -> Result<Vec<PostView>> {
         let Some(root) = self.post(id)? else {
             return Err(StoreError::PostNotFound(id.to_string()));
         };
+        // A blocked author's posts are not shown, even by id.
+        let author = identity_row(&self.conn, &root.author)?;
+        let blocked = self
+            .conn
+            .prepare_cached("SELECT 1 FROM audience WHERE identity=?1 AND blocked=1")?
+            .exists([author])?;
+        if blocked {
+            return Err(StoreError::PostNotFound(id.to_string()));
+        }
         let mut up = Vec::new();
         let mut parent = root.reply_to;
         while let Some(pid) = parent {
@@ -355,12 +367,14 @@ impl Store {
             .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .unwrap_or((None, None, None));
-        let (followed, muted): (bool, bool) = self
+        let (followed, muted, blocked): (bool, bool, bool) = self
             .conn
-            .prepare_cached("SELECT followed>0, muted>0 FROM audience WHERE identity=?1")?
-            .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(
+                "SELECT followed>0, muted>0, blocked>0 FROM audience WHERE identity=?1",
+            )?
+            .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
-            .unwrap_or((false, false));
+            .unwrap_or((false, false, false));
         let posts: u64 = self
             .conn
             .prepare_cached("SELECT n FROM post_counts WHERE identity=?1")?
@@ -374,6 +388,7 @@ impl Store {
             avatar: avatar.map(blob32).transpose()?.map(Hash),
             followed,
             muted,
+            blocked,
             posts,
         })
     }

@@ -11,7 +11,8 @@ use crate::sync::{Asked, Frontier, Holdings, Remember};
 
 impl Store {
     /// The frontier of a space this store serves: feeds and mirrored
-    /// spaces, never a private account space.
+    /// spaces, never a private account space, and never the logs of a
+    /// blocked identity.
     pub fn served_frontier(&self, space: &SpaceId) -> Result<Option<Frontier>> {
         let found: Option<(i64, i64)> = self
             .conn
@@ -27,7 +28,10 @@ impl Store {
         let mut f = Frontier::default();
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT device, seq, head FROM logs WHERE space=?1 AND seq>0")?;
+            .prepare_cached(
+                "SELECT device, seq, head FROM logs l WHERE space=?1 AND seq>0
+                 AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=l.identity AND a.blocked=1)",
+            )?;
         let rows = stmt.query_map([row], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
@@ -58,7 +62,10 @@ impl Store {
         };
         let log: Option<i64> = self
             .conn
-            .prepare_cached("SELECT id FROM logs WHERE space=?1 AND device=?2")?
+            .prepare_cached(
+                "SELECT id FROM logs l WHERE space=?1 AND device=?2
+                 AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=l.identity AND a.blocked=1)",
+            )?
             .query_row(params![space_row, device.as_bytes()], |r| r.get(0))
             .optional()?;
         let Some(log) = log else {
