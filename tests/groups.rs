@@ -409,3 +409,91 @@ async fn a_blocked_identity_is_hidden_and_not_passed_on() {
     pc.shutdown().await;
     pd.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_devices_edit_apart_and_agree_when_they_meet() {
+    let laptop = Running::new("ann");
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    post(&bob, "bob posts");
+    post(&cat, "cat posts");
+    post(&laptop, "ann's first post");
+    let pl = laptop.start().await;
+    let link = laptop.with(|n| n.device_link(600_000)).unwrap();
+    // The phone scans the laptop's QR code.
+    let scanned = Ticket::scan(&link.to_qr_png().unwrap()).unwrap();
+    let phone = Running::join("ann-phone", &scanned);
+    let me = laptop.with(|n| n.identity());
+    assert_eq!(phone.with(|n| n.identity()), me);
+    assert_ne!(phone.with(|n| n.device()), laptop.with(|n| n.device()));
+    // First meeting: the phone gets the feed (and with it the laptop's
+    // certificate), then the private account space.
+    let pp = phone.start().await;
+    bounded(pp.sync_with(&pl.addr())).await.unwrap();
+    bounded(pp.sync_with(&pl.addr())).await.unwrap();
+    assert_eq!(phone.texts(), laptop.texts());
+    assert_eq!(
+        phone.with(|n| n.profile(None)).unwrap().name.as_deref(),
+        Some("ann")
+    );
+    until(|| laptop.with(|n| n.devices()).unwrap().len() == 2).await;
+    let devices = phone.with(|n| n.devices()).unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices.iter().filter(|d| d.this).count(), 1);
+    // Apart, each posts, follows and mutes.
+    pl.shutdown().await;
+    pp.shutdown().await;
+    let (tb, tc) = (
+        bob.with(|n| n.ticket()).unwrap(),
+        cat.with(|n| n.ticket()).unwrap(),
+    );
+    let (bob_id, cat_id) = (bob.with(|n| n.identity()), cat.with(|n| n.identity()));
+    for r in [&laptop, &phone] {
+        for src in [&bob, &cat] {
+            let b = src
+                .with(|n| n.export(starling_core::Audience::Anyone))
+                .unwrap();
+            r.with(|n| n.import(&b)).unwrap();
+        }
+    }
+    post(&laptop, "from the laptop");
+    laptop.with(|n| n.follow(&tb)).unwrap();
+    laptop.with(|n| n.mute(&cat_id)).unwrap();
+    post(&phone, "from the phone");
+    phone.with(|n| n.follow(&tc)).unwrap();
+    phone.with(|n| n.mute(&bob_id)).unwrap();
+    assert_ne!(laptop.texts(), phone.texts());
+    // They meet again.
+    let pl = laptop.start().await;
+    let pp = phone.start().await;
+    bounded(pp.sync_with(&pl.addr())).await.unwrap();
+    bounded(pl.sync_with(&pp.addr())).await.unwrap();
+    let account = starling_core::space::account_space_id(&me);
+    let state = |r: &Running| {
+        let acc = r.with(|n| n.store().doc(&account)).unwrap().account();
+        (acc.follows, acc.mutes, r.texts())
+    };
+    until(|| state(&laptop) == state(&phone)).await;
+    let (follows, mutes, texts) = state(&laptop);
+    let followed: Vec<_> = follows.iter().map(|(who, _)| *who).collect();
+    assert!(followed.contains(&bob_id) && followed.contains(&cat_id));
+    let mut both = vec![bob_id, cat_id];
+    both.sort();
+    assert_eq!(mutes, both);
+    // Both muted: only Ann's own posts, from both devices, in order.
+    assert_eq!(
+        texts,
+        vec!["from the phone", "from the laptop", "ann's first post"]
+    );
+    // A stranger is never served the account space.
+    let pb = bob.start().await;
+    let r = bounded(pb.sync_with(&pl.addr())).await.unwrap();
+    assert!(r.import.rejected.is_empty());
+    let bob_sees = bob
+        .with(|n| n.store().log_head(&account, &laptop.with(|n| n.device())))
+        .unwrap();
+    assert_eq!(bob_sees, None);
+    for p in [pl, pp, pb] {
+        p.shutdown().await;
+    }
+}

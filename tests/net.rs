@@ -23,6 +23,16 @@ impl Running {
         }
     }
 
+    /// A new device of the identity that `ticket` links.
+    pub(crate) fn join(name: &str, ticket: &Ticket) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::device_join(&dir.path().join(name), ticket).unwrap();
+        Self {
+            node: Arc::new(Mutex::new(node)),
+            _dir: dir,
+        }
+    }
+
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Node) -> T) -> T {
         f(&mut self.node.lock().unwrap())
     }

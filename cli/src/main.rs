@@ -211,6 +211,11 @@ enum Command {
         #[command(subcommand)]
         action: group::GroupCmd,
     },
+    /// Linked devices: link a new one, join as one, list them.
+    Device {
+        #[command(subcommand)]
+        action: DeviceCmd,
+    },
     /// Direct messages: `dm IDENTITY TEXT` sends one; `dm list`, `dm show IDENTITY`.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Dm {
@@ -223,6 +228,34 @@ enum Command {
         #[arg(required = true)]
         text: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCmd {
+    /// Show a one-time ticket that makes another device yours (keep it
+    /// private: it carries your identity's key).
+    Link {
+        /// Draw it as a QR code in the terminal.
+        #[arg(long)]
+        qr: bool,
+        /// Write it as a QR code to a PNG file.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Write it as a QR code to an SVG file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Minutes the ticket stays valid.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+    },
+    /// Make this (new, empty) home a device of the identity in a link
+    /// ticket (text, or a picture of its QR code).
+    Join {
+        /// The ticket.
+        ticket: String,
+    },
+    /// This identity's devices.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -374,6 +407,25 @@ fn parse_audience(node: &Node, text: &str) -> Result<Audience> {
 fn run(cli: Cli) -> Result<()> {
     let home = home_dir(&cli)?;
     let json = cli.json;
+    if let Command::Device {
+        action: DeviceCmd::Join { ticket },
+    } = &cli.command
+    {
+        let t = read_ticket(ticket)?;
+        let mut node = Node::device_join(&home, &t)?;
+        let me = node.whoami()?;
+        print(
+            json,
+            json!({"identity": me.identity.to_string(), "device": me.device.to_string()}),
+            || {
+                println!(
+                    "This home is now a device of {}; sync (`starling sync --once` or `starling run`) to bring in your posts and follows.",
+                    me.identity
+                )
+            },
+        );
+        return Ok(());
+    }
     if let Command::Init { name } = &cli.command {
         let mut node = Node::init(&home, name)?;
         let me = node.whoami()?;
@@ -480,6 +532,39 @@ fn run(cli: Cli) -> Result<()> {
             show_ticket(json, &t, qr, png, svg)?;
         }
         Command::Group { action } => group::run(&mut node, json, action)?,
+        Command::Device { action } => match action {
+            DeviceCmd::Link {
+                qr,
+                png,
+                svg,
+                minutes,
+            } => {
+                let t = node.device_link(minutes.saturating_mul(60_000))?;
+                show_ticket(json, &t, qr, png, svg)?;
+            }
+            DeviceCmd::List => {
+                let list = node.devices()?;
+                print(
+                    json,
+                    json!({"devices": list.iter().map(|d| json!({
+                        "device": d.device.to_string(),
+                        "certified_at": d.certified_at,
+                        "this": d.this,
+                    })).collect::<Vec<_>>()}),
+                    || {
+                        for d in &list {
+                            println!(
+                                "{}  since {}{}",
+                                d.device,
+                                output::utc(d.certified_at),
+                                if d.this { "  (this device)" } else { "" }
+                            );
+                        }
+                    },
+                );
+            }
+            DeviceCmd::Join { .. } => unreachable!("handled before the home is opened"),
+        },
         Command::Dm {
             action,
             identity,
@@ -544,6 +629,7 @@ fn run(cli: Cli) -> Result<()> {
                     "group",
                     json!({"group": g.space.to_string(), "name": g.name, "inviter": g.inviter.to_string()}),
                 ),
+                Ticket::Device(_) => ("device", json!({})),
                 _ => bail!("unknown kind of ticket"),
             };
             print(

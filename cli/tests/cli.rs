@@ -566,6 +566,32 @@ fn groups_by_invite_picture_and_sync() {
     let shown = json(&a, &["dm", "show", &bob_id]);
     assert_eq!(shown["posts"][0]["text"], "just between us");
     fails(&a, &["dm", &ann_id, "to myself"], "that is you");
+    // A second device for Ann, linked by a picture of the ticket.
+    let link = d.path().join("link.png");
+    json(&a, &["device", "link", "--png", link.to_str().unwrap()]);
+    assert_eq!(
+        json(&b, &["scan", link.to_str().unwrap()])["kind"],
+        "device"
+    );
+    let a2 = d.path().join("ann-phone");
+    let joined = json(&a2, &["device", "join", link.to_str().unwrap()]);
+    assert_eq!(joined["identity"], ann_id.as_str());
+    fails(
+        &a2,
+        &["device", "join", link.to_str().unwrap()],
+        "already holds",
+    );
+    json(
+        &a2,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    assert_eq!(
+        json(&a2, &["timeline"])["posts"],
+        json(&a, &["timeline"])["posts"]
+    );
+    let devices = json(&a2, &["device", "list"]);
+    assert_eq!(devices["devices"].as_array().unwrap().len(), 2);
+    fails(&b, &["follow", link.to_str().unwrap()], "device join");
     stop_run(child, rx);
 }
 

@@ -45,6 +45,6 @@ pub use crypto::SpaceKey;
 pub use entry::Entry;
 pub use id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 pub use identity::{DeviceCert, DeviceKey, IdentityKey};
-pub use node::{Audience, Conversation, GroupView, NewPost, Node, NodeError, WhoAmI};
+pub use node::{Audience, Conversation, DeviceView, GroupView, NewPost, Node, NodeError, WhoAmI};
 pub use store::{ImportReport, Page, PostView, ProfileView, Store, StoreError};
-pub use ticket::{FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};
+pub use ticket::{DeviceTicket, FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};

@@ -19,8 +19,10 @@ use crate::space::{SpaceKind, account_space_id, feed_space_id};
 use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
 use crate::ticket::{FeedTicket, Ticket, TicketError};
 
+mod devices;
 mod direct;
 mod group;
+pub use devices::{DeviceView, LINK_VALID_MS};
 pub use direct::Conversation;
 pub use group::{GroupView, INVITE_VALID_MS};
 
@@ -213,11 +215,37 @@ impl Node {
 
     /// Creates a new identity and device in `home`, named `name`.
     pub fn init(home: &Path, name: &str) -> Result<Self> {
-        if Self::exists(home) {
-            return Err(NodeError::AlreadyInitialized(home.to_path_buf()));
-        }
         if name.trim().is_empty() {
             return Err(NodeError::Invalid("a name must not be empty".into()));
+        }
+        let identity_key = IdentityKey::from_secret_bytes(random()?);
+        let keys = (
+            SpaceKey::from_bytes(random()?),
+            SpaceKey::from_bytes(random()?),
+        );
+        Self::create(home, identity_key, keys, |node| {
+            node.set_profile(
+                ProfileUpdate {
+                    name: Some(name.trim().to_string()),
+                    ..Default::default()
+                },
+                None,
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Makes a home for `identity_key` with a new device: its feed and
+    /// account spaces with `(feed, account)` keys and this device's
+    /// certificate in each; `then` runs before the key files are written.
+    fn create(
+        home: &Path,
+        identity_key: IdentityKey,
+        (feed_key, account_key): (SpaceKey, SpaceKey),
+        then: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<Self> {
+        if Self::exists(home) {
+            return Err(NodeError::AlreadyInitialized(home.to_path_buf()));
         }
         fs::create_dir_all(home).map_err(io_err(home))?;
         #[cfg(unix)]
@@ -225,7 +253,6 @@ impl Node {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(io_err(home))?;
         }
-        let identity_key = IdentityKey::from_secret_bytes(random()?);
         let device = DeviceKey::from_secret_bytes(random()?);
         let identity = identity_key.id();
         let store = Store::open(&home.join(DB_FILE))?;
@@ -241,27 +268,13 @@ impl Node {
         };
         node.store.set_identity(identity_key.clone());
         for (space, kind, key) in [
-            (
-                feed_space_id(&identity),
-                SpaceKind::Feed,
-                SpaceKey::from_bytes(random()?),
-            ),
-            (
-                account_space_id(&identity),
-                SpaceKind::Account,
-                SpaceKey::from_bytes(random()?),
-            ),
+            (feed_space_id(&identity), SpaceKind::Feed, feed_key),
+            (account_space_id(&identity), SpaceKind::Account, account_key),
         ] {
             node.store.add_space(&space, kind, &identity, &key)?;
             node.append(&space, Record::DeviceCert(cert.clone()))?;
         }
-        node.set_profile(
-            ProfileUpdate {
-                name: Some(name.trim().to_string()),
-                ..Default::default()
-            },
-            None,
-        )?;
+        then(&mut node)?;
         // Keys last: a crash before this leaves a home that `init` can redo.
         write_secret(&home.join(DEVICE_FILE), &node.device.secret_bytes())?;
         write_secret(&home.join(IDENTITY_FILE), &identity_key.secret_bytes())?;
@@ -568,10 +581,19 @@ impl Node {
 
     /// Follows the feed a ticket names. Returns the identity followed.
     pub fn follow(&mut self, ticket: &Ticket) -> Result<IdentityId> {
-        let Ticket::Feed(t) = ticket else {
-            return Err(NodeError::Invalid(
-                "that is a group invite: join it with `group join`".into(),
-            ));
+        let t = match ticket {
+            Ticket::Feed(t) => t,
+            Ticket::Group(_) => {
+                return Err(NodeError::Invalid(
+                    "that is a group invite: join it with `group join`".into(),
+                ));
+            }
+            _ => {
+                return Err(NodeError::Invalid(
+                    "that is a device link ticket: use it with `device join` on the new device"
+                        .into(),
+                ));
+            }
         };
         if t.identity == self.identity {
             return Err(NodeError::Invalid("that is your own ticket".into()));

@@ -28,6 +28,7 @@ use crate::space::SpaceKind;
 
 pub use import::{COMMIT_BATCH, ImportReport, Rejection, Verified};
 pub use query::{Page, PostView, ProfileView};
+pub use serve::ServedTo;
 pub use watch::Want;
 
 /// The store could not do what was asked.
@@ -329,6 +330,15 @@ impl Store {
         apply.finish()?;
         tx.commit()?;
         Ok(Some(entry))
+    }
+
+    /// This identity's private account space.
+    pub fn account_space(&self) -> Result<Option<SpaceId>> {
+        Ok(self
+            .spaces()?
+            .into_iter()
+            .find(|(_, k)| *k == Some(SpaceKind::Account))
+            .map(|(s, _)| s))
     }
 
     /// Every feed, group and conversation this store holds a key for (what

@@ -157,6 +157,35 @@ impl GroupTicket {
     }
 }
 
+/// What a new device of the same person needs: the identity's secret key
+/// (it certifies the new device and opens what is wrapped for the
+/// identity), the feed and account keys, where the linking device listens,
+/// and an expiry. Whoever holds it *is* that person: it is shown once, for
+/// minutes, as a QR code to scan.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceTicket {
+    /// The identity's secret key.
+    pub identity_secret: [u8; 32],
+    /// The feed's key.
+    pub feed_key: [u8; 32],
+    /// The private account space's key.
+    pub account_key: [u8; 32],
+    /// The linking device and where it listens.
+    pub peer: Option<PeerAddr>,
+    /// When the ticket stops being valid, in ms since the Unix epoch.
+    pub expires_at: u64,
+}
+
+impl std::fmt::Debug for DeviceTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the keys.
+        f.debug_struct("DeviceTicket")
+            .field("peer", &self.peer)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Any ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -165,6 +194,8 @@ pub enum Ticket {
     Feed(FeedTicket),
     /// Join a private group.
     Group(GroupTicket),
+    /// Link a new device to this identity.
+    Device(DeviceTicket),
 }
 
 const B32: data_encoding::Encoding = data_encoding::BASE32_NOPAD;

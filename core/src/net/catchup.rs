@@ -54,17 +54,22 @@ pub(super) async fn initiate(
         peer: short.clone(),
         reason: e.to_string(),
     })?;
-    let spaces = lock(node)
-        .store_ref()
-        .synced_spaces()
-        .map_err(crate::node::NodeError::from)?;
     let (mut session, hello) = {
         let n = lock(node);
-        let asked = n
-            .store_ref()
-            .peer_asked(&peer.device)
-            .map_err(crate::node::NodeError::from)?;
-        Session::initiate_with(n.store_ref(), &spaces, config.limits, asked.as_ref())
+        let store = n.store_ref();
+        let nerr = crate::node::NodeError::from;
+        let mut spaces = store.synced_spaces().map_err(nerr)?;
+        // The private account space, with this identity's other devices.
+        if store.is_own_device(&peer.device).map_err(nerr)? {
+            spaces.extend(store.account_space().map_err(nerr)?);
+        }
+        let asked = store.peer_asked(&peer.device).map_err(nerr)?;
+        Session::initiate_with(
+            &store.served_to(peer.device),
+            &spaces,
+            config.limits,
+            asked.as_ref(),
+        )
     };
     let mut report = SyncReport {
         peer: Some(peer.device),
@@ -132,7 +137,7 @@ async fn run_session(
     let reading = read_half(
         node, session, recv, report, remote, events, out_tx, committer,
     );
-    let writing = write_half(node, send, out_rx, peer);
+    let writing = write_half(node, send, out_rx, *remote, peer);
     let (import, tally) = tokio::try_join!(reading, writing)?;
     merge(&mut report.import, import);
     report.messages += tally.messages;
@@ -170,7 +175,7 @@ async fn read_half(
         let step: Step = {
             let n = lock(node);
             let step = session
-                .handle(msg, n.store_ref())
+                .handle(msg, &n.store_ref().served_to(*remote))
                 .map_err(|error| NetError::Protocol {
                     peer: peer.to_string(),
                     error,
@@ -217,6 +222,7 @@ async fn write_half(
     node: &SharedNode,
     send: &mut SendStream,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
+    remote: DeviceId,
     peer: &str,
 ) -> Result<Tally, NetError> {
     let mut tally = Tally::default();
@@ -224,7 +230,7 @@ async fn write_half(
         match next {
             Outgoing::Message(m) => write_frame(send, &m, &mut tally, peer).await?,
             Outgoing::Outbox(mut outbox) => loop {
-                let m = outbox.next_message(lock(node).store_ref());
+                let m = outbox.next_message(&lock(node).store_ref().served_to(remote));
                 let Some(m) = m else { break };
                 write_frame(send, &m, &mut tally, peer).await?;
             },

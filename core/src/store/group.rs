@@ -88,6 +88,22 @@ impl Store {
         Ok(doc)
     }
 
+    /// The devices that have a log in `space`.
+    pub fn log_devices(&self, space: &SpaceId) -> Result<Vec<DeviceId>> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device FROM logs WHERE space=?1 ORDER BY id")?;
+        let rows = stmt.query_map([row], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(DeviceId(blob32(r?)?));
+        }
+        Ok(out)
+    }
+
     /// The space (and its kind) an entry belongs to, if the entry is held.
     pub fn space_of_entry(&self, id: &EntryId) -> Result<Option<(SpaceId, Option<SpaceKind>)>> {
         let row: Option<(Vec<u8>, i64)> = self

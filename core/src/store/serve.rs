@@ -14,6 +14,34 @@ impl Store {
     /// spaces, never a private account space, and never the logs of a
     /// blocked identity.
     pub fn served_frontier(&self, space: &SpaceId) -> Result<Option<Frontier>> {
+        self.served_frontier_to(space, None)
+    }
+
+    /// Whether `device` is one of this identity's own devices (its
+    /// certificate is held).
+    pub fn is_own_device(&self, device: &DeviceId) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM logs l JOIN audience a ON a.identity=l.identity
+                 WHERE l.device=?1 AND a.followed=2",
+            )?
+            .exists([device.as_bytes()])?)
+    }
+
+    /// What this store serves to `peer`: as [`Holdings`], with the private
+    /// account space open to this identity's own devices only.
+    pub fn served_to(&self, peer: DeviceId) -> ServedTo<'_> {
+        ServedTo { store: self, peer }
+    }
+
+    /// The frontier of `space` as served to `peer` (the account space only
+    /// to this identity's own devices).
+    fn served_frontier_to(
+        &self,
+        space: &SpaceId,
+        peer: Option<&DeviceId>,
+    ) -> Result<Option<Frontier>> {
         let found: Option<(i64, i64)> = self
             .conn
             .prepare_cached("SELECT id, kind FROM spaces WHERE space=?1")?
@@ -23,7 +51,13 @@ impl Store {
             return Ok(None);
         };
         if SpaceKind::from_code(kind) == Some(SpaceKind::Account) {
-            return Ok(None);
+            let own = match peer {
+                Some(p) => self.is_own_device(p)?,
+                None => false,
+            };
+            if !own {
+                return Ok(None);
+            }
         }
         let mut f = Frontier::default();
         let mut stmt = self
@@ -149,6 +183,35 @@ impl Store {
 
 /// A store read for sync. Database errors read as "not served" / "nothing
 /// more": the session then ends short and the next one retries.
+/// A store as one peer sees it (see [`Store::served_to`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ServedTo<'a> {
+    store: &'a Store,
+    peer: DeviceId,
+}
+
+impl Holdings for ServedTo<'_> {
+    fn frontier(&self, space: &SpaceId) -> Option<Frontier> {
+        self.store
+            .served_frontier_to(space, Some(&self.peer))
+            .ok()
+            .flatten()
+    }
+
+    fn entries_after(
+        &self,
+        space: &SpaceId,
+        device: &DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Vec<Vec<u8>> {
+        if self.frontier(space).is_none() {
+            return Vec::new();
+        }
+        Holdings::entries_after(self.store, space, device, after, limit)
+    }
+}
+
 impl Holdings for Store {
     fn frontier(&self, space: &SpaceId) -> Option<Frontier> {
         self.served_frontier(space).ok().flatten()
