@@ -497,3 +497,67 @@ async fn linked_devices_edit_apart_and_agree_when_they_meet() {
         p.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
+    let laptop = Running::new("ann");
+    let link = laptop.with(|n| n.device_link(600_000)).unwrap();
+    let phone = Running::join("ann-phone", &link);
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let ta = laptop.with(|n| n.ticket()).unwrap();
+    bob.with(|n| n.follow(&ta)).unwrap();
+    cat.with(|n| n.follow(&ta)).unwrap();
+    // Catch-up only, so the test decides who meets whom, in what order.
+    let pl = laptop.start_catch_up_only().await;
+    let pp = phone.start_catch_up_only().await;
+    let pb = bob.start_catch_up_only().await;
+    let pc = cat.start_catch_up_only().await;
+    bounded(pp.sync_with(&pl.addr())).await.unwrap();
+    post(&phone, "from the phone");
+    for p in [&pb, &pc] {
+        bounded(p.sync_with(&pp.addr())).await.unwrap();
+    }
+    bounded(pl.sync_with(&pp.addr())).await.unwrap();
+    assert_eq!(bob.texts(), vec!["from the phone"]);
+    // The phone is lost. The laptop revokes it; Bob hears of it at once.
+    let phone_device = phone.with(|n| n.device());
+    laptop.with(|n| n.device_revoke(&phone_device)).unwrap();
+    bounded(pb.sync_with(&pl.addr())).await.unwrap();
+    // Whoever has the phone posts on; Cat gets that post before she hears
+    // of the revocation.
+    post(&phone, "posted by a thief");
+    bounded(pc.sync_with(&pp.addr())).await.unwrap();
+    assert_eq!(cat.texts(), vec!["posted by a thief", "from the phone"]);
+    // Bob and the laptop refuse it outright.
+    let r = bounded(pb.sync_with(&pp.addr())).await.unwrap();
+    assert!(
+        r.import
+            .rejected
+            .iter()
+            .any(|x| x.reason.contains("revoked")),
+        "{r:?}"
+    );
+    let r = bounded(pl.sync_with(&pp.addr())).await.unwrap();
+    assert!(
+        r.import
+            .rejected
+            .iter()
+            .any(|x| x.reason.contains("revoked"))
+    );
+    // Cat hears of the revocation: the late post comes down.
+    bounded(pc.sync_with(&pl.addr())).await.unwrap();
+    for r in [&laptop, &bob, &cat] {
+        assert_eq!(r.texts(), vec!["from the phone"]);
+    }
+    let devices = laptop.with(|n| n.devices()).unwrap();
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.device == phone_device && d.revoked)
+    );
+    assert!(laptop.with(|n| n.device_revoke(&n.device())).is_err());
+    for p in [pl, pp, pb, pc] {
+        p.shutdown().await;
+    }
+}

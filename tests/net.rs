@@ -42,7 +42,7 @@ impl Running {
     }
 
     /// Without gossip: only explicit catch-up moves entries.
-    async fn start_catch_up_only(&self) -> Peer {
+    pub(crate) async fn start_catch_up_only(&self) -> Peer {
         self.start_with(NetConfig {
             live: false,
             ..NetConfig::loopback()

@@ -256,6 +256,12 @@ enum DeviceCmd {
     },
     /// This identity's devices.
     List,
+    /// Retire a lost device: what it signs from now on is refused by
+    /// every peer that hears of it.
+    Revoke {
+        /// The device id.
+        device: starling_core::DeviceId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -550,6 +556,7 @@ fn run(cli: Cli) -> Result<()> {
                         "device": d.device.to_string(),
                         "certified_at": d.certified_at,
                         "this": d.this,
+                        "revoked": d.revoked,
                     })).collect::<Vec<_>>()}),
                     || {
                         for d in &list {
@@ -557,11 +564,23 @@ fn run(cli: Cli) -> Result<()> {
                                 "{}  since {}{}",
                                 d.device,
                                 output::utc(d.certified_at),
-                                if d.this { "  (this device)" } else { "" }
+                                if d.this {
+                                    "  (this device)"
+                                } else if d.revoked {
+                                    "  (revoked)"
+                                } else {
+                                    ""
+                                }
                             );
                         }
                     },
                 );
+            }
+            DeviceCmd::Revoke { device } => {
+                node.device_revoke(&device)?;
+                print(json, json!({"revoked": device.to_string()}), || {
+                    println!("revoked {device}; peers refuse what it signs from now on")
+                });
             }
             DeviceCmd::Join { .. } => unreachable!("handled before the home is opened"),
         },

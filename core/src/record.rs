@@ -88,6 +88,15 @@ pub enum Record {
     /// the new key, wrapped for each remaining member. Sealed with the
     /// previous epoch's key; only the group's admin may write one.
     KeyRotation(KeyRotation),
+    /// Retires one of the identity's devices (lost or stolen): what it
+    /// signs past the given seq in each space is refused. Written in the
+    /// identity's feed, so every follower learns it.
+    Revocation {
+        /// The retired device.
+        device: crate::id::DeviceId,
+        /// Its highest accepted seq per space; in any other space, none.
+        heads: Vec<(crate::id::SpaceId, u64)>,
+    },
 }
 
 /// Most members a key rotation wraps the key for.
@@ -139,6 +148,12 @@ impl Record {
                 Ok(())
             }
             Record::Edit { text, .. } => check_text(text),
+            Record::Revocation { heads, .. } if heads.len() > MAX_WRAPPED => {
+                Err(RecordError::BadField {
+                    field: "revocation",
+                    reason: format!("more than {MAX_WRAPPED} spaces"),
+                })
+            }
             Record::KeyRotation(r) => {
                 let bad = |reason: String| {
                     Err(RecordError::BadField {

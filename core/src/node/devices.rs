@@ -25,6 +25,8 @@ pub struct DeviceView {
     pub certified_at: u64,
     /// Whether it is the device running this.
     pub this: bool,
+    /// Whether it was revoked.
+    pub revoked: bool,
 }
 
 impl Node {
@@ -77,6 +79,34 @@ impl Node {
         })
     }
 
+    /// Retires one of this identity's other devices: a revocation in the
+    /// feed names, per space, the last of its entries this device holds;
+    /// every peer refuses what it signs after that, and takes down posts
+    /// past it that arrived earlier.
+    pub fn device_revoke(&mut self, device: &DeviceId) -> Result<()> {
+        if *device == self.device() {
+            return Err(NodeError::Invalid(
+                "this is the device you are using; revoke it from another one".into(),
+            ));
+        }
+        if !self.devices()?.iter().any(|d| d.device == *device) {
+            return Err(NodeError::Invalid(format!(
+                "{} is not one of your devices",
+                device.fmt_short()
+            )));
+        }
+        let heads = self.store.logs_of(device)?;
+        let feed = self.feed();
+        self.append(
+            &feed,
+            crate::record::Record::Revocation {
+                device: *device,
+                heads,
+            },
+        )?;
+        Ok(())
+    }
+
     /// This identity's devices, as far as this device knows them.
     pub fn devices(&mut self) -> Result<Vec<DeviceView>> {
         let feed = self.feed();
@@ -89,6 +119,7 @@ impl Node {
                     device,
                     certified_at: cert.issued_at,
                     this: device == self.device(),
+                    revoked: self.store.is_revoked(&device)?,
                 });
             }
         }

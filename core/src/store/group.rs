@@ -88,6 +88,30 @@ impl Store {
         Ok(doc)
     }
 
+    /// Every log `device` has, with its space and head seq.
+    pub fn logs_of(&self, device: &DeviceId) -> Result<Vec<(SpaceId, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.space, l.seq FROM logs l JOIN spaces s ON s.id=l.space WHERE l.device=?1",
+        )?;
+        let rows = stmt.query_map([device.as_bytes()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (s, seq) = r?;
+            out.push((SpaceId(blob32(s)?), seq));
+        }
+        Ok(out)
+    }
+
+    /// Whether `device` was revoked.
+    pub fn is_revoked(&self, device: &DeviceId) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM revoked WHERE device=?1")?
+            .exists([device.as_bytes()])?)
+    }
+
     /// The devices that have a log in `space`.
     pub fn log_devices(&self, space: &SpaceId) -> Result<Vec<DeviceId>> {
         let Some(row) = space_row(&self.conn, space)? else {

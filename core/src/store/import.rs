@@ -367,6 +367,21 @@ impl Store {
     }
 }
 
+/// For a revoked device, the last seq of its log in `space` still accepted.
+fn revoked_limit(conn: &Connection, device: &DeviceId, space: &SpaceId) -> Result<Option<u64>> {
+    let revoked = conn
+        .prepare_cached("SELECT 1 FROM revoked WHERE device=?1")?
+        .exists([device.as_bytes()])?;
+    if !revoked {
+        return Ok(None);
+    }
+    let last: Option<u64> = conn
+        .prepare_cached("SELECT last FROM revoked_heads WHERE device=?1 AND space=?2")?
+        .query_row(params![device.as_bytes(), space.as_bytes()], |r| r.get(0))
+        .optional()?;
+    Ok(Some(last.unwrap_or(0)))
+}
+
 /// Applies one signature-verified entry inside a transaction: chain checks,
 /// equivocation, decryption and projection. Entries that arrive before
 /// their predecessor wait in `pending`; once this one is accepted, any
@@ -450,6 +465,14 @@ impl Apply<'_> {
         if log.compromised {
             return Ok(Outcome::Rejected(format!(
                 "device {} is marked compromised after equivocating; its entries are refused",
+                h.author.fmt_short()
+            )));
+        }
+        if let Some(last) = revoked_limit(conn, &h.author, &h.space)?
+            && h.seq > last
+        {
+            return Ok(Outcome::Rejected(format!(
+                "device {} was revoked by its owner; what it signed after that is refused",
                 h.author.fmt_short()
             )));
         }

@@ -309,6 +309,9 @@ fn open_parts(
         (_, false) if kind == SpaceKind::Account => {
             return invalid("an account space holds only document changes".into());
         }
+        (Record::Revocation { .. }, false) if kind != SpaceKind::Feed => {
+            return invalid("a device is revoked in its identity's feed".into());
+        }
         (Record::KeyRotation(_), false) if kind != SpaceKind::Group => {
             return invalid("only a group's key is rotated".into());
         }
@@ -402,14 +405,7 @@ pub(crate) fn project(
             conn.prepare_cached("INSERT OR IGNORE INTO deletes(target, identity) VALUES(?1, ?2)")?
                 .execute(params![target.as_bytes(), author])?;
             if let Some(post_row) = post_of(conn, &target, author)? {
-                let current = current_edit(conn, post_row)?;
-                unindex(conn, keys, post_row, current)?;
-                conn.prepare_cached(
-                    "DELETE FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
-                )?
-                .execute([post_row])?;
-                count_post(conn, author, -1)?;
-                drop_payload(conn, post_row)?;
+                unpost(conn, keys, post_row, author)?;
             }
             let edit_rows: Vec<i64> = conn
                 .prepare_cached(
@@ -422,6 +418,7 @@ pub(crate) fn project(
             }
         }
         Record::KeyRotation(r) => take_rotated_key(conn, keys, space, author, &r, changes)?,
+        Record::Revocation { device, heads } => revoke(conn, keys, &device, &heads)?,
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
             changes
@@ -483,6 +480,52 @@ fn take_rotated_key(
         return Ok(());
     };
     add_epoch_key(conn, keys, space, rotation.epoch, &key, changes)
+}
+
+/// Records a device's revocation (the lowest limit per space wins, so the
+/// order revocations arrive in does not matter) and takes down the posts
+/// it signed past those limits that arrived before the revocation did.
+fn revoke(
+    conn: &Connection,
+    keys: &mut Keys,
+    device: &DeviceId,
+    heads: &[(SpaceId, u64)],
+) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO revoked(device) VALUES(?1)")?
+        .execute([device.as_bytes()])?;
+    for (space, last) in heads {
+        conn.prepare_cached(
+            "INSERT INTO revoked_heads(device, space, last) VALUES(?1, ?2, ?3)
+             ON CONFLICT(device, space) DO UPDATE SET last=min(last, excluded.last)",
+        )?
+        .execute(params![device.as_bytes(), space.as_bytes(), last])?;
+    }
+    let late: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT p.id, p.author FROM logs l JOIN spaces s ON s.id=l.space
+             JOIN entries e ON e.log=l.id JOIN posts p ON p.ts=e.ts AND p.id=e.id
+             WHERE l.device=?1 AND e.seq > coalesce(
+               (SELECT last FROM revoked_heads r WHERE r.device=l.device AND r.space=s.space), 0)",
+        )?
+        .query_map([device.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    for (post_row, author) in late {
+        unpost(conn, keys, post_row, author)?;
+    }
+    Ok(())
+}
+
+/// Takes a post out of the timeline, search and counts, and drops its
+/// payload.
+fn unpost(conn: &Connection, keys: &mut Keys, post_row: i64, author: i64) -> Result<()> {
+    let current = current_edit(conn, post_row)?;
+    unindex(conn, keys, post_row, current)?;
+    conn.prepare_cached(
+        "DELETE FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
+    )?
+    .execute([post_row])?;
+    count_post(conn, author, -1)?;
+    drop_payload(conn, post_row)
 }
 
 fn count_post(conn: &Connection, author: i64, delta: i64) -> Result<()> {

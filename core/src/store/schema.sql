@@ -101,6 +101,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
   text, content='', detail=none, columnsize=0,
   tokenize='unicode61 remove_diacritics 2'
 );
+-- Revoked devices, and per space the last seq of theirs still accepted
+-- (none in a space not listed).
+CREATE TABLE IF NOT EXISTS revoked(device BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_heads(
+  device BLOB NOT NULL, space BLOB NOT NULL, last INTEGER NOT NULL,
+  PRIMARY KEY(device, space)
+) WITHOUT ROWID;
 -- Verified entries that arrived before their predecessor; applied when it comes.
 CREATE TABLE IF NOT EXISTS pending(
   space BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
