@@ -561,3 +561,64 @@ async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
         p.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rotations_settle_on_one_key_and_lose_nothing() {
+    let laptop = Running::new("ann");
+    let phone = Running::join(
+        "ann-phone",
+        &laptop.with(|n| n.device_link(600_000)).unwrap(),
+    );
+    let bob = Running::new("bob");
+    let cat = Running::new("cat");
+    let group = laptop.with(|n| n.group_create("flock", None)).unwrap();
+    for r in [&phone, &bob, &cat] {
+        let t = invite(&laptop, group);
+        r.with(|n| n.group_join(&t)).unwrap();
+    }
+    let pl = laptop.start_catch_up_only().await;
+    let pp = phone.start_catch_up_only().await;
+    let pb = bob.start_catch_up_only().await;
+    let pc = cat.start_catch_up_only().await;
+    group_post(&laptop, group, "before");
+    for p in [&pp, &pb, &pc, &pp] {
+        bounded(p.sync_with(&pl.addr())).await.unwrap();
+    }
+    // Apart, both of Ann's devices remove Cat: two rotations to epoch 1.
+    let cat_id = cat.with(|n| n.identity());
+    assert_eq!(laptop.with(|n| n.group_remove(&group, &cat_id)).unwrap(), 1);
+    assert_eq!(phone.with(|n| n.group_remove(&group, &cat_id)).unwrap(), 1);
+    group_post(&laptop, group, "laptop after");
+    group_post(&phone, group, "phone after");
+    // Everyone meets everyone, a few rounds (an entry sealed with a key not
+    // yet held is refused, and offered again next time).
+    let all = [(&laptop, &pl), (&phone, &pp), (&bob, &pb)];
+    for _ in 0..3 {
+        for (_, a) in &all {
+            for (_, b) in &all {
+                if a.addr().device != b.addr().device {
+                    bounded(a.sync_with(&b.addr())).await.unwrap();
+                }
+            }
+        }
+    }
+    let want = group_texts(&laptop, group);
+    assert_eq!(want.len(), 3, "{want:?}");
+    assert_eq!(want.last().map(String::as_str), Some("before"));
+    let sealing_key = |r: &Running| {
+        r.with(|n| n.store().space_keys(&group))
+            .unwrap()
+            .last()
+            .map(|(e, k)| (*e, k.to_bytes()))
+    };
+    for (r, _) in &all {
+        assert_eq!(group_texts(r, group), want);
+        assert_eq!(sealing_key(r), sealing_key(&laptop));
+    }
+    // Cat opens nothing new.
+    bounded(pc.sync_with(&pl.addr())).await.unwrap();
+    assert_eq!(group_texts(&cat, group), vec!["before"]);
+    for p in [pl, pp, pb, pc] {
+        p.shutdown().await;
+    }
+}

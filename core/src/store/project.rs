@@ -109,6 +109,35 @@ pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<SpaceInfo
     })
 }
 
+/// Opens a payload sealed with `space`'s key at `epoch`: the key held, or
+/// another key a concurrent rotation gave that epoch.
+fn open_sealed(
+    conn: &Connection,
+    keys: &mut Keys,
+    row: i64,
+    epoch: u32,
+    aad: &[u8],
+    payload: &[u8],
+) -> Result<std::result::Result<Vec<u8>, crate::crypto::CryptoError>> {
+    let Some(key) = key_for(conn, keys, row, epoch)? else {
+        return Ok(Err(crate::crypto::CryptoError::Decrypt));
+    };
+    let first = key.open(aad, payload);
+    if first.is_ok() || epoch == 0 {
+        return Ok(first);
+    }
+    let others: Vec<Vec<u8>> = conn
+        .prepare_cached("SELECT key FROM rotated_keys WHERE space=?1 AND epoch=?2")?
+        .query_map(params![row, epoch], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    for k in others {
+        if let Ok(p) = SpaceKey::from_bytes(blob32(k)?).open(aad, payload) {
+            return Ok(Ok(p));
+        }
+    }
+    Ok(first)
+}
+
 pub(crate) fn key_for(
     conn: &Connection,
     keys: &mut Keys,
@@ -255,11 +284,11 @@ fn open_parts(
     let (Some(kind), Some(owner)) = (space.kind, space.owner) else {
         return Ok(Opened::NoKey);
     };
-    let Some(key) = key_for(conn, keys, space.row, epoch)? else {
+    if key_for(conn, keys, space.row, epoch)?.is_none() {
         return Ok(Opened::NoKey);
-    };
+    }
     let aad = Header::seal_context(&space.id, author, seq, epoch);
-    let plain = match key.open(&aad, payload) {
+    let plain = match open_sealed(conn, keys, space.row, epoch, &aad, payload)? {
         Ok(p) => p,
         Err(e) => {
             return Ok(Opened::Invalid(format!(
@@ -417,7 +446,9 @@ pub(crate) fn project(
                 drop_payload(conn, r)?;
             }
         }
-        Record::KeyRotation(r) => take_rotated_key(conn, keys, space, author, &r, changes)?,
+        Record::KeyRotation(r) => {
+            take_rotated_key(conn, keys, space, author, (&placed.id, &r), changes)?
+        }
         Record::Revocation { device, heads } => revoke(conn, keys, &device, &heads)?,
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
@@ -451,15 +482,17 @@ pub(crate) fn add_epoch_key(
     reproject(conn, keys, space, Some(epoch), changes)
 }
 
-/// Unwraps the new key a rotation wrapped for this identity, keeps it, and
-/// projects the entries of that epoch already held (they arrived before the
-/// rotation and could not be opened). The first rotation to an epoch wins.
+/// Unwraps the new key a rotation wrapped for this identity and keeps it.
+/// For a new epoch it projects the entries of that epoch already held (they
+/// arrived before the rotation and could not be opened). When two
+/// rotations gave one epoch different keys, both open entries, and new
+/// entries are sealed with the key of the rotation with the lowest id.
 fn take_rotated_key(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
     author: i64,
-    rotation: &crate::record::KeyRotation,
+    (rotation_id, rotation): (&EntryId, &crate::record::KeyRotation),
     changes: &mut DocChanges,
 ) -> Result<()> {
     let Some(me) = keys.me.clone() else {
@@ -469,9 +502,6 @@ fn take_rotated_key(
         // Removed, or never a member: the new epoch stays closed.
         return Ok(());
     };
-    if key_for(conn, keys, space.row, rotation.epoch)?.is_some() {
-        return Ok(());
-    }
     let from: Vec<u8> = conn
         .prepare_cached("SELECT identity FROM identities WHERE id=?1")?
         .query_row([author], |r| r.get(0))?;
@@ -479,7 +509,33 @@ fn take_rotated_key(
     let Ok(key) = crate::crypto::unwrap_key(&me, &from, &space.id, rotation.epoch, wrapped) else {
         return Ok(());
     };
-    add_epoch_key(conn, keys, space, rotation.epoch, &key, changes)
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO rotated_keys(space, epoch, rotation, key) VALUES(?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        space.row,
+        rotation.epoch,
+        rotation_id.as_bytes(),
+        key.to_bytes().as_slice()
+    ])?;
+    if key_for(conn, keys, space.row, rotation.epoch)?.is_none() {
+        return add_epoch_key(conn, keys, space, rotation.epoch, &key, changes);
+    }
+    // The epoch is open already: only which key seals new entries may
+    // change. (Entries sealed with another key were refused until now and
+    // come again at the next sync.)
+    let winner: Vec<u8> = conn
+        .prepare_cached(
+            "SELECT key FROM rotated_keys WHERE space=?1 AND epoch=?2 ORDER BY rotation LIMIT 1",
+        )?
+        .query_row(params![space.row, rotation.epoch], |r| r.get(0))?;
+    conn.prepare_cached("UPDATE keys SET key=?3 WHERE space=?1 AND epoch=?2")?
+        .execute(params![space.row, rotation.epoch, winner])?;
+    keys.insert(
+        (space.row, rotation.epoch),
+        SpaceKey::from_bytes(blob32(winner)?),
+    );
+    Ok(())
 }
 
 /// Records a device's revocation (the lowest limit per space wins, so the
@@ -677,17 +733,13 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
     let Some((space, device, space_row, seq, epoch, Some(payload))) = found else {
         return Ok(None);
     };
-    let Some(key) = key_for(conn, keys, space_row, epoch)? else {
-        return Ok(None);
-    };
     let aad = Header::seal_context(
         &SpaceId(blob32(space)?),
         &DeviceId(blob32(device)?),
         seq,
         epoch,
     );
-    Ok(key
-        .open(&aad, &payload)
+    Ok(open_sealed(conn, keys, space_row, epoch, &aad, &payload)?
         .ok()
         .and_then(|p| Record::decode(&p).ok()))
 }

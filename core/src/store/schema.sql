@@ -101,6 +101,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
   text, content='', detail=none, columnsize=0,
   tokenize='unicode61 remove_diacritics 2'
 );
+-- Every key a group's rotations gave this identity, by epoch and rotation
+-- entry id. Two rotations to the same epoch (two devices of the admin,
+-- apart) both count: entries sealed with either open, and the key in
+-- `keys` — the one new entries are sealed with — is that of the rotation
+-- with the lowest id, whatever the order they arrived in.
+CREATE TABLE IF NOT EXISTS rotated_keys(
+  space INTEGER NOT NULL, epoch INTEGER NOT NULL, rotation BLOB NOT NULL, key BLOB NOT NULL,
+  PRIMARY KEY(space, epoch, rotation)
+) WITHOUT ROWID;
 -- Revoked devices, and per space the last seq of theirs still accepted
 -- (none in a space not listed).
 CREATE TABLE IF NOT EXISTS revoked(device BLOB PRIMARY KEY) WITHOUT ROWID;
