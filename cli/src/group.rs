@@ -7,7 +7,6 @@ use clap::Subcommand;
 use serde_json::json;
 use starling_core::{GroupView, IdentityId, Node, SpaceId, Ticket};
 
-use crate::output::{post_json, print_post};
 use crate::{print, read_ticket};
 
 #[derive(Debug, Subcommand)]
@@ -167,17 +166,11 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
             let page = node
                 .group_timeline(&group, limit, before.as_deref())
                 .with_context(|| format!("group {}", group.fmt_short()))?;
-            print(
+            crate::output::print_page(
                 json,
-                json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
-                || {
-                    if page.posts.is_empty() {
-                        println!("(no posts in this group yet)");
-                    }
-                    for p in &page.posts {
-                        print_post(p);
-                    }
-                },
+                &page,
+                "(no posts in this group yet)",
+                &format!("starling group timeline {group}"),
             );
         }
     }

@@ -623,14 +623,11 @@ fn run(cli: Cli) -> Result<()> {
                 _,
             ) => {
                 let page = node.dm_show(&identity, limit, before.as_deref())?;
-                print(
+                output::print_page(
                     json,
-                    json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
-                    || {
-                        for p in &page.posts {
-                            print_post(p);
-                        }
-                    },
+                    &page,
+                    "(no messages yet)",
+                    &format!("starling dm show {identity}"),
                 );
             }
             (None, Some(identity), Some(text)) => {
@@ -782,22 +779,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Timeline { limit, before } => {
             let page = node.timeline(limit, before.as_deref())?;
-            print(
+            output::print_page(
                 json,
-                json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
-                || {
-                    if page.posts.is_empty() {
-                        println!(
-                            "(no posts yet: follow someone with `starling follow TICKET`, or post)"
-                        );
-                    }
-                    for p in &page.posts {
-                        print_post(p);
-                    }
-                    if let Some(n) = &page.next {
-                        println!("more: starling timeline --before {n}");
-                    }
-                },
+                &page,
+                "(no posts yet: follow someone with `starling follow TICKET`, or post)",
+                "starling timeline",
             );
         }
         Command::Thread { post } => {

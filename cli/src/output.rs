@@ -99,6 +99,27 @@ pub(crate) fn utc(ms: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
 }
 
+/// Prints a page of posts: `{"posts", "next"}` in JSON; else the posts,
+/// `empty` when there are none, and how to get the next page (`more` is
+/// the command that printed this one).
+pub(crate) fn print_page(json: bool, page: &starling_core::Page, empty: &str, more: &str) {
+    crate::print(
+        json,
+        serde_json::json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
+        || {
+            if page.posts.is_empty() {
+                println!("{empty}");
+            }
+            for p in &page.posts {
+                print_post(p);
+            }
+            if let Some(n) = &page.next {
+                println!("more: {more} --before {n}");
+            }
+        },
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

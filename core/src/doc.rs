@@ -249,13 +249,7 @@ impl Doc {
         identity: &IdentityId,
         now_ms: u64,
     ) -> Option<Vec<u8>> {
-        self.begin(device);
-        let k = format!("{MUTE}{identity}");
-        if self.inner.get(ROOT, k.as_str()).ok().flatten().is_some() {
-            return None;
-        }
-        self.inner.put(ROOT, k, true).ok()?;
-        self.finish(now_ms)
+        self.flag(device, &format!("{MUTE}{identity}"), now_ms)
     }
 
     /// Unmutes `identity`.
@@ -275,12 +269,16 @@ impl Doc {
         identity: &IdentityId,
         now_ms: u64,
     ) -> Option<Vec<u8>> {
+        self.flag(device, &format!("{BLOCK}{identity}"), now_ms)
+    }
+
+    /// Sets root key `key` to true, unless it is set.
+    fn flag(&mut self, device: &DeviceId, key: &str, now_ms: u64) -> Option<Vec<u8>> {
         self.begin(device);
-        let k = format!("{BLOCK}{identity}");
-        if self.inner.get(ROOT, k.as_str()).ok().flatten().is_some() {
+        if self.inner.get(ROOT, key).ok().flatten().is_some() {
             return None;
         }
-        self.inner.put(ROOT, k, true).ok()?;
+        self.inner.put(ROOT, key, true).ok()?;
         self.finish(now_ms)
     }
 
