@@ -1,13 +1,11 @@
 //! `starling group …`: private groups.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::json;
 use starling_core::{GroupView, IdentityId, Node, SpaceId, Ticket};
 
-use crate::{print, read_ticket};
+use crate::{QrOut, print, read_ticket};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GroupCmd {
@@ -23,15 +21,8 @@ pub(crate) enum GroupCmd {
     Invite {
         /// The group's id.
         group: SpaceId,
-        /// Draw it as a QR code in the terminal.
-        #[arg(long)]
-        qr: bool,
-        /// Write it as a QR code to a PNG file.
-        #[arg(long, value_name = "FILE")]
-        png: Option<PathBuf>,
-        /// Write it as a QR code to an SVG file.
-        #[arg(long, value_name = "FILE")]
-        svg: Option<PathBuf>,
+        #[command(flatten)]
+        out: QrOut,
         /// Hours the invite stays valid.
         #[arg(long, default_value_t = 168)]
         hours: u64,
@@ -101,15 +92,9 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
             let id = node.group_create(&name, description.as_deref())?;
             print(json, json!({"id": id.to_string()}), || println!("{id}"));
         }
-        GroupCmd::Invite {
-            group,
-            qr,
-            png,
-            svg,
-            hours,
-        } => {
+        GroupCmd::Invite { group, out, hours } => {
             let t = node.group_invite(&group, hours.saturating_mul(3_600_000))?;
-            crate::show_ticket(json, &t, qr, png, svg)?;
+            crate::show_ticket(json, &t, out)?;
         }
         GroupCmd::Join { ticket } => {
             let t: Ticket = read_ticket(&ticket)?;

@@ -87,15 +87,8 @@ enum Command {
     },
     /// Print your feed ticket (what others need to follow you).
     Ticket {
-        /// Draw it as a QR code in the terminal.
-        #[arg(long)]
-        qr: bool,
-        /// Write it as a QR code to a PNG file.
-        #[arg(long, value_name = "FILE")]
-        png: Option<PathBuf>,
-        /// Write it as a QR code to an SVG file.
-        #[arg(long, value_name = "FILE")]
-        svg: Option<PathBuf>,
+        #[command(flatten)]
+        out: QrOut,
     },
     /// Follow someone by their ticket.
     Follow {
@@ -235,15 +228,8 @@ enum DeviceCmd {
     /// Show a one-time ticket that makes another device yours (keep it
     /// private: it carries your identity's key).
     Link {
-        /// Draw it as a QR code in the terminal.
-        #[arg(long)]
-        qr: bool,
-        /// Write it as a QR code to a PNG file.
-        #[arg(long, value_name = "FILE")]
-        png: Option<PathBuf>,
-        /// Write it as a QR code to an SVG file.
-        #[arg(long, value_name = "FILE")]
-        svg: Option<PathBuf>,
+        #[command(flatten)]
+        out: QrOut,
         /// Minutes the ticket stays valid.
         #[arg(long, default_value_t = 10)]
         minutes: u64,
@@ -331,15 +317,23 @@ fn print(json: bool, value: serde_json::Value, human: impl FnOnce()) {
     }
 }
 
+/// Where to show a ticket besides printing its text.
+#[derive(Debug, clap::Args)]
+struct QrOut {
+    /// Draw it as a QR code in the terminal.
+    #[arg(long)]
+    qr: bool,
+    /// Write it as a QR code to a PNG file.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+    /// Write it as a QR code to an SVG file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+}
+
 /// Prints a ticket as text, and as a QR code in the terminal, a PNG or an
 /// SVG file when asked.
-fn show_ticket(
-    json: bool,
-    t: &Ticket,
-    qr: bool,
-    png: Option<PathBuf>,
-    svg: Option<PathBuf>,
-) -> Result<()> {
+fn show_ticket(json: bool, t: &Ticket, QrOut { qr, png, svg }: QrOut) -> Result<()> {
     let text = t.encode();
     if let Some(path) = &png {
         std::fs::write(path, t.to_qr_png()?)
@@ -533,20 +527,15 @@ fn run(cli: Cli) -> Result<()> {
             let p = node.profile(identity.as_ref())?;
             print(json, output::profile_json(&p), || output::print_profile(&p));
         }
-        Command::Ticket { qr, png, svg } => {
+        Command::Ticket { out } => {
             let t = node.ticket()?;
-            show_ticket(json, &t, qr, png, svg)?;
+            show_ticket(json, &t, out)?;
         }
         Command::Group { action } => group::run(&mut node, json, action)?,
         Command::Device { action } => match action {
-            DeviceCmd::Link {
-                qr,
-                png,
-                svg,
-                minutes,
-            } => {
+            DeviceCmd::Link { out, minutes } => {
                 let t = node.device_link(minutes.saturating_mul(60_000))?;
-                show_ticket(json, &t, qr, png, svg)?;
+                show_ticket(json, &t, out)?;
             }
             DeviceCmd::List => {
                 let list = node.devices()?;
