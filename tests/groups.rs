@@ -5,15 +5,19 @@ use starling_core::{NewPost, Node, SpaceId, Ticket};
 
 use crate::net::{Running, bounded, post, until};
 
+/// Posts in a group, then lets the clock move on (see `net::post`).
 fn group_post(r: &Running, group: SpaceId, text: &str) -> starling_core::EntryId {
-    r.with(|n| {
-        n.post(NewPost {
-            text: text.into(),
-            group: Some(group),
-            ..Default::default()
+    let id = r
+        .with(|n| {
+            n.post(NewPost {
+                text: text.into(),
+                group: Some(group),
+                ..Default::default()
+            })
         })
-    })
-    .unwrap()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    id
 }
 
 fn group_texts(r: &Running, group: SpaceId) -> Vec<String> {

@@ -69,6 +69,8 @@ impl Running {
     }
 }
 
+/// Posts `text`, then lets the clock move on: timelines order posts of
+/// different devices by timestamp, and two made in one millisecond by id.
 pub(crate) fn post(r: &Running, text: &str) {
     r.with(|n| {
         n.post(NewPost {
@@ -77,6 +79,7 @@ pub(crate) fn post(r: &Running, text: &str) {
         })
     })
     .unwrap();
+    std::thread::sleep(Duration::from_millis(2));
 }
 
 fn ticket(r: &Running) -> Ticket {
