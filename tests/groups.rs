@@ -626,3 +626,59 @@ async fn concurrent_rotations_settle_on_one_key_and_lose_nothing() {
         p.shutdown().await;
     }
 }
+
+#[test]
+fn bad_private_tickets_and_records_are_refused_clearly() {
+    use starling_core::record::{KeyRotation, Record, RecordError};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ann = Node::init(&dir.path().join("ann"), "ann").unwrap();
+    let mut bob = Node::init(&dir.path().join("bob"), "bob").unwrap();
+    // An expired link ticket makes no home.
+    let Ticket::Device(mut link) = ann.device_link(600_000).unwrap() else {
+        panic!("a device ticket")
+    };
+    link.expires_at = 1;
+    let phone = dir.path().join("phone");
+    let err = Node::device_join(&phone, &Ticket::Device(link))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expired"), "{err}");
+    assert!(!Node::exists(&phone));
+    // A feed ticket is not a link ticket.
+    let feed = ann.ticket().unwrap();
+    assert!(Node::device_join(&phone, &feed).is_err());
+    assert!(!Node::exists(&phone));
+    // Invites whose keys are missing, out of order or lack epoch 0.
+    let group = ann.group_create("g", None).unwrap();
+    let Ticket::Group(good) = ann.group_invite(&group, 3_600_000).unwrap() else {
+        panic!("a group invite")
+    };
+    for keys in [vec![], vec![(1, [1; 32])], vec![(0, [1; 32]), (0, [2; 32])]] {
+        let mut bad = good.clone();
+        bad.keys = keys;
+        let err = bob.group_join(&Ticket::Group(bad)).unwrap_err().to_string();
+        assert!(err.contains("malformed") || err.contains("no key"), "{err}");
+        assert!(bob.group(&group).is_err(), "nothing stored");
+    }
+    // Key rotations that break the record rules do not decode.
+    for r in [
+        KeyRotation {
+            epoch: 0,
+            removed: vec![],
+            wrapped: vec![],
+        },
+        KeyRotation {
+            epoch: 1,
+            removed: vec![],
+            wrapped: vec![(ann.identity(), vec![0; 5])],
+        },
+    ] {
+        assert!(matches!(
+            Record::decode(&Record::KeyRotation(r).encode()),
+            Err(RecordError::BadField {
+                field: "key rotation",
+                ..
+            })
+        ));
+    }
+}

@@ -335,9 +335,9 @@ impl Store {
     /// This identity's private account space.
     pub fn account_space(&self) -> Result<Option<SpaceId>> {
         Ok(self
-            .spaces()?
+            .spaces_of_kind(SpaceKind::Account)?
             .into_iter()
-            .find(|(_, k)| *k == Some(SpaceKind::Account))
+            .next()
             .map(|(s, _)| s))
     }
 

@@ -202,13 +202,9 @@ impl Node {
 
     /// One group, as held here.
     pub fn group(&mut self, group: &SpaceId) -> Result<GroupView> {
-        let kind = self
-            .store
-            .spaces()?
-            .into_iter()
-            .find(|(s, _)| s == group)
-            .and_then(|(_, k)| k);
-        if kind != Some(SpaceKind::Group) || self.store.space_keys(group)?.is_empty() {
+        if self.store.space_kind(group)? != Some(SpaceKind::Group)
+            || self.store.space_keys(group)?.is_empty()
+        {
             return Err(NodeError::Invalid(format!(
                 "not a member of group {}",
                 group.fmt_short()
@@ -226,15 +222,8 @@ impl Node {
 
     /// Every group this device is in.
     pub fn groups(&mut self) -> Result<Vec<GroupView>> {
-        let ids: Vec<SpaceId> = self
-            .store
-            .spaces()?
-            .into_iter()
-            .filter(|(_, k)| *k == Some(SpaceKind::Group))
-            .map(|(s, _)| s)
-            .collect();
         let mut out = Vec::new();
-        for id in ids {
+        for (id, _) in self.store.spaces_of_kind(SpaceKind::Group)? {
             if let Ok(v) = self.group(&id) {
                 out.push(v);
             }

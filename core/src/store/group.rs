@@ -143,6 +143,16 @@ impl Store {
             .transpose()
     }
 
+    /// The kind of `space`, if known here.
+    pub fn space_kind(&self, space: &SpaceId) -> Result<Option<SpaceKind>> {
+        let kind: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT kind FROM spaces WHERE space=?1")?
+            .query_row([space.as_bytes()], |r| r.get(0))
+            .optional()?;
+        Ok(kind.and_then(SpaceKind::from_code))
+    }
+
     /// The spaces of `kind` held, with their owner (for a conversation:
     /// the other side).
     pub fn spaces_of_kind(&self, kind: SpaceKind) -> Result<Vec<(SpaceId, Option<IdentityId>)>> {

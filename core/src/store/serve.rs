@@ -205,9 +205,7 @@ impl Holdings for ServedTo<'_> {
         after: u64,
         limit: usize,
     ) -> Vec<Vec<u8>> {
-        if self.frontier(space).is_none() {
-            return Vec::new();
-        }
+        // A session only owes entries of spaces whose frontier it served.
         Holdings::entries_after(self.store, space, device, after, limit)
     }
 }
