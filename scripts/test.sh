@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
-# Runs every check Starling's CI runs: formatting, lints, and all tests.
-# Installs what is missing on a Debian/Ubuntu machine (a C compiler for the
-# bundled SQLite); needs a Rust toolchain (1.95 or newer, with clippy and rustfmt).
+# Runs every check Starling's CI runs: the UI's type check and unit tests,
+# Rust formatting, lints and tests, then the app's end-to-end tests in a
+# real window under Xvfb against CLI peers on loopback. Installs what is
+# missing on a Debian/Ubuntu machine; needs a Rust toolchain (1.95 or newer,
+# with clippy and rustfmt) and Node.js 20.19 or newer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/deps.sh
+starling_need_apt test
 
-need_apt=()
-command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
-command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "installing ${need_apt[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "error: no Rust toolchain; install one with rustup (https://rustup.rs), version 1.95 or newer" >&2
-  exit 1
-fi
+echo "== ui: npm ci, svelte-check, vitest, build"
+starling_build_ui
+(cd ui && npm run check --silent && npm test --silent)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -24,3 +19,6 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+
+echo "== end-to-end: the app under Xvfb"
+bash scripts/e2e.sh

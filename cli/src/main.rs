@@ -162,6 +162,13 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Replies to, likes and reposts of your posts, and posts that
+    /// mention you (`@Name`), newest first.
+    Notifications {
+        /// Most notifications.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Re-verify every stored entry and the store's consistency.
     Check,
     /// Keep a node up: serve peers, follow live updates through gossip,
@@ -779,10 +786,37 @@ fn run(cli: Cli) -> Result<()> {
             let posts = node.thread(&post)?;
             print(
                 json,
-                json!({"posts": posts.iter().map(post_json).collect::<Vec<_>>()}),
+                json!({"posts": starling_core::json::posts(&posts)}),
                 || {
                     for p in &posts {
                         print_post(p);
+                    }
+                },
+            );
+        }
+        Command::Notifications { limit } => {
+            let list = node.notifications(limit)?;
+            print(
+                json,
+                json!({"notifications": list.iter().map(starling_core::json::notification).collect::<Vec<_>>()}),
+                || {
+                    if list.is_empty() {
+                        println!("no notifications");
+                    }
+                    for n in &list {
+                        let who = n.from_name.as_deref().unwrap_or("?");
+                        let what = match n.kind {
+                            starling_core::NotificationKind::Reply => "replied",
+                            starling_core::NotificationKind::Mention => "mentioned you",
+                            starling_core::NotificationKind::Like => "liked your post",
+                            starling_core::NotificationKind::Repost => "reposted your post",
+                        };
+                        println!(
+                            "{who} ({}) {what} · {}",
+                            n.from.fmt_short(),
+                            output::utc(n.timestamp)
+                        );
+                        print_post(&n.post);
                     }
                 },
             );
@@ -791,7 +825,7 @@ fn run(cli: Cli) -> Result<()> {
             let posts = node.search(&query, limit)?;
             print(
                 json,
-                json!({"posts": posts.iter().map(post_json).collect::<Vec<_>>()}),
+                json!({"posts": starling_core::json::posts(&posts)}),
                 || {
                     if posts.is_empty() {
                         println!("no posts match {query:?}");

@@ -1,38 +1,8 @@
 //! How posts and profiles are printed, as JSON and for people.
 
-use serde_json::{Value, json};
 use starling_core::{PostView, ProfileView};
 
-/// The JSON object of a post (the CLI's contract).
-pub(crate) fn post_json(p: &PostView) -> Value {
-    json!({
-        "id": p.id.to_string(),
-        "author": p.author.to_string(),
-        "author_name": p.author_name,
-        "text": p.text,
-        "timestamp": p.timestamp,
-        "reply_to": p.reply_to.map(|r| r.to_string()),
-        "quote_of": p.quote_of.map(|r| r.to_string()),
-        "likes": p.likes,
-        "reposts": p.reposts,
-        "edited": p.edited,
-        "images": p.images.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
-    })
-}
-
-/// The JSON object of a profile.
-pub(crate) fn profile_json(p: &ProfileView) -> Value {
-    json!({
-        "identity": p.identity.to_string(),
-        "name": p.name,
-        "bio": p.bio,
-        "avatar": p.avatar.map(|h| h.to_string()),
-        "followed": p.followed,
-        "muted": p.muted,
-        "blocked": p.blocked,
-        "posts": p.posts,
-    })
-}
+pub(crate) use starling_core::json::{post as post_json, profile as profile_json};
 
 pub(crate) fn print_profile(p: &ProfileView) {
     println!("{}", p.name.as_deref().unwrap_or("(no name)"));
@@ -103,21 +73,17 @@ pub(crate) fn utc(ms: u64) -> String {
 /// `empty` when there are none, and how to get the next page (`more` is
 /// the command that printed this one).
 pub(crate) fn print_page(json: bool, page: &starling_core::Page, empty: &str, more: &str) {
-    crate::print(
-        json,
-        serde_json::json!({"posts": page.posts.iter().map(post_json).collect::<Vec<_>>(), "next": page.next}),
-        || {
-            if page.posts.is_empty() {
-                println!("{empty}");
-            }
-            for p in &page.posts {
-                print_post(p);
-            }
-            if let Some(n) = &page.next {
-                println!("more: {more} --before {n}");
-            }
-        },
-    );
+    crate::print(json, starling_core::json::page(page), || {
+        if page.posts.is_empty() {
+            println!("{empty}");
+        }
+        for p in &page.posts {
+            print_post(p);
+        }
+        if let Some(n) = &page.next {
+            println!("more: {more} --before {n}");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -14,14 +14,6 @@ use serde_json::json;
 use starling_core::Node;
 use starling_core::net::{NetConfig, NetEvent, Peer, Relay, SharedNode};
 
-fn relay(text: &str) -> Relay {
-    match text {
-        "none" | "" => Relay::Disabled,
-        "default" => Relay::Default,
-        url => Relay::Custom(url.to_string()),
-    }
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -125,24 +117,6 @@ fn lock(node: &SharedNode) -> std::sync::MutexGuard<'_, Node> {
     node.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn sync_all(peer: &Peer) -> Result<(usize, usize)> {
-    let known = lock(peer.node()).store().peers()?;
-    let me = lock(peer.node()).device();
-    let (mut ok, mut failed) = (0, 0);
-    // Without an address there is nothing to dial (until local discovery
-    // arrives); such peers still reach us when they call.
-    for (p, _) in known
-        .into_iter()
-        .filter(|(p, _)| p.device != me && !p.addrs.is_empty())
-    {
-        match peer.sync_with(&p).await {
-            Ok(_) => ok += 1,
-            Err(_) => failed += 1,
-        }
-    }
-    Ok((ok, failed))
-}
-
 /// How `starling run` runs.
 pub(crate) struct RunOptions {
     pub(crate) bind: Vec<SocketAddr>,
@@ -158,7 +132,7 @@ pub(crate) fn run(node: Node, json: bool, opts: RunOptions) -> Result<()> {
     rt.block_on(async {
         let config = NetConfig {
             bind: opts.bind,
-            relay: relay(&opts.relay),
+            relay: Relay::parse(&opts.relay),
             local_discovery: opts.local_discovery,
             ..NetConfig::loopback()
         };
@@ -202,7 +176,7 @@ pub(crate) fn run(node: Node, json: bool, opts: RunOptions) -> Result<()> {
             #[cfg(not(unix))]
             let stop = std::future::pending::<Option<()>>();
             tokio::select! {
-                _ = tick.tick() => { sync_all(&peer).await?; }
+                _ = tick.tick() => { peer.sync_known().await?; }
                 _ = tokio::signal::ctrl_c() => break,
                 _ = stop => break,
             }
@@ -226,7 +200,7 @@ pub(crate) fn sync_once(
     rt.block_on(async {
         let config = NetConfig {
             bind: vec![bind],
-            relay: relay(relay_text),
+            relay: Relay::parse(relay_text),
             session_timeout: Duration::from_secs(timeout.max(1)),
             live: false,
             ..NetConfig::loopback()

@@ -10,32 +10,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use starling_core::bundle::BundleWriter;
-use starling_core::synth::SynthAuthor;
-use starling_core::{Node, Ticket};
-
-const WORDS: &[&str] = &[
-    "starling",
-    "murmuration",
-    "flock",
-    "wing",
-    "dusk",
-    "reed",
-    "marsh",
-    "song",
-    "nest",
-    "feather",
-    "sky",
-    "river",
-    "winter",
-    "swirl",
-    "roost",
-    "field",
-    "morning",
-    "cloud",
-    "orchard",
-    "hedge",
-];
+use starling_core::Node;
+use starling_core::synth::{WORDS, seed_home};
 
 fn pct(mut v: Vec<f64>, p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -43,38 +19,8 @@ fn pct(mut v: Vec<f64>, p: f64) -> f64 {
 }
 
 fn build(home: &Path, authors: u64, per_author: u64) -> (u64, f64) {
-    let mut node = Node::init(home, "Bench").expect("init");
-    let mut tickets: Vec<Ticket> = Vec::new();
-    let mut w = BundleWriter::new();
-    let mut n = 0;
-    for s in 0..authors {
-        let mut a = SynthAuthor::new(10_000 + s);
-        tickets.push(a.ticket());
-        w.entry(&a.cert(1).encode());
-        n += 1;
-        for i in 1..per_author {
-            let text = format!(
-                "{} {} {} number {i} from author {s}",
-                WORDS[(i as usize * 7 + s as usize) % WORDS.len()],
-                WORDS[(i as usize * 13 + 3) % WORDS.len()],
-                WORDS[(s as usize * 3 + i as usize) % WORDS.len()],
-            );
-            w.entry(
-                &a.post(&text, None, 1_700_000_000_000 + i * 60_000 + s * 7)
-                    .encode(),
-            );
-            n += 1;
-        }
-    }
-    for t in &tickets {
-        node.follow(t).expect("follow");
-    }
-    let bundle = w.finish();
-    let t = Instant::now();
-    let r = node.import(&bundle).expect("import");
-    assert!(r.rejected.is_empty());
-    let secs = t.elapsed().as_secs_f64();
-    node.store().checkpoint().expect("checkpoint");
+    let node = Node::init(home, "Bench").expect("init");
+    let (n, secs) = seed_home(node, authors, per_author).expect("seed");
     (n, secs)
 }
 

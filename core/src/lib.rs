@@ -31,6 +31,7 @@ pub mod doc;
 pub mod entry;
 pub mod id;
 pub mod identity;
+pub mod json;
 pub mod net;
 pub mod node;
 pub mod record;
@@ -46,5 +47,7 @@ pub use entry::Entry;
 pub use id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 pub use identity::{DeviceCert, DeviceKey, IdentityKey};
 pub use node::{Audience, Conversation, DeviceView, GroupView, NewPost, Node, NodeError, WhoAmI};
-pub use store::{ImportReport, Page, PostView, ProfileView, Store, StoreError};
+pub use store::{
+    ImportReport, Notification, NotificationKind, Page, PostView, ProfileView, Store, StoreError,
+};
 pub use ticket::{DeviceTicket, FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};

@@ -115,6 +115,27 @@ pub enum Relay {
     Custom(String),
 }
 
+impl Relay {
+    /// Reads `none` (or empty), `default`, or a relay URL.
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "none" | "" => Self::Disabled,
+            "default" => Self::Default,
+            url => Self::Custom(url.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Disabled => f.write_str("none"),
+            Self::Default => f.write_str("default"),
+            Self::Custom(url) => f.write_str(url),
+        }
+    }
+}
+
 /// How the endpoint is set up.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
@@ -449,6 +470,27 @@ impl Peer {
     /// Catches up with `peer` on every feed this node holds.
     pub async fn sync_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
         self.inner.sync_with(peer).await
+    }
+
+    /// Catches up with every known peer that has an address, one after
+    /// another; returns how many sessions succeeded and how many failed.
+    /// (Peers with no address still reach this node when they call.)
+    pub async fn sync_known(&self) -> Result<(usize, usize), NetError> {
+        let (known, me) = {
+            let mut node = lock(&self.inner.node);
+            (node.store().peers()?, node.device())
+        };
+        let (mut ok, mut failed) = (0, 0);
+        for (p, _) in known
+            .into_iter()
+            .filter(|(p, _)| p.device != me && !p.addrs.is_empty())
+        {
+            match self.sync_with(&p).await {
+                Ok(_) => ok += 1,
+                Err(_) => failed += 1,
+            }
+        }
+        Ok((ok, failed))
     }
 
     /// Whole-blob uploads this node completed for peers, and the bytes it

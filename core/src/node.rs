@@ -612,6 +612,22 @@ impl Node {
         Ok(who)
     }
 
+    /// Follows `identity` again, or someone this device already reads (met
+    /// in a group, a repost or an earlier follow), by the key held here.
+    pub fn follow_known(&mut self, identity: &IdentityId) -> Result<IdentityId> {
+        let Some(key) = self.store.space_key(&feed_space_id(identity), 0)? else {
+            return Err(NodeError::Invalid(format!(
+                "no key for {}'s posts here: follow them by their ticket or QR code",
+                identity.fmt_short()
+            )));
+        };
+        self.follow(&Ticket::Feed(FeedTicket {
+            identity: *identity,
+            key: key.to_bytes(),
+            peer: None,
+        }))
+    }
+
     /// Stops following `identity`. Returns whether it was followed.
     pub fn unfollow(&mut self, identity: &IdentityId) -> Result<bool> {
         let account = self.account();
@@ -665,6 +681,28 @@ impl Node {
             Err(StoreError::PostNotFound(_)) => Err(NodeError::PostNotFound(*id)),
             other => Ok(other?),
         }
+    }
+
+    /// One identity's posts and replies outside groups, newest first.
+    pub fn author_posts(
+        &mut self,
+        identity: &IdentityId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
+        Ok(self.store.author_posts(identity, limit, before)?)
+    }
+
+    /// Everyone this device follows.
+    pub fn following(&self) -> Result<Vec<ProfileView>> {
+        Ok(self.store.following()?)
+    }
+
+    /// Replies to, likes and reposts of this identity's posts, and posts
+    /// that mention its name, newest first.
+    pub fn notifications(&mut self, limit: usize) -> Result<Vec<crate::Notification>> {
+        let me = self.identity();
+        Ok(self.store.notifications(&me, limit)?)
     }
 
     /// Full-text search.

@@ -9,6 +9,7 @@
 
 mod group;
 mod import;
+mod notify;
 mod project;
 mod query;
 mod serve;
@@ -27,6 +28,7 @@ use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
 pub use import::{COMMIT_BATCH, ImportReport, Rejection, Verified};
+pub use notify::{Notification, NotificationKind};
 pub use query::{Page, PostView, ProfileView};
 pub use serve::ServedTo;
 pub use watch::Want;
@@ -123,6 +125,13 @@ fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS posts_space ON posts(space, ts) WHERE space IS NOT NULL",
     )?;
+    // When a like or repost was made, for notifications (older rows: NULL).
+    let has_reaction_ts: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('reactions') WHERE name='ts'")?
+        .exists([])?;
+    if !has_reaction_ts {
+        conn.execute_batch("ALTER TABLE reactions ADD COLUMN ts INTEGER")?;
+    }
     Ok(())
 }
 

@@ -137,3 +137,69 @@ impl SynthAuthor {
         )
     }
 }
+
+/// Words synthetic posts are made of (so search has something to find).
+pub const WORDS: &[&str] = &[
+    "starling",
+    "murmuration",
+    "flock",
+    "wing",
+    "dusk",
+    "reed",
+    "marsh",
+    "song",
+    "nest",
+    "feather",
+    "sky",
+    "river",
+    "winter",
+    "swirl",
+    "roost",
+    "field",
+    "morning",
+    "cloud",
+    "orchard",
+    "hedge",
+];
+
+/// Fills `node`'s store with `authors` followed synthetic authors writing
+/// `per_author - 1` posts each (a minute apart, from late 2023), imported
+/// as one bundle; returns the entries written and the import's seconds.
+pub fn seed_home(
+    mut node: crate::Node,
+    authors: u64,
+    per_author: u64,
+) -> Result<(u64, f64), crate::NodeError> {
+    let mut tickets = Vec::new();
+    let mut w = crate::bundle::BundleWriter::new();
+    let mut n = 0;
+    for s in 0..authors {
+        let mut a = SynthAuthor::new(10_000 + s);
+        tickets.push(a.ticket());
+        w.entry(&a.cert(1).encode());
+        n += 1;
+        for i in 1..per_author {
+            let (i_, s_) = (i as usize, s as usize);
+            let text = format!(
+                "{} {} {} number {i} from author {s}",
+                WORDS[(i_ * 7 + s_) % WORDS.len()],
+                WORDS[(i_ * 13 + 3) % WORDS.len()],
+                WORDS[(s_ * 3 + i_) % WORDS.len()],
+            );
+            w.entry(
+                &a.post(&text, None, 1_700_000_000_000 + i * 60_000 + s * 7)
+                    .encode(),
+            );
+            n += 1;
+        }
+    }
+    for t in &tickets {
+        node.follow(t)?;
+    }
+    let bundle = w.finish();
+    let t = std::time::Instant::now();
+    node.import(&bundle)?;
+    let secs = t.elapsed().as_secs_f64();
+    node.store().checkpoint()?;
+    Ok((n, secs))
+}

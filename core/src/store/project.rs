@@ -415,8 +415,8 @@ pub(crate) fn project(
             }
             pick_edit(conn, keys, placed.row, &placed.id, author)?;
         }
-        Record::Like { target } => react(conn, &target, LIKE, author)?,
-        Record::Repost { target } => react(conn, &target, REPOST, author)?,
+        Record::Like { target } => react(conn, &target, LIKE, author, placed.timestamp)?,
+        Record::Repost { target } => react(conn, &target, REPOST, author, placed.timestamp)?,
         Record::Edit { target, .. } => {
             if is_deleted(conn, &target, author)? {
                 drop_payload(conn, placed.row)?;
@@ -593,11 +593,11 @@ fn count_post(conn: &Connection, author: i64, delta: i64) -> Result<()> {
     Ok(())
 }
 
-fn react(conn: &Connection, target: &EntryId, kind: i64, author: i64) -> Result<()> {
+fn react(conn: &Connection, target: &EntryId, kind: i64, author: i64, ts: u64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO reactions(target, kind, identity) VALUES(?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO reactions(target, kind, identity, ts) VALUES(?1, ?2, ?3, ?4)",
     )?
-    .execute(params![target.as_bytes(), kind, author])?;
+    .execute(params![target.as_bytes(), kind, author, ts])?;
     Ok(())
 }
 

@@ -85,6 +85,13 @@ const GROUP_TIMELINE_SQL: &str =
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
+const AUTHOR_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+     FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
+     LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE p.author=?4 AND p.space IS NULL
+       AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
+     ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
+
 const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
      FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
@@ -101,7 +108,7 @@ const REPLIES_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.rep
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author WHERE p.reply_to=?1";
 
-struct RawPost {
+pub(super) struct RawPost {
     row: i64,
     id: EntryId,
     ts: u64,
@@ -111,7 +118,7 @@ struct RawPost {
     edit: Option<i64>,
 }
 
-fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
+pub(super) fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -123,7 +130,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
     ))
 }
 
-type RawTuple = (
+pub(super) type RawTuple = (
     i64,
     Vec<u8>,
     u64,
@@ -133,7 +140,7 @@ type RawTuple = (
     Option<i64>,
 );
 
-fn to_raw(t: RawTuple) -> Result<RawPost> {
+pub(super) fn to_raw(t: RawTuple) -> Result<RawPost> {
     let (row, id, ts, author, name, reply_to, edit) = t;
     Ok(RawPost {
         row,
@@ -152,7 +159,11 @@ fn count(conn: &Connection, target: &EntryId, kind: i64) -> Result<u64> {
         .query_row(params![target.as_bytes(), kind], |r| r.get(0))?)
 }
 
-fn view(conn: &Connection, keys: &mut super::project::Keys, p: RawPost) -> Result<PostView> {
+pub(super) fn view(
+    conn: &Connection,
+    keys: &mut super::project::Keys,
+    p: RawPost,
+) -> Result<PostView> {
     let (text, quote_of, images) = match open_stored(conn, keys, p.row)? {
         Some(Record::Post(post)) => (
             post.text,
@@ -221,6 +232,42 @@ impl Store {
         let row =
             space_row(&self.conn, group)?.ok_or_else(|| StoreError::NoKey(group.fmt_short()))?;
         self.page(GROUP_TIMELINE_SQL, Some(row), limit, before)
+    }
+
+    /// One identity's own posts and replies (not those in groups), newest
+    /// first, in pages like the home timeline; a blocked identity has none.
+    pub fn author_posts(
+        &mut self,
+        identity: &IdentityId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
+        let row = identity_row(&self.conn, identity)?;
+        let blocked = self
+            .conn
+            .prepare_cached("SELECT 1 FROM audience WHERE identity=?1 AND blocked=1")?
+            .exists([row])?;
+        if blocked {
+            return Ok(Page {
+                posts: Vec::new(),
+                next: None,
+            });
+        }
+        self.page(AUTHOR_SQL, Some(row), limit, before)
+    }
+
+    /// Everyone this device follows, as profiles.
+    pub fn following(&self) -> Result<Vec<ProfileView>> {
+        let rows: Vec<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT i.identity FROM audience a JOIN identities i ON i.id=a.identity WHERE a.followed>0",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        rows.into_iter()
+            .map(|b| self.profile(&IdentityId(blob32(b)?)))
+            .collect()
     }
 
     fn page(

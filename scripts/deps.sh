@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Starling needs from Debian's packages when it is missing: a
+# C compiler (bundled SQLite), WebKitGTK and GTK for the Tauri app, and
+# Xvfb plus WebKitWebDriver for the app's end-to-end tests. Sourced by the
+# run and test scripts.
+starling_need_apt() {
+  local need=()
+  command -v cc >/dev/null 2>&1 || need+=(build-essential)
+  command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  pkg-config --exists webkit2gtk-4.1 2>/dev/null || need+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev file)
+  if [ "${1:-}" = "test" ]; then
+    command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
+    command -v xauth >/dev/null 2>&1 || need+=(xauth)
+    command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
+  fi
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "installing from Debian's packages: ${need[*]}"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: no Rust toolchain; install one with rustup (https://rustup.rs), version 1.95 or newer" >&2
+    return 1
+  fi
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    echo "error: the UI needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+    return 1
+  fi
+}
+
+# Builds the UI into ui/dist (the app embeds it at compile time).
+starling_build_ui() {
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+}

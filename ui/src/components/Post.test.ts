@@ -1,0 +1,84 @@
+import { cleanup, render } from "@testing-library/svelte";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Post as PostData } from "../lib/api";
+import Post from "./Post.svelte";
+
+vi.mock("@tauri-apps/api/core", () => ({
+  invoke: vi.fn(() => Promise.resolve()),
+  convertFileSrc: (path: string, protocol: string) => `http://${protocol}.localhost/${path}`,
+}));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn(() => Promise.resolve(() => {})) }));
+
+function post(text: string, extra: Partial<PostData> = {}): PostData {
+  return {
+    id: "ab".repeat(32),
+    author: "cd".repeat(32),
+    author_name: "Mallory <b>",
+    text,
+    timestamp: Date.now() - 5 * 60_000,
+    reply_to: null,
+    quote_of: null,
+    likes: 2,
+    reposts: 1,
+    edited: false,
+    images: [],
+    ...extra,
+  };
+}
+
+describe("Post", () => {
+  afterEach(cleanup);
+
+  it("shows markup in post text as literal text", () => {
+    const xss = "<img src=x onerror=alert(1)>";
+    const { container, getByTestId } = render(Post, { post: post(xss) });
+    expect(container.querySelector("img")).toBeNull();
+    expect(getByTestId("post-text").textContent).toBe(xss);
+    expect(getByTestId("post-text").children).toHaveLength(0);
+  });
+
+  it("renders the author name as text too", () => {
+    const { container, getByText } = render(Post, { post: post("hi") });
+    expect(getByText("Mallory <b>")).toBeTruthy();
+    expect(container.querySelector("b")).toBeNull();
+  });
+
+  it("links only http(s) URLs, opening safely in a new window", () => {
+    const text = "see https://example.org/x and javascript:alert(1)";
+    const { getByTestId } = render(Post, { post: post(text) });
+    const body = getByTestId("post-text");
+    const links = body.querySelectorAll("a");
+    expect(links).toHaveLength(1);
+    expect(links[0].getAttribute("href")).toBe("https://example.org/x");
+    expect(links[0].getAttribute("rel")).toBe("noopener noreferrer");
+    expect(links[0].getAttribute("target")).toBe("_blank");
+    expect(body.textContent).toBe(text);
+  });
+
+  it("carries the test ids, counts, and image URLs from the blob protocol", () => {
+    const p = post("pic", { images: ["h1", "h2"] });
+    const { getByTestId, getAllByTestId } = render(Post, { post: p });
+    expect(getByTestId("post").getAttribute("data-id")).toBe(p.id);
+    for (const id of ["post-like", "post-reply", "post-quote", "post-repost"]) expect(getByTestId(id)).toBeTruthy();
+    expect(getByTestId("post-likes").textContent).toBe("2");
+    const images = getAllByTestId("post-image");
+    expect(images.map((i) => i.getAttribute("src"))).toEqual([
+      `http://starling.localhost/${p.author}/h1`,
+      `http://starling.localhost/${p.author}/h2`,
+    ]);
+    expect(images.every((i) => i.getAttribute("alt"))).toBe(true);
+  });
+
+  it("shows edit and delete only on the user's own posts", async () => {
+    const { session } = await import("../lib/session.svelte");
+    const p = post("mine");
+    const other = render(Post, { post: p });
+    expect(other.queryByTestId("post-edit")).toBeNull();
+    cleanup();
+    session.me = { identity: p.author, device: "d", name: "me" };
+    const own = render(Post, { post: p });
+    expect(own.getByTestId("post-edit")).toBeTruthy();
+    expect(own.getByTestId("post-delete")).toBeTruthy();
+    session.me = null;
+  });
+});

@@ -1,0 +1,51 @@
+// One fan-out point for things that change what screens show: events pushed
+// by the shell, and the app's own writes (so a new post shows at once).
+import { onNet, type NetEvent } from "./api";
+
+/** A shell event, or `posted` when this app wrote something. */
+export type LiveEvent = NetEvent | { kind: "posted" };
+
+type Handler = (e: LiveEvent) => void;
+
+const handlers = new Set<Handler>();
+let started: Promise<void> | null = null;
+
+/** Starts listening to the shell (once); failures leave the app working without live updates. */
+export function startLive(): Promise<void> {
+  started ??= onNet(publish).then(
+    () => undefined,
+    (e) => console.warn("live updates unavailable", e),
+  );
+  return started;
+}
+
+/** Calls `handler` for every live event; returns an unsubscribe. */
+export function onLive(handler: Handler): () => void {
+  handlers.add(handler);
+  return () => handlers.delete(handler);
+}
+
+/** Delivers an event to every subscriber. */
+export function publish(e: LiveEvent): void {
+  for (const h of handlers) {
+    try {
+      h(e);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
+/** Whether an event may have brought posts a timeline should show. */
+export function bringsPosts(e: LiveEvent): boolean {
+  switch (e.kind) {
+    case "received":
+    case "synced":
+      return e.accepted > 0;
+    case "changed":
+    case "posted":
+      return true;
+    default:
+      return false;
+  }
+}
