@@ -192,3 +192,93 @@ fn only_the_author_edits_or_deletes() {
             .contains("not yours")
     );
 }
+
+#[test]
+fn notifications_author_pages_and_following() {
+    use starling_core::NotificationKind as K;
+    use starling_core::record::Record;
+    let mut ann = TestNode::new("Ann");
+    let mut bob = SynthAuthor::new(21);
+    let mut cat = SynthAuthor::new(22);
+    ann.node.follow(&bob.ticket()).unwrap();
+    ann.node.follow(&cat.ticket()).unwrap();
+    let mine = ann
+        .node
+        .post(NewPost {
+            text: "first light".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    // Ann's own reply to herself is no notification.
+    ann.node
+        .post(NewPost {
+            text: "and a reply to myself".into(),
+            reply_to: Some(mine),
+            ..Default::default()
+        })
+        .unwrap();
+    let now = starling_core::node::now_ms();
+    let mut es = vec![bob.cert(now), cat.cert(now), bob.name("Bob", now)];
+    es.push(bob.post("lovely", Some(mine), now + 1));
+    es.push(bob.write(&Record::Like { target: mine }, now + 2));
+    es.push(bob.write(&Record::Repost { target: mine }, now + 3));
+    es.push(bob.post("ask @ann about it", None, now + 4));
+    es.push(bob.post("@annie is someone else", None, now + 5));
+    es.push(cat.write(&Record::Like { target: mine }, now + 6));
+    ann.node.import(&bundle_of(&es)).unwrap();
+
+    let list = ann.node.notifications(50).unwrap();
+    let kinds: Vec<(K, String)> = list.iter().map(|n| (n.kind, n.post.text.clone())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (K::Like, "first light".to_string()),
+            (K::Mention, "ask @ann about it".to_string()),
+            (K::Repost, "first light".to_string()),
+            (K::Like, "first light".to_string()),
+            (K::Reply, "lovely".to_string()),
+        ],
+        "newest first, no self-notifications, no partial-name mentions"
+    );
+    assert_eq!(list[1].from_name.as_deref(), Some("Bob"));
+    assert_eq!(list[0].from, cat.identity());
+
+    // A muted identity's likes leave the notifications.
+    ann.node.mute(&cat.identity()).unwrap();
+    let list = ann.node.notifications(50).unwrap();
+    assert_eq!(list.len(), 4);
+    assert!(list.iter().all(|n| n.from == bob.identity()));
+
+    // One author's page: posts and replies outside groups, newest first.
+    let page = ann.node.author_posts(&bob.identity(), 2, None).unwrap();
+    assert_eq!(
+        page.posts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>(),
+        vec!["@annie is someone else", "ask @ann about it"]
+    );
+    let rest = ann
+        .node
+        .author_posts(&bob.identity(), 10, page.next.as_deref())
+        .unwrap();
+    assert_eq!(rest.posts.len(), 1);
+    assert_eq!(rest.posts[0].text, "lovely");
+
+    // Following: who, and following again by a key held here.
+    let ids: Vec<_> = ann
+        .node
+        .following()
+        .unwrap()
+        .iter()
+        .map(|p| p.identity)
+        .collect();
+    assert!(ids.contains(&bob.identity()) && ids.contains(&cat.identity()));
+    ann.node.unfollow(&bob.identity()).unwrap();
+    assert!(!ann.node.profile(Some(&bob.identity())).unwrap().followed);
+    ann.node.follow_known(&bob.identity()).unwrap();
+    assert!(ann.node.profile(Some(&bob.identity())).unwrap().followed);
+    let stranger = SynthAuthor::new(23).identity();
+    let err = ann.node.follow_known(&stranger).unwrap_err();
+    assert!(err.to_string().contains("ticket"), "{err}");
+}

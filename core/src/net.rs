@@ -500,7 +500,7 @@ impl Peer {
     }
 
     /// Stops serving and closes the endpoint.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         let tasks = std::mem::take(&mut *guard(&self.inner.tasks));
         for t in &tasks {
             t.abort();

@@ -5,6 +5,8 @@
 pub const COMMANDS: &[&str] = &[
     "status",
     "create_identity",
+    "device_join",
+    "open_link",
     "ticket",
     "timeline",
     "author_posts",

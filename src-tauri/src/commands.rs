@@ -17,7 +17,7 @@ use starling_core::{
 use tauri::{AppHandle, State};
 
 use crate::settings::Settings;
-use crate::shell::{Shell, lock};
+use crate::shell::{Create, Shell, lock};
 
 type Res<T> = Result<T, String>;
 
@@ -115,15 +115,44 @@ async fn create_identity(
         return Err("a name is needed".into());
     }
     let avatar = avatar.map(|a| base64(&a.base64)).transpose()?;
-    let node: SharedNode = shell.create(name)?;
+    let node: SharedNode = shell.create(Create::New(name))?;
     if let Some(bytes) = avatar {
         lock(&node)
             .set_profile(ProfileUpdate::default(), Some(&bytes))
             .map_err(text)?;
     }
     let me = me_json(&mut lock(&node)).map_err(text)?;
-    shell.start(&app).await;
+    // A network that does not start shows in the sync indicator.
+    let _ = shell.start(&app).await;
     Ok(me)
+}
+
+#[tauri::command]
+async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) -> Res<Value> {
+    let t = decode_ticket(&ticket)?;
+    let peer = match &t {
+        Ticket::Device(d) => d.peer.clone(),
+        _ => {
+            return Err(
+                "this is not a device link ticket (Devices → Link a device makes one)".into(),
+            );
+        }
+    };
+    let node = shell.create(Create::Join(&t))?;
+    let me = me_json(&mut lock(&node)).map_err(text)?;
+    let _ = shell.start(&app).await;
+    reach(&shell, peer).await;
+    Ok(me)
+}
+
+#[tauri::command]
+async fn open_link(app: AppHandle, url: String) -> Res<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let url =
+        crate::navigation::external(&url).ok_or_else(|| format!("only web links open: {url:?}"))?;
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| format!("cannot open {url}: {e}"))
 }
 
 #[tauri::command]
@@ -489,7 +518,7 @@ async fn set_settings(
         .map_err(|e| format!("cannot save settings: {e}"))?;
     // The endpoint is rebuilt with the new settings.
     shell.stop().await;
-    shell.start(&app).await;
+    shell.start(&app).await?;
     Ok(settings_json(&shell, &s))
 }
 
@@ -533,7 +562,8 @@ async fn sync_now(shell: State<'_, Shell>) -> Res<()> {
 #[tauri::command]
 async fn first_paint(shell: State<'_, Shell>) -> Res<u64> {
     let mut first = lock(&shell.first_paint);
-    Ok(*first.get_or_insert(shell.started.elapsed().as_millis() as u64))
+    let started = crate::shell::STARTED.get_or_init(std::time::Instant::now);
+    Ok(*first.get_or_insert(started.elapsed().as_millis() as u64))
 }
 
 /// Every command, for the builder.
@@ -541,6 +571,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
     tauri::generate_handler![
         status,
         create_identity,
+        device_join,
+        open_link,
         ticket,
         timeline,
         author_posts,

@@ -11,6 +11,7 @@
 pub mod command_names;
 mod commands;
 mod events;
+mod navigation;
 mod protocol;
 mod settings;
 mod shell;
@@ -22,14 +23,18 @@ pub use shell::Shell;
 /// The app with its commands, state and protocol, ready for phone-only
 /// plugins to be added before [`tauri::Builder::run`].
 pub fn builder() -> tauri::Builder<tauri::Wry> {
+    shell::STARTED.get_or_init(std::time::Instant::now);
     tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(navigation::guard())
         .register_asynchronous_uri_scheme_protocol("starling", protocol::serve)
         .setup(|app| {
-            let shell = Shell::new(shell::home_dir()?)?;
+            let shell = Shell::new(shell::home_dir(app)?)?;
             app.manage(shell);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                handle.state::<Shell>().start(&handle).await;
+                // A failure shows in the sync indicator.
+                let _ = handle.state::<Shell>().start(&handle).await;
             });
             Ok(())
         })

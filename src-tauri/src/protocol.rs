@@ -47,11 +47,17 @@ pub(crate) fn parse_path(path: &str) -> Option<(IdentityId, Hash)> {
 }
 
 fn reply(status: StatusCode, mime: &str, body: Vec<u8>) -> Response<Cow<'static, [u8]>> {
+    // A blob never changes under its hash; a miss may be fetched later.
+    let cache = if status == StatusCode::OK {
+        "max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, mime)
         .header("X-Content-Type-Options", "nosniff")
-        .header(header::CACHE_CONTROL, "max-age=31536000, immutable")
+        .header(header::CACHE_CONTROL, cache)
         .body(Cow::Owned(body))
         .unwrap_or_else(|_| Response::new(Cow::Borrowed(&[][..])))
 }

@@ -42,12 +42,25 @@ pub(crate) struct Live {
     pub(crate) status: NetStatus,
 }
 
+/// When this process started the app (for the first-paint benchmark).
+pub(crate) static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// How a first start makes the profile.
+#[derive(Debug)]
+pub(crate) enum Create<'a> {
+    /// A new identity with this name.
+    New(&'a str),
+    /// Another device of the identity that made this link ticket.
+    Join(&'a starling_core::Ticket),
+}
+
 /// Everything the commands share.
 pub struct Shell {
     pub(crate) home: PathBuf,
-    pub(crate) started: Instant,
     node: Mutex<Option<SharedNode>>,
     peer: tokio::sync::Mutex<Option<Arc<Peer>>>,
+    /// Held while the network starts or stops, so two never overlap.
+    starting: tokio::sync::Mutex<()>,
     pub(crate) live: Mutex<Live>,
     pub(crate) first_paint: Mutex<Option<u64>>,
     tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
@@ -65,15 +78,26 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The profile folder: `STARLING_HOME`, else the platform's data folder
-/// (the same one the CLI uses).
-pub(crate) fn home_dir() -> Result<PathBuf, String> {
+/// The profile folder: `STARLING_HOME`; else on a desktop the platform's
+/// data folder (the same one the CLI uses), on a phone the app's own.
+pub(crate) fn home_dir<R: tauri::Runtime>(app: &tauri::App<R>) -> Result<PathBuf, String> {
     if let Some(h) = std::env::var_os("STARLING_HOME").filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h));
     }
-    directories::ProjectDirs::from("org", "starling", "starling")
-        .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| "cannot find a data folder; set STARLING_HOME".to_string())
+    #[cfg(mobile)]
+    {
+        use tauri::Manager;
+        app.path()
+            .app_data_dir()
+            .map_err(|e| format!("cannot find the app's data folder: {e}"))
+    }
+    #[cfg(not(mobile))]
+    {
+        let _ = app;
+        directories::ProjectDirs::from("org", "starling", "starling")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| "cannot find a data folder; set STARLING_HOME".to_string())
+    }
 }
 
 impl Shell {
@@ -89,9 +113,9 @@ impl Shell {
         };
         Ok(Self {
             home,
-            started: Instant::now(),
             node: Mutex::new(node),
             peer: tokio::sync::Mutex::new(None),
+            starting: tokio::sync::Mutex::new(()),
             live: Mutex::new(Live::default()),
             first_paint: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
@@ -110,13 +134,18 @@ impl Shell {
         lock(&self.node).is_some()
     }
 
-    /// Makes the profile on first start.
-    pub(crate) fn create(&self, name: &str) -> Result<SharedNode, String> {
+    /// Makes the profile on first start: a new identity, or (`Join`) this
+    /// device linked to an existing one by a link ticket.
+    pub(crate) fn create(&self, how: Create<'_>) -> Result<SharedNode, String> {
         let mut slot = lock(&self.node);
         if slot.is_some() {
             return Err("this device already has an identity".into());
         }
-        let node = Node::init(&self.home, name).map_err(|e| e.to_string())?;
+        let node = match how {
+            Create::New(name) => Node::init(&self.home, name),
+            Create::Join(ticket) => Node::device_join(&self.home, ticket),
+        }
+        .map_err(|e| e.to_string())?;
         let shared = Arc::new(Mutex::new(node));
         *slot = Some(shared.clone());
         Ok(shared)
@@ -127,64 +156,74 @@ impl Shell {
         self.peer.lock().await.clone()
     }
 
-    /// Starts the network for the open profile (nothing before first start).
-    pub(crate) async fn start(&self, app: &AppHandle) {
-        let Ok(node) = self.node() else { return };
-        let mut slot = self.peer.lock().await;
-        if slot.is_some() {
-            return;
+    /// Starts the network for the open profile (nothing before first
+    /// start); the error, if any, is also shown by the sync indicator.
+    pub(crate) async fn start(&self, app: &AppHandle) -> Result<(), String> {
+        let Ok(node) = self.node() else {
+            return Ok(());
+        };
+        let _starting = self.starting.lock().await;
+        if self.peer.lock().await.is_some() {
+            return Ok(());
         }
         let config = Settings::load(&self.home).net_config();
         let discovery = config.local_discovery;
-        match Peer::start(node.clone(), config).await {
+        // Commands keep working meanwhile: the peer slot is not held.
+        let started = Peer::start(node.clone(), config).await;
+        let result = match started {
             Ok(peer) => {
                 let peer = Arc::new(peer);
                 // A relay, if any, is briefly waited for so tickets carry it.
                 peer.online(Duration::from_secs(3)).await;
                 let addr = peer.addr();
-                let _ = lock(&node).set_reachable_at(&addr);
+                let reachable = lock(&node).set_reachable_at(&addr);
                 {
                     let mut live = lock(&self.live);
                     live.status.listening = addr.addrs.iter().map(|a| a.to_string()).collect();
                     live.status.online = true;
-                    live.status.error = match (discovery, peer.local_discovery()) {
-                        (true, Err(why)) => Some(format!("local discovery off: {why}")),
+                    live.status.error = match (discovery, peer.local_discovery(), reachable) {
+                        (_, _, Err(e)) => Some(format!("cannot record this device's address: {e}")),
+                        (true, Err(why), _) => Some(format!("local discovery off: {why}")),
                         _ => None,
                     };
                 }
-                let mut tasks = lock(&self.tasks);
-                tasks.push(crate::events::forward(app.clone(), peer.clone()));
                 let every = peer.clone();
-                tasks.push(tauri::async_runtime::spawn(async move {
+                let sync = tauri::async_runtime::spawn(async move {
                     loop {
                         let _ = every.sync_known().await;
                         tokio::time::sleep(SYNC_EVERY).await;
                     }
-                }));
-                *slot = Some(peer);
+                });
+                lock(&self.tasks).extend([crate::events::forward(app.clone(), peer.clone()), sync]);
+                *self.peer.lock().await = Some(peer);
+                Ok(())
             }
             Err(e) => {
-                let mut live = lock(&self.live);
-                live.status.online = false;
-                live.status.error = Some(format!("network not started: {e}"));
+                let why = format!("network not started: {e}");
+                {
+                    let mut live = lock(&self.live);
+                    live.status.online = false;
+                    live.status.error = Some(why.clone());
+                }
+                Err(why)
             }
-        }
-        drop(slot);
+        };
         crate::events::status_changed(app);
+        result
     }
 
-    /// Stops the network (on exit, or to apply new settings).
+    /// Stops the network (on exit, or to apply new settings). Commands that
+    /// still hold the old peer finish against a closed endpoint.
     pub(crate) async fn stop(&self) {
-        for t in lock(&self.tasks).drain(..) {
+        let _starting = self.starting.lock().await;
+        let tasks: Vec<_> = lock(&self.tasks).drain(..).collect();
+        for t in tasks {
             t.abort();
+            let _ = t.await;
         }
         let peer = self.peer.lock().await.take();
         if let Some(peer) = peer {
-            match Arc::try_unwrap(peer) {
-                Ok(peer) => peer.shutdown().await,
-                // A command still holds it: it closes when that one ends.
-                Err(_still_used) => {}
-            }
+            peer.shutdown().await;
         }
         *lock(&self.live) = Live::default();
     }

@@ -164,6 +164,13 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   bob.cli(["post", "--reply-to", mine.id, "Lovely light, @Ann"]);
   await app.nav("home");
   await app.postWithText("Lovely light, @Ann", 30000);
+  await app.nav("notifications");
+  await waitFor("the reply among the notifications", async () => {
+    const list = await app.invoke("notifications");
+    return list.some((n) => n.kind === "reply" && n.post.text === "Lovely light, @Ann" && n.from_name === "Bob");
+  });
+  await app.nav("messages");
+  await app.s.waitFind('[data-testid="conversation-item"]', 30000);
   for (const [name] of [["home"], ["notifications"], ["search"], ["messages"], ["devices"], ["settings"], ["profile"]]) {
     await app.nav(name);
     await app.shot(`desktop-${name}`);
@@ -178,4 +185,32 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   }
   // the bottom tab bar is the navigation on a phone
   await app.s.waitFind('nav[aria-label] [data-testid="nav-home"]');
+});
+
+test("a second device links to an identity by its ticket and shows its posts", async () => {
+  const dan = await new CliPeer("Dan").start();
+  let phone;
+  try {
+    dan.cli(["post", "Dan's first post, from the laptop"]);
+    const link = dan.cli(["device", "link"]).trim().split(/\s+/).find((w) => w.startsWith("starling1"));
+    assert.ok(link, "a link ticket");
+    phone = await App.launch({ home: join(scratch("phone"), "home"), width: 390, height: 844 });
+    await phone.type("onboard-link-ticket", link);
+    await phone.shot("phone-onboarding-link");
+    await phone.click("onboard-link");
+    await phone.s.waitFind('[data-testid="compose-text"]', 20000);
+    const status = await phone.invoke("status");
+    assert.equal(status.me.identity, dan.cli(["whoami"], { json: true }).identity);
+    await phone.postWithText("Dan's first post, from the laptop", 30000);
+    const devices = await waitFor("both devices listed", async () => {
+      const list = await phone.invoke("devices");
+      return list.length === 2 ? list : null;
+    });
+    assert.equal(devices.filter((d) => d.this_device).length, 1);
+    await phone.nav("devices");
+    await phone.shot("phone-devices");
+  } finally {
+    await phone?.quit();
+    await dan.stop();
+  }
 });

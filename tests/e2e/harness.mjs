@@ -3,7 +3,7 @@
 // relays and public discovery off; every wait is bounded.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session, waitFor, sleep } from "./webdriver.mjs";
@@ -42,19 +42,19 @@ export class App {
   static async launch({ home, width, height, env = {} } = {}) {
     const port = nextPort;
     nextPort += 2;
-    const log = join(out, `driver-${port}.log`);
+    // Output goes straight to a file: no pipe for a stray app to hold open.
+    const log = openSync(join(out, `driver-${port}.log`), "w");
+    // Its own process group, so quitting ends WebKitWebDriver and the app too.
     const driver = spawn(
       bins.driver,
       ["--port", String(port), "--native-port", String(port + 1), "--native-driver", bins.native],
       {
         env: { ...process.env, ...loopbackEnv, STARLING_HOME: home, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", log, log],
+        detached: true,
       },
     );
-    const chunks = [];
-    driver.stdout.on("data", (d) => chunks.push(d));
-    driver.stderr.on("data", (d) => chunks.push(d));
-    driver.on("exit", () => writeFileSync(log, Buffer.concat(chunks)));
+    closeSync(log);
     const base = `http://127.0.0.1:${port}`;
     await waitFor("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 15000, 100);
     const launchedAt = Date.now();
@@ -145,17 +145,24 @@ export class App {
 
   async quit() {
     await this.s.close();
-    this.driver.kill("SIGTERM");
+    const group = (signal) => {
+      try {
+        process.kill(-this.driver.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    group("SIGTERM");
     await new Promise((r) => {
-      const t = setTimeout(() => {
-        this.driver.kill("SIGKILL");
-        r();
-      }, 5000);
+      if (this.driver.exitCode !== null || this.driver.signalCode !== null) return r();
+      const t = setTimeout(r, 5000);
       this.driver.once("exit", () => {
         clearTimeout(t);
         r();
       });
     });
+    await sleep(300);
+    group("SIGKILL");
   }
 }
 

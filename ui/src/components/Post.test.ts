@@ -1,5 +1,6 @@
 import { cleanup, render } from "@testing-library/svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
 import type { Post as PostData } from "../lib/api";
 import Post from "./Post.svelte";
 
@@ -43,7 +44,7 @@ describe("Post", () => {
     expect(container.querySelector("b")).toBeNull();
   });
 
-  it("links only http(s) URLs, opening safely in a new window", () => {
+  it("links only http(s) URLs, opened by the shell in the system browser", () => {
     const text = "see https://example.org/x and javascript:alert(1)";
     const { getByTestId } = render(Post, { post: post(text) });
     const body = getByTestId("post-text");
@@ -51,8 +52,12 @@ describe("Post", () => {
     expect(links).toHaveLength(1);
     expect(links[0].getAttribute("href")).toBe("https://example.org/x");
     expect(links[0].getAttribute("rel")).toBe("noopener noreferrer");
-    expect(links[0].getAttribute("target")).toBe("_blank");
+    expect(links[0].getAttribute("target")).toBeNull();
     expect(body.textContent).toBe(text);
+    const click = new MouseEvent("click", { bubbles: true, cancelable: true });
+    links[0].dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(invoke).toHaveBeenCalledWith("open_link", { url: "https://example.org/x" });
   });
 
   it("carries the test ids, counts, and image URLs from the blob protocol", () => {

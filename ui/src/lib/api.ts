@@ -63,9 +63,8 @@ export interface Group {
   name: string;
   description: string | null;
   admins: string[];
-  members: { identity: string; name: string | null }[];
+  members: { identity: string; name: string | null; role: "admin" | "member" }[];
   is_admin: boolean;
-  epoch: number;
 }
 
 export interface Conversation {
@@ -203,6 +202,10 @@ export const api = {
   importBundle: (base64: string) => invoke<ImportReport>("import_bundle", { base64 }),
 
   netStatus: () => invoke<NetStatus>("net_status"),
+  /** Opens an http(s) link in the system's browser. */
+  openLink: (url: string) => invoke<void>("open_link", { url }),
+  /** Makes this device another device of an existing identity, from a link ticket. */
+  deviceJoin: (ticket: string) => invoke<Me>("device_join", { ticket }),
   /** Tells the shell the first timeline was painted; returns ms since the process started. */
   firstPaint: () => invoke<number>("first_paint"),
   syncNow: () => invoke<void>("sync_now"),

@@ -2,8 +2,10 @@
 // by the shell, and the app's own writes (so a new post shows at once).
 import { onNet, type NetEvent } from "./api";
 
-/** A shell event, or `posted` when this app wrote something. */
-export type LiveEvent = NetEvent | { kind: "posted" };
+/** A shell event, `posted` when this app wrote a post (the feed goes to
+ * the top to show it), or `edited` when it changed one in place (a repost,
+ * an edit, a delete: the feed refreshes where it is). */
+export type LiveEvent = NetEvent | { kind: "posted" } | { kind: "edited" };
 
 type Handler = (e: LiveEvent) => void;
 
@@ -44,6 +46,7 @@ export function bringsPosts(e: LiveEvent): boolean {
       return e.accepted > 0;
     case "changed":
     case "posted":
+    case "edited":
       return true;
     default:
       return false;

@@ -123,7 +123,7 @@ const handlers: Record<string, (a: Args) => unknown> = {
   },
   group_create: (a) => {
     const id = `9${groups.length}`.repeat(32);
-    groups.push({ id, name: String(a.name), description: (a.description as string) ?? null, admins: [ME], members: [{ identity: ME, name: "You" }, { identity: FRIENDS[0], name: "Ada" }], is_admin: true, epoch: 0 });
+    groups.push({ id, name: String(a.name), description: (a.description as string) ?? null, admins: [ME], members: [{ identity: ME, name: "You", role: "admin" }, { identity: FRIENDS[0], name: "Ada", role: "member" }], is_admin: true });
     return id;
   },
   group_invite: () => ({ text: "starling1groupinvitemock", svg: QR }),

@@ -1,0 +1,151 @@
+// App benchmarks, in the end-to-end harness (release build, under Xvfb):
+//
+// 1. Start to first timeline paint: from the app process starting (the
+//    shell's clock) to the UI having painted the first page of the home
+//    timeline (two animation frames after it rendered), with 100,000 posts
+//    stored, against the same profile shape with no posts (the baseline).
+// 2. Scrolling 10,000 posts: the timeline is scrolled 400 px per animation
+//    frame, loading pages as it goes, until 10,000 posts are loaded and
+//    the last is reached; frame times are recorded. Dropped frames count
+//    how many 60 Hz frames each interval missed. Baseline: the same number
+//    of frames with no scrolling, in the same window.
+//
+// Run: `bash scripts/e2e.sh bench` (figures go to stdout and
+// tests/e2e/out/bench.json).
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { App, scratch, join, out, writeFileSync, waitFor } from "./harness.mjs";
+
+const seed = process.env.STARLING_SEED;
+const POSTS = Number(process.env.STARLING_BENCH_POSTS ?? 100000);
+const RUNS = 3;
+const results = {};
+
+function seeded(posts) {
+  const home = join(scratch(`seed-${posts}`), "home");
+  const text = execFileSync(seed, [home, String(posts)], { encoding: "utf8", timeout: 600000 });
+  console.log(`# seeded ${posts} posts: ${text.trim()}`);
+  return home;
+}
+
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+async function firstPaint(home) {
+  const app = await App.launch({ home, width: 1280, height: 800 });
+  try {
+    const ms = await waitFor("first paint", () => app.s.exec("return window.__starlingFirstPaint ?? null;"), 60000, 50);
+    const shown = await app.s.exec('return document.querySelectorAll("[data-testid=post]").length;');
+    return { ms, shown };
+  } finally {
+    await app.quit();
+  }
+}
+
+let big, empty;
+
+test("start to first timeline paint", async () => {
+  assert.ok(seed, "STARLING_SEED names the seed example");
+  big = seeded(POSTS);
+  empty = seeded(0);
+  const withPosts = [];
+  const without = [];
+  for (let i = 0; i < RUNS; i++) {
+    const a = await firstPaint(big);
+    assert.ok(a.shown > 0, "the timeline shows posts");
+    withPosts.push(a.ms);
+    without.push((await firstPaint(empty)).ms);
+  }
+  results.first_paint = {
+    posts: POSTS,
+    runs_ms: withPosts,
+    baseline_runs_ms: without,
+    median_ms: median(withPosts),
+    baseline_median_ms: median(without),
+    ratio: median(withPosts) / median(without),
+  };
+  console.log(
+    `# first timeline paint with ${POSTS} posts: median ${median(withPosts)} ms (runs ${withPosts.join(", ")}); ` +
+      `with none: ${median(without)} ms (runs ${without.join(", ")}); ratio ${(median(withPosts) / median(without)).toFixed(2)}`,
+  );
+});
+
+// Starts a scroll in the page that runs until `want` posts are loaded and
+// the end of them is reached, recording every frame's time, then idles as
+// many frames (at most 1,200); the result lands in window.__scroll.
+const SCROLL = `
+  const [want, step] = [arguments[0], arguments[1]];
+  const el = document.querySelector('[data-testid="timeline-scroller"]');
+  const frames = [];
+  const idle = [];
+  let last = null;
+  let phase = "scroll";
+  let idleLeft = 0;
+  const deadline = performance.now() + 240000;
+  window.__scroll = null;
+  function frame(t) {
+    if (last !== null) (phase === "scroll" ? frames : idle).push(t - last);
+    last = t;
+    const count = Number(el.dataset.count);
+    if (performance.now() > deadline) {
+      window.__scroll = { error: "deadline", frames, idle, count };
+      return;
+    }
+    if (phase === "scroll") {
+      el.scrollTop += step;
+      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
+      if (count >= want && atEnd) {
+        phase = "idle";
+        idleLeft = Math.min(frames.length, 1200);
+        last = null;
+      }
+    } else if (--idleLeft <= 0) {
+      window.__scroll = { frames, idle, count };
+      return;
+    }
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
+  return true;
+`;
+
+function stats(dts) {
+  const budget = 1000 / 60;
+  const dropped = dts.reduce((n, dt) => n + Math.max(0, Math.round(dt / budget) - 1), 0);
+  const sorted = [...dts].sort((a, b) => a - b);
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return {
+    frames: dts.length,
+    dropped,
+    dropped_pct: (100 * dropped) / (dts.length + dropped),
+    p50_ms: pct(0.5),
+    p99_ms: pct(0.99),
+    fps: (1000 * dts.length) / dts.reduce((a, b) => a + b, 0),
+  };
+}
+
+test("scroll through 10,000 posts", async () => {
+  const app = await App.launch({ home: big, width: 1280, height: 800 });
+  try {
+    await waitFor("first paint", () => app.s.exec("return window.__starlingFirstPaint ?? null;"), 60000, 50);
+    const t0 = Date.now();
+    await app.s.exec(SCROLL, 10000, 400);
+    const r = await waitFor("the scroll to finish", () => app.s.exec("return window.__scroll;"), 300000, 2000);
+    assert.ok(!r.error, `scroll ended early: ${r.error} at ${r.count} posts`);
+    assert.ok(r.count >= 10000, `loaded ${r.count}`);
+    const scroll = stats(r.frames);
+    const idle = stats(r.idle);
+    results.scroll = { posts: r.count, seconds: (Date.now() - t0) / 1000, scroll, idle_baseline: idle };
+    const f = (s) =>
+      `${s.frames} frames, ${s.dropped} dropped (${s.dropped_pct.toFixed(1)} %), p50 ${s.p50_ms.toFixed(1)} ms, p99 ${s.p99_ms.toFixed(1)} ms, ${s.fps.toFixed(1)} fps`;
+    console.log(`# scroll of ${r.count} posts: ${f(scroll)}`);
+    console.log(`# idle baseline: ${f(idle)}`);
+  } finally {
+    await app.quit();
+  }
+});
+
+after(() => {
+  writeFileSync(join(out, "bench.json"), JSON.stringify(results, null, 2));
+});
