@@ -12,7 +12,11 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "installing tauri-driver 2.x into $tools"
   cargo install tauri-driver --version '^2' --locked --root "$tools" --quiet
 fi
-[ -f ui/dist/index.html ] || { source scripts/deps.sh; starling_build_ui; }
+source scripts/deps.sh
+starling_need_apt test
+# The app embeds ui/dist when it is compiled: build it from the sources
+# unless the caller (scripts/test.sh) just did.
+[ "${STARLING_UI_BUILT:-}" = 1 ] || starling_build_ui
 profile=debug; flags=()
 if [ "${1:-}" = "bench" ]; then profile=release; flags=(--release); fi
 cargo build "${flags[@]}" -p starling-app -p starling-cli --quiet

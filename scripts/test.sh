@@ -21,4 +21,4 @@ echo "== cargo test"
 cargo test --workspace
 
 echo "== end-to-end: the app under Xvfb"
-bash scripts/e2e.sh
+STARLING_UI_BUILT=1 bash scripts/e2e.sh

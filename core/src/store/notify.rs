@@ -175,7 +175,7 @@ impl Store {
                 });
             }
         }
-        out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        out.sort_by_key(|n| std::cmp::Reverse(n.timestamp));
         out.truncate(limit);
         Ok(out)
     }
