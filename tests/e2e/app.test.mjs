@@ -175,6 +175,20 @@ test("screenshots of the main screens at desktop and phone size", async () => {
     await app.nav(name);
     await app.shot(`desktop-${name}`);
   }
+  // The dark theme, chosen in Settings.
+  await app.nav("settings");
+  const pick = (value) =>
+    app.s.exec(
+      `const s = document.querySelector('[data-testid="settings-theme"]');
+       s.value = arguments[0]; s.dispatchEvent(new Event("change", { bubbles: true }));`,
+      value,
+    );
+  await pick("dark");
+  assert.equal(await app.s.exec("return document.documentElement.dataset.theme;"), "dark");
+  await app.nav("home");
+  await app.shot("desktop-home-dark");
+  await app.nav("settings");
+  await pick("light");
   await app.s.setRect(390, 844);
   await sleep(800);
   const rect = await app.s.exec("return [window.innerWidth, window.innerHeight];");

@@ -52,3 +52,10 @@ export function bringsPosts(e: LiveEvent): boolean {
       return false;
   }
 }
+
+/** Calls `reload` whenever an event may have brought posts; returns an unsubscribe. */
+export function reloadOnPosts(reload: () => void): () => void {
+  return onLive((e) => {
+    if (bringsPosts(e)) reload();
+  });
+}

@@ -14,11 +14,22 @@ export function loadTheme(): Theme {
   }
 }
 
-/** Applies a theme to the document (CSS reads `data-theme`). */
+let followSystem: MediaQueryList | null = null;
+const onSystemChange = () => applyTheme("system");
+
+/** Applies a theme to the document: CSS reads `data-theme` ("light" or
+ * "dark"); "system" resolves to the system's preference and follows it. */
 export function applyTheme(theme: Theme): void {
   const root = document.documentElement;
-  if (theme === "system") delete root.dataset.theme;
-  else root.dataset.theme = theme;
+  followSystem?.removeEventListener("change", onSystemChange);
+  followSystem = null;
+  if (theme === "system" && typeof window.matchMedia === "function") {
+    followSystem = window.matchMedia("(prefers-color-scheme: dark)");
+    followSystem.addEventListener("change", onSystemChange);
+    root.dataset.theme = followSystem.matches ? "dark" : "light";
+  } else {
+    root.dataset.theme = theme === "dark" ? "dark" : "light";
+  }
 }
 
 /** Stores and applies a theme. */
