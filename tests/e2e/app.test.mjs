@@ -175,6 +175,10 @@ test("screenshots of the main screens at desktop and phone size", async () => {
     await app.nav(name);
     await app.shot(`desktop-${name}`);
   }
+  // "Sync now" catches up with Bob at once, with no error.
+  await app.click("sync-now");
+  await waitFor("the sync to finish", async () => (await (await app.s.find('[data-testid="sync-now"]')).prop("disabled")) === false);
+  assert.equal((await app.s.findAll('[data-testid="toast"]')).length, 0);
   // The dark theme, chosen in Settings.
   await app.nav("settings");
   const pick = (value) =>
