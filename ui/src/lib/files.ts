@@ -71,3 +71,10 @@ export function imageFiles(list: FileList | DataTransfer | null | undefined): Fi
   const files = "files" in list ? list.files : list;
   return Array.from(files).filter((f) => f.type.startsWith("image/"));
 }
+
+/** The image chosen in a file input's change `event`, read and checked;
+ * null when nothing was chosen. Rejects with a message for a bad file. */
+export async function pickedImage(event: Event): Promise<ImageInput | null> {
+  const file = (event.currentTarget as HTMLInputElement | null)?.files?.[0];
+  return file ? readImage(file) : null;
+}
