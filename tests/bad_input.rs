@@ -278,7 +278,7 @@ fn a_feed_cannot_be_written_by_another_identity() {
         [5; 24],
         &Record::DeviceCert(cert).encode(),
     );
-    refused(&mut f, &bundle_of([&e]), "not the space owner");
+    refused(&mut f, &bundle_of([&e]), "may not write in this feed");
 }
 
 /// A fetched image whose bytes do not match the hash the post names is

@@ -50,7 +50,7 @@ impl Running {
         .await
     }
 
-    async fn start_with(&self, config: NetConfig) -> Peer {
+    pub(crate) async fn start_with(&self, config: NetConfig) -> Peer {
         let p = Peer::start(self.node.clone(), config).await.unwrap();
         let at = p.addr();
         self.with(|n| n.set_reachable_at(&at)).unwrap();
@@ -82,7 +82,7 @@ pub(crate) fn post(r: &Running, text: &str) {
     std::thread::sleep(Duration::from_millis(2));
 }
 
-fn ticket(r: &Running) -> Ticket {
+pub(crate) fn ticket(r: &Running) -> Ticket {
     r.with(|n| n.ticket()).unwrap()
 }
 
@@ -145,7 +145,7 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
 }
 
 /// A raw client speaking the sync ALPN directly.
-async fn raw_client() -> iroh::Endpoint {
+pub(crate) async fn raw_client() -> iroh::Endpoint {
     iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
         .relay_mode(iroh::RelayMode::Disabled)
         .clear_ip_transports()
@@ -156,14 +156,14 @@ async fn raw_client() -> iroh::Endpoint {
         .unwrap()
 }
 
-fn endpoint_addr(p: &PeerAddr) -> iroh::EndpointAddr {
+pub(crate) fn endpoint_addr(p: &PeerAddr) -> iroh::EndpointAddr {
     iroh::EndpointAddr::from_parts(
         iroh::PublicKey::from_bytes(p.device.as_bytes()).unwrap(),
         p.addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
     )
 }
 
-fn frame(m: &Message) -> Vec<u8> {
+pub(crate) fn frame(m: &Message) -> Vec<u8> {
     let b = m.encode();
     let mut f = (b.len() as u32).to_le_bytes().to_vec();
     f.extend_from_slice(&b);
@@ -203,14 +203,23 @@ async fn hostile_peers_are_cut_off_and_change_nothing() {
     send.write_all(&u32::MAX.to_le_bytes()).await.unwrap();
     assert!(bounded(recv.read_exact(&mut buf)).await.is_err());
 
-    // 3. Entries with bad signatures pushed into Ann's own feed.
+    // 3. Entries with bad signatures pushed into Ann's own feed (named by
+    // its handle: the client knows the feed's key from Ann's ticket).
     let feed = starling_core::space::feed_space_id(&ann.with(|n| n.identity()));
+    let Ticket::Feed(ft) = ticket(&ann) else {
+        panic!("a feed ticket")
+    };
+    let handle = starling_core::space::AuthKey::of(&ft.space_key()).handle(
+        &starling_core::DeviceId(*client.id().as_bytes()),
+        &ann.with(|n| n.device()),
+        &feed,
+    );
     let conn = bounded(client.connect(endpoint_addr(&pa.addr()), SYNC_ALPN))
         .await
         .unwrap();
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     send.write_all(&frame(&Message::Hello {
-        spaces: vec![(feed, [0; 16])],
+        spaces: vec![(handle, [0; 16])],
     }))
     .await
     .unwrap();
@@ -413,11 +422,14 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
         es.push(author.post(&format!("mirrored post {i}"), None, 10 + i));
     }
     let space = starling_core::space::feed_space_id(&author.identity());
+    // Ann follows the author, and holds their feed.
+    ann.with(|n| n.follow(&author.ticket())).unwrap();
     let r = ann.with(|n| n.store().import_entries(es)).unwrap();
     assert_eq!(r.accepted, 10_001);
     bob.with(|n| n.follow(&author.ticket())).unwrap();
-    let pa = ann.start().await;
-    let pb = bob.start().await;
+    // Catch-up only: gossip would start a second session the other way.
+    let pa = ann.start_catch_up_only().await;
+    let pb = bob.start_catch_up_only().await;
     let mut events = pb.events();
     let r = bounded(pb.sync_with(&pa.addr())).await.unwrap();
     assert_eq!(r.import.accepted, 10_001);
@@ -445,7 +457,7 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
 }
 
 /// Waits (bounded) for an event that `pick` accepts.
-async fn wait_for<T>(
+pub(crate) async fn wait_for<T>(
     events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
     mut pick: impl FnMut(&NetEvent) -> Option<T>,
 ) -> T {
@@ -679,7 +691,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_gossip_changes_nothing_and_live_updates_go_on() {
     use iroh_gossip::{Gossip, TopicId};
-    use starling_core::net::live::{Notice, topic_of};
+    use starling_core::net::live::Notice;
     let ann = Running::new("ann");
     let bob = Running::new("bob");
     post(&ann, "ann before");
@@ -703,14 +715,14 @@ async fn hostile_gossip_changes_nothing_and_live_updates_go_on() {
     client.address_lookup().unwrap().add(lookup);
     let feed = starling_core::space::feed_space_id(&ann.with(|n| n.identity()));
     let bob_id = iroh::PublicKey::from_bytes(bob.with(|n| n.device()).as_bytes()).unwrap();
-    let topic =
-        bounded(gossip.subscribe_and_join(TopicId::from_bytes(topic_of(&feed)), vec![bob_id]))
-            .await
-            .unwrap();
-    let (tx, _rx) = topic.split();
     let Ticket::Feed(ft) = &ann_ticket else {
         panic!("a feed ticket")
     };
+    let topic_id = starling_core::space::AuthKey::of(&ft.space_key()).topic(&feed);
+    let topic = bounded(gossip.subscribe_and_join(TopicId::from_bytes(topic_id), vec![bob_id]))
+        .await
+        .unwrap();
+    let (tx, _rx) = topic.split();
     let mut stranger = starling_core::synth::SynthAuthor::new(7);
     let mut notices = vec![
         // Garbage.

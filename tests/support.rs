@@ -7,15 +7,65 @@ use tempfile::TempDir;
 /// A node in a fresh temporary home.
 pub(crate) struct TestNode {
     pub(crate) node: Node,
+    pub(crate) home: std::path::PathBuf,
     _dir: TempDir,
 }
 
 impl TestNode {
     pub(crate) fn new(name: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let node = Node::init(&dir.path().join(name), name).expect("init");
-        Self { node, _dir: dir }
+        let home = dir.path().join(name);
+        let node = Node::init(&home, name).expect("init");
+        Self {
+            node,
+            home,
+            _dir: dir,
+        }
     }
+}
+
+/// The device key kept in a home (what someone holding the device's files
+/// could sign with).
+pub(crate) fn device_key(home: &std::path::Path) -> starling_core::DeviceKey {
+    let hex = std::fs::read_to_string(home.join("device.key")).expect("device key file");
+    let bytes: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).expect("hex"))
+        .collect();
+    starling_core::DeviceKey::from_secret_bytes(bytes.try_into().expect("32 bytes"))
+}
+
+/// The next entry of `node`'s own log in `space`, holding `record`, signed
+/// with the device key in `home` and sealed with the key new entries use:
+/// what the device could write, whatever the rules say. Not stored.
+pub(crate) fn forge(
+    node: &mut Node,
+    home: &std::path::Path,
+    space: &starling_core::SpaceId,
+    record: &starling_core::record::Record,
+) -> Entry {
+    let key = device_key(home);
+    let head = node.store().log_head(space, &key.id()).expect("log head");
+    let (epoch, sealing) = node
+        .store()
+        .sealing_key(space)
+        .expect("key")
+        .expect("a key for the space");
+    let (seq, previous, ts) = match head {
+        Some(h) => (h.seq + 1, Some(h.id), h.timestamp + 1),
+        None => (1, None, starling_core::node::now_ms()),
+    };
+    Entry::create(
+        &key,
+        *space,
+        seq,
+        previous,
+        ts,
+        epoch,
+        &sealing,
+        [seq as u8; 24],
+        &record.encode(),
+    )
 }
 
 /// A bundle holding exactly these entries, in this order.

@@ -6,3 +6,4 @@ mod groups;
 mod net;
 mod queries;
 mod support;
+mod trust;

@@ -17,7 +17,7 @@ pub(crate) enum GroupCmd {
         #[arg(long)]
         description: Option<String>,
     },
-    /// Print an invite into a group (admins only).
+    /// Print an invite into a group (its owner only).
     Invite {
         /// The group's id.
         group: SpaceId,
@@ -32,8 +32,15 @@ pub(crate) enum GroupCmd {
         /// The invite.
         ticket: String,
     },
-    /// Remove a member (admins only): the group's key is rotated, so they
-    /// read nothing posted after this.
+    /// Leave a group (not its owner): the owner's next key rotation leaves
+    /// you out.
+    Leave {
+        /// The group's id.
+        group: SpaceId,
+    },
+    /// Remove a member (the owner only): the group's key is rotated, so
+    /// they read nothing posted after this, and what they write after it
+    /// is refused.
     Remove {
         /// The group's id.
         group: SpaceId,
@@ -65,6 +72,7 @@ fn group_json(g: &GroupView) -> serde_json::Value {
         "id": g.id.to_string(),
         "name": g.name,
         "description": g.description,
+        "owner": g.owner.to_string(),
         "members": g.members.iter().map(|(who, role)| json!({"identity": who.to_string(), "role": role})).collect::<Vec<_>>(),
         "my_role": g.my_role,
     })
@@ -109,6 +117,12 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
                     "joined {} ({id}); posts arrive when you sync with a member",
                     g.name.as_deref().unwrap_or("the group")
                 )
+            });
+        }
+        GroupCmd::Leave { group } => {
+            node.group_leave(&group)?;
+            print(json, json!({"left": group.to_string()}), || {
+                println!("left group {}", group.fmt_short())
             });
         }
         GroupCmd::Remove { group, member } => {

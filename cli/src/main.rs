@@ -639,7 +639,7 @@ fn run(cli: Cli) -> Result<()> {
                 Ticket::Feed(f) => ("feed", json!({"identity": f.identity.to_string()})),
                 Ticket::Group(g) => (
                     "group",
-                    json!({"group": g.space.to_string(), "name": g.name, "inviter": g.inviter.to_string()}),
+                    json!({"group": g.space.to_string(), "name": g.name, "owner": g.owner.to_string()}),
                 ),
                 Ticket::Device(_) => ("device", json!({})),
                 _ => bail!("unknown kind of ticket"),

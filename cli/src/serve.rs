@@ -212,12 +212,12 @@ pub(crate) fn sync_once(
         let mut results = Vec::new();
         let (mut accepted, mut failed) = (0u64, 0usize);
         for (p, _) in known.into_iter().filter(|(p, _)| p.device != me) {
-            match peer.sync_with(&p).await {
+            match peer.catch_up_with(&p).await {
                 Ok(r) => {
                     accepted += r.import.accepted;
                     results.push(json!({"peer": p.device.to_string(), "ok": true,
                         "accepted": r.import.accepted, "known": r.import.known,
-                        "rejected": r.import.rejected.len(), "bytes_sent": r.bytes_sent,
+                        "rejected": r.import.refused, "bytes_sent": r.bytes_sent,
                         "bytes_received": r.bytes_received}));
                     if !json {
                         println!(
@@ -225,7 +225,7 @@ pub(crate) fn sync_once(
                             p.device.fmt_short(),
                             r.import.accepted,
                             r.import.known,
-                            r.import.rejected.len()
+                            r.import.refused
                         );
                     }
                 }

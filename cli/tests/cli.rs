@@ -223,7 +223,13 @@ fn profiles_tickets_follow_export_import() {
         .unwrap()
         .to_string();
     assert_eq!(who["identity"], ann_id.as_str());
+    // Ann exports what she may share with Bob (her feed: not her private
+    // account space, which Bob would not keep).
     let bundle = d.path().join("ann.bundle");
+    let bob_id = json(&b, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
     ok(
         &a,
         &[
@@ -231,7 +237,7 @@ fn profiles_tickets_follow_export_import() {
             "--out",
             bundle.to_str().unwrap(),
             "--for",
-            &ticket,
+            &bob_id,
         ],
     );
     let r = json(&b, &["import", bundle.to_str().unwrap()]);
@@ -520,7 +526,7 @@ fn groups_by_invite_picture_and_sync() {
         "admin"
     );
     // Only admins invite; a stranger's home cannot read the group.
-    fails(&b, &["group", "invite", &id], "admins");
+    fails(&b, &["group", "invite", &id], "owner");
     let c = d.path().join("c");
     ok(&c, &["init", "--name", "Cat"]);
     fails(&c, &["group", "timeline", &id], "not a member");
@@ -529,7 +535,7 @@ fn groups_by_invite_picture_and_sync() {
         .as_str()
         .unwrap()
         .to_string();
-    fails(&b, &["group", "remove", &id, &bob_id], "admins");
+    fails(&b, &["group", "remove", &id, &bob_id], "owner");
     let removed = json(&a, &["group", "remove", &id, &bob_id]);
     assert_eq!(removed["epoch"], 1);
     assert_eq!(
@@ -629,4 +635,188 @@ fn run_serves_and_sync_once_catches_up() {
     // SIGTERM stops it cleanly.
     let last = stop_run(child, rx);
     assert!(last.iter().any(|l| l.contains("stopped")), "{last:?}");
+}
+
+/// Resident memory of a process, in bytes (Linux).
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// What one hostile client does to the node's sync port.
+#[derive(Debug, Clone, Copy)]
+enum Abuse {
+    /// Frames as large as allowed, full of garbage.
+    Garbage,
+    /// Frames announcing 4 GiB.
+    Lengths,
+    /// Frames announced at the limit, sent almost whole, then left hanging.
+    Stall,
+}
+
+/// Sends `budget` bytes of `abuse` to `to` over as many connections as it
+/// takes (each is cut off by the node); returns the bytes it got out (for
+/// announced lengths, the lengths announced).
+async fn abuse(
+    client: iroh::Endpoint,
+    to: iroh::EndpointAddr,
+    kind: Abuse,
+    budget: u64,
+    deadline: Instant,
+) -> u64 {
+    let max = starling_core::net::MAX_FRAME;
+    let garbage = vec![0xa5u8; max];
+    let mut sent = 0u64;
+    while sent < budget && Instant::now() < deadline {
+        let Ok(Ok(conn)) = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.connect(to.clone(), starling_core::net::SYNC_ALPN),
+        )
+        .await
+        else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let Ok((mut send, _recv)) = conn.open_bi().await else {
+            continue;
+        };
+        loop {
+            let (len, body): (u32, &[u8]) = match kind {
+                Abuse::Garbage => (max as u32, &garbage),
+                Abuse::Lengths => (u32::MAX, &garbage[..1024]),
+                Abuse::Stall => (max as u32, &garbage[..max - 4096]),
+            };
+            let wrote = send.write_all(&len.to_le_bytes()).await.is_ok()
+                && send.write_all(body).await.is_ok();
+            if !wrote {
+                break;
+            }
+            sent += match kind {
+                Abuse::Lengths => u64::from(len),
+                _ => 4 + body.len() as u64,
+            };
+            if let Abuse::Stall = kind {
+                // Hold what was sent until the node gives up on it.
+                tokio::time::sleep(starling_core::net::FRAME_STALL + Duration::from_secs(1)).await;
+                break;
+            }
+            if sent >= budget || Instant::now() >= deadline {
+                break;
+            }
+        }
+        conn.close(0u32.into(), b"");
+    }
+    sent
+}
+
+/// Eight hostile clients each push up to 1 GiB of garbage frames, huge
+/// announced lengths and stalled frames at a running node: its memory
+/// grows by less than 100 MiB, and an honest peer syncs with it meanwhile.
+#[test]
+fn a_flood_of_hostile_sessions_stays_within_memory_and_service_goes_on() {
+    let (_d, a, b) = homes();
+    json(&a, &["post", "still here"]);
+    let (child, rx, ev) = spawn_run(&a);
+    let pid = child.id();
+    let ticket = json(&a, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&b, &["follow", &ticket]);
+    // Warm up: one honest session, then the baseline.
+    let r = json(
+        &b,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    assert!(r["accepted"].as_u64().unwrap() >= 1, "{r}");
+    std::thread::sleep(Duration::from_millis(500));
+    let baseline = rss(pid);
+    let device: starling_core::DeviceId = ev["device"].as_str().unwrap().parse().unwrap();
+    let addrs: Vec<std::net::SocketAddr> = ev["addrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().parse().unwrap())
+        .collect();
+    let to = iroh::EndpointAddr::from_parts(
+        iroh::PublicKey::from_bytes(device.as_bytes()).unwrap(),
+        addrs.iter().map(|a| iroh::TransportAddr::Ip(*a)),
+    );
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(baseline));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss(pid), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let flood = rt.spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (kind, budget) = match i {
+                0..=5 => (Abuse::Garbage, 1 << 30),
+                6 => (Abuse::Lengths, 1 << 30),
+                // Two frames left hanging, a stall each.
+                _ => (Abuse::Stall, 2 * starling_core::net::MAX_FRAME as u64),
+            };
+            let client = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+                .relay_mode(iroh::RelayMode::Disabled)
+                .clear_ip_transports()
+                .bind_addr("127.0.0.1:0")
+                .unwrap()
+                .bind()
+                .await
+                .unwrap();
+            let to = to.clone();
+            tasks.push(tokio::spawn(abuse(client, to, kind, budget, deadline)));
+        }
+        let mut sent = Vec::new();
+        for t in tasks {
+            sent.push(t.await.unwrap_or(0));
+        }
+        sent
+    });
+    // Meanwhile the honest peer syncs, and gets Ann's new post.
+    std::thread::sleep(Duration::from_secs(2));
+    json(&a, &["post", "posted during the flood"]);
+    let r = json(
+        &b,
+        &["sync", "--once", "--timeout", "60", "--bind", "127.0.0.1:0"],
+    );
+    assert!(r["accepted"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(
+        json(&b, &["timeline"])["posts"][0]["text"],
+        "posted during the flood"
+    );
+    let sent = rt.block_on(flood).unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    let grew = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(baseline);
+    eprintln!(
+        "hostile clients pushed {:?} MiB in {secs:.1} s; node RSS baseline {} MiB, grew at most {} MiB",
+        sent.iter().map(|b| b >> 20).collect::<Vec<_>>(),
+        baseline >> 20,
+        grew >> 20
+    );
+    assert!(grew < 100 << 20, "memory grew by {} MiB", grew >> 20);
+    // It still answers.
+    let r = json(
+        &b,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    );
+    assert_eq!(r["peers"][0]["ok"], true, "{r}");
+    stop_run(child, rx);
 }

@@ -84,8 +84,6 @@ pub struct Account {
 const FOLLOW: &str = "follow:";
 const MUTE: &str = "mute:";
 const BLOCK: &str = "block:";
-const MEMBER: &str = "member:";
-const INVITE: &str = "invite:";
 /// Largest group description, in bytes.
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
@@ -93,39 +91,20 @@ pub const MAX_DESCRIPTION_LEN: usize = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// May invite and remove members and rotate the key.
+    /// The group's owner: invites and removes members, rotates the key.
     Admin,
     /// May read and post.
     Member,
 }
 
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-}
-
-/// A group's document: its name, description, members and used invites.
+/// A group's document: its name and description (only the owner writes
+/// it; who is a member is decided by [`crate::membership`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// The group's name.
     pub name: Option<String>,
     /// What it is about.
     pub description: Option<String>,
-    /// Members and their roles, sorted by identity.
-    pub members: Vec<(IdentityId, Role)>,
-    /// Invites already used (hex of the invite's secret hash) and by whom.
-    pub used_invites: Vec<(String, IdentityId)>,
-}
-
-impl Group {
-    /// The role of `who`, if a member.
-    pub fn role(&self, who: &IdentityId) -> Option<Role> {
-        self.members.iter().find(|(m, _)| m == who).map(|(_, r)| *r)
-    }
 }
 
 impl Doc {
@@ -346,72 +325,14 @@ impl Doc {
         Ok(self.finish(now_ms))
     }
 
-    /// Makes `who` a member with `role`; with `invite`, also marks that
-    /// invite used by them. `None` when nothing changed.
-    pub fn add_member(
-        &mut self,
-        device: &DeviceId,
-        who: &IdentityId,
-        role: Role,
-        invite: Option<&str>,
-        now_ms: u64,
-    ) -> Option<Vec<u8>> {
-        self.begin(device);
-        let k = format!("{MEMBER}{who}");
-        let mut changed = false;
-        if self.get_str(&k).as_deref() != Some(role.as_str()) {
-            self.inner.put(ROOT, k, role.as_str()).ok()?;
-            changed = true;
-        }
-        if let Some(i) = invite {
-            let k = format!("{INVITE}{i}");
-            if self.get_str(&k).is_none() {
-                self.inner.put(ROOT, k, who.to_string()).ok()?;
-                changed = true;
-            }
-        }
-        if !changed {
-            return None;
-        }
-        self.finish(now_ms)
-    }
-
-    /// Takes `who` out of the group's members.
-    pub fn remove_member(
-        &mut self,
-        device: &DeviceId,
-        who: &IdentityId,
-        now_ms: u64,
-    ) -> Option<Vec<u8>> {
-        self.remove(device, &format!("{MEMBER}{who}"), now_ms)
-    }
-
     /// Reads a group's document.
     pub fn group(&self) -> Group {
-        let mut g = Group {
+        Group {
             name: self.get_str("name").map(|s| truncate(s, MAX_NAME_LEN)),
             description: self
                 .get_str("description")
                 .map(|s| truncate(s, MAX_DESCRIPTION_LEN)),
-            ..Default::default()
-        };
-        for k in self.inner.keys(ROOT) {
-            if let Some(id) = k.strip_prefix(MEMBER).and_then(|s| s.parse().ok()) {
-                let role = match self.get_str(&k).as_deref() {
-                    Some("admin") => Role::Admin,
-                    Some("member") => Role::Member,
-                    _ => continue,
-                };
-                g.members.push((id, role));
-            } else if let Some(i) = k.strip_prefix(INVITE)
-                && let Some(who) = self.get_str(&k).and_then(|s| s.parse().ok())
-            {
-                g.used_invites.push((i.to_string(), who));
-            }
         }
-        g.members.sort();
-        g.used_invites.sort();
-        g
     }
 
     fn get_str(&self, key: &str) -> Option<String> {
@@ -499,44 +420,25 @@ mod tests {
     #[test]
     fn concurrent_group_edits_merge_the_same_either_way() {
         let (a, b) = (DeviceId([1; 32]), DeviceId([2; 32]));
-        let (ann, bob, cat) = (
-            IdentityId([1; 32]),
-            IdentityId([2; 32]),
-            IdentityId([3; 32]),
-        );
         let mut x = Doc::new();
         let c0 = x
             .set_group(&a, "birders", Some("dawn walks"), 1)
             .unwrap()
             .unwrap();
-        let c1 = x.add_member(&a, &ann, Role::Admin, None, 2).unwrap();
         let mut y = Doc::new();
-        y.apply(vec![
-            Doc::parse_change(&c0).unwrap(),
-            Doc::parse_change(&c1).unwrap(),
-        ])
-        .unwrap();
-        // Ann adds Bob while Cat joins by invite on another device.
-        let cx = x.add_member(&a, &bob, Role::Member, None, 3).unwrap();
+        y.apply(vec![Doc::parse_change(&c0).unwrap()]).unwrap();
+        // The owner's laptop renames while the phone rewrites the description.
+        let cx = x.set_group(&a, "bird watchers", None, 3).unwrap().unwrap();
         let cy = y
-            .add_member(&b, &cat, Role::Member, Some("ab12"), 3)
+            .set_group(&b, "birders", Some("dusk walks"), 3)
+            .unwrap()
             .unwrap();
-        assert!(
-            y.add_member(&b, &cat, Role::Member, Some("ab12"), 4)
-                .is_none()
-        );
         x.apply(vec![Doc::parse_change(&cy).unwrap()]).unwrap();
         y.apply(vec![Doc::parse_change(&cx).unwrap()]).unwrap();
         assert_eq!(x.group(), y.group());
         let g = x.group();
-        assert_eq!(g.name.as_deref(), Some("birders"));
-        assert_eq!(g.description.as_deref(), Some("dawn walks"));
-        assert_eq!(
-            g.members,
-            vec![(ann, Role::Admin), (bob, Role::Member), (cat, Role::Member)]
-        );
-        assert_eq!(g.used_invites, vec![("ab12".to_string(), cat)]);
-        assert_eq!(g.role(&bob), Some(Role::Member));
+        assert_eq!(g.name.as_deref(), Some("bird watchers"));
+        assert_eq!(g.description.as_deref(), Some("dusk walks"));
         assert!(matches!(
             x.set_group(&a, &"n".repeat(MAX_NAME_LEN + 1), None, 5),
             Err(DocError::TooLong { .. })

@@ -11,12 +11,12 @@
 
 use std::collections::HashMap;
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{SEAL_OVERHEAD, SpaceKey};
 use crate::id::{DeviceId, EntryId, Hash, SpaceId};
-use crate::identity::{DeviceKey, verifying_key};
+use crate::identity::DeviceKey;
+use crate::signature::{self, PublicKey};
 
 /// The entry format version this code writes and accepts.
 pub const ENTRY_VERSION: u8 = 1;
@@ -309,21 +309,22 @@ impl Entry {
         Ok(())
     }
 
-    /// Checks the author's signature on its own.
+    /// Checks the author's signature on its own (the same verdict as
+    /// [`verify_batch`]: see [`crate::signature`]).
     pub fn verify_signature(&self) -> Result<(), EntryError> {
-        let vk =
-            verifying_key(self.header.author.as_bytes()).map_err(|_| EntryError::BadAuthorKey)?;
-        self.verify_with(&vk)
+        let key =
+            PublicKey::from_bytes(self.header.author.as_bytes()).ok_or(EntryError::BadAuthorKey)?;
+        self.verify_with(&key)
     }
 
-    fn verify_with(&self, vk: &VerifyingKey) -> Result<(), EntryError> {
-        vk.verify_strict(
-            &sign_message(&self.header_bytes),
-            &Signature::from_bytes(&self.signature),
-        )
-        .map_err(|_| EntryError::BadSignature {
-            device: self.header.author.fmt_short(),
-        })
+    fn verify_with(&self, key: &PublicKey) -> Result<(), EntryError> {
+        if signature::verify(key, &sign_message(&self.header_bytes), &self.signature) {
+            Ok(())
+        } else {
+            Err(EntryError::BadSignature {
+                device: self.header.author.fmt_short(),
+            })
+        }
     }
 
     /// The entry's id: BLAKE3 of the signed header.
@@ -393,52 +394,50 @@ fn entry_id(header_bytes: &[u8], signature: &[u8; 64]) -> EntryId {
 /// about a tenth of a verification).
 #[derive(Debug, Default)]
 pub struct KeyCache {
-    keys: HashMap<DeviceId, Option<VerifyingKey>>,
+    keys: HashMap<DeviceId, Option<PublicKey>>,
 }
 
 impl KeyCache {
-    fn get(&mut self, device: &DeviceId) -> Option<VerifyingKey> {
+    fn get(&mut self, device: &DeviceId) -> Option<PublicKey> {
         *self
             .keys
             .entry(*device)
-            .or_insert_with(|| verifying_key(device.as_bytes()).ok())
+            .or_insert_with(|| PublicKey::from_bytes(device.as_bytes()))
     }
 }
 
-/// Verifies the signatures of many entries at once with ed25519 batch
-/// verification; on a failed batch, finds the bad ones one by one.
-/// Returns one result per entry, in order.
+/// Verifies the signatures of many entries at once with one ed25519 batch
+/// check; on a failed batch, finds the bad ones one by one. Returns one
+/// result per entry, in order: exactly what [`Entry::verify_signature`]
+/// says of each (see [`crate::signature`]).
 pub fn verify_batch(entries: &[Entry], cache: &mut KeyCache) -> Vec<Result<(), EntryError>> {
     let mut results: Vec<Result<(), EntryError>> = Vec::with_capacity(entries.len());
     let mut msgs = Vec::with_capacity(entries.len());
-    let mut sigs = Vec::with_capacity(entries.len());
-    let mut vks = Vec::with_capacity(entries.len());
+    let mut keys = Vec::with_capacity(entries.len());
     let mut idx = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         match cache.get(&e.header.author) {
-            Some(vk) => {
+            Some(key) => {
                 msgs.push(sign_message(&e.header_bytes));
-                sigs.push(Signature::from_bytes(&e.signature));
-                vks.push(vk);
+                keys.push(key);
                 idx.push(i);
                 results.push(Ok(()));
             }
             None => results.push(Err(EntryError::BadAuthorKey)),
         }
     }
-    let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
-    if ed25519_dalek::verify_batch(&refs, &sigs, &vks).is_err() {
+    let items: Vec<signature::Item<'_>> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| signature::Item {
+            key: &keys[k],
+            msg: &msgs[k],
+            sig: &entries[i].signature,
+        })
+        .collect();
+    if !items.is_empty() && !signature::verify_batch(&items) {
         for (k, &i) in idx.iter().enumerate() {
-            results[i] = entries[i].verify_with(&vks[k]);
-        }
-    } else {
-        // A batch pass still must agree with the strict single check that
-        // other peers may use; batch verification is the permissive one, so
-        // re-check only signatures with small-order components.
-        for (k, &i) in idx.iter().enumerate() {
-            if vks[k].is_weak() {
-                results[i] = entries[i].verify_with(&vks[k]);
-            }
+            results[i] = entries[i].verify_with(&keys[k]);
         }
     }
     results

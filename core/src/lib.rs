@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod admission;
 pub mod bundle;
 pub mod crypto;
 pub mod doc;
@@ -32,9 +33,11 @@ pub mod entry;
 pub mod id;
 pub mod identity;
 pub mod json;
+pub mod membership;
 pub mod net;
 pub mod node;
 pub mod record;
+mod signature;
 pub mod space;
 pub mod store;
 pub mod sync;

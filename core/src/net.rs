@@ -14,6 +14,7 @@
 //! when local discovery is on, an mDNS watcher.
 
 mod catchup;
+mod ingest;
 pub mod live;
 pub mod media;
 
@@ -41,8 +42,10 @@ use crate::ticket::PeerAddr;
 use live::{Announce, Announcer, CatchUps, Notice};
 use media::{Media, Sources};
 
-pub use catchup::MAX_FRAME;
-pub use catchup::SYNC_ALPN;
+pub use catchup::{
+    CHUNK_BYTES, FRAME_STALL, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS, SESSIONS_PER_PEER,
+    SYNC_ALPN, UNVERIFIED_BUDGET,
+};
 
 /// A node shared between the network tasks and its owner.
 pub type SharedNode = Arc<Mutex<Node>>;
@@ -288,6 +291,40 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How many of the peers seen lately are asked every `check_every`.
 const CHECK_PEERS: usize = 8;
 
+/// Most catch-ups this node runs with others at once.
+const OUTBOUND_SESSIONS: usize = 8;
+
+/// Most peers whose topics are remembered, and most topics per peer.
+const MAX_MET: usize = 4096;
+const MAX_MET_SPACES: usize = 1024;
+
+/// Which of this node's spaces each peer showed it knows (by being its
+/// neighbour on their gossip topics): a catch-up with a peer that is no
+/// relation names only those. Bounded.
+#[derive(Debug, Default)]
+struct Met {
+    spaces: std::collections::HashMap<DeviceId, BTreeSet<SpaceId>>,
+}
+
+impl Met {
+    fn saw(&mut self, peer: DeviceId, space: SpaceId) {
+        if self.spaces.len() >= MAX_MET && !self.spaces.contains_key(&peer) {
+            // Forget one (any): at worst a stranger is asked about less.
+            if let Some(k) = self.spaces.keys().next().copied() {
+                self.spaces.remove(&k);
+            }
+        }
+        let set = self.spaces.entry(peer).or_default();
+        if set.len() < MAX_MET_SPACES {
+            set.insert(space);
+        }
+    }
+
+    fn of(&self, peer: &DeviceId) -> BTreeSet<SpaceId> {
+        self.spaces.get(peer).cloned().unwrap_or_default()
+    }
+}
+
 /// The state the background tasks share.
 #[derive(Debug)]
 struct Inner {
@@ -300,6 +337,17 @@ struct Inner {
     lookup: MemoryLookup,
     media: Media,
     sources: Mutex<Sources>,
+    /// The budget of unverified bytes all sessions share.
+    budget: catchup::Budget,
+    /// Catch-ups this node started and still runs.
+    outbound: tokio::sync::Semaphore,
+    /// One catch-up with a peer at a time, however it was asked for (a
+    /// second waits, then finds little left to do).
+    per_peer: Mutex<std::collections::HashMap<DeviceId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Spaces peers showed they know.
+    met: Mutex<Met>,
+    /// Entries that came live, on their way to the store in batches.
+    ingest: mpsc::Sender<ingest::Live>,
     /// Each joined space's topic sender; `None` while the join is under way.
     senders: Mutex<BTreeMap<SpaceId, Option<GossipSender>>>,
     recent: Mutex<Vec<DeviceId>>,
@@ -381,11 +429,17 @@ impl Peer {
             .max_message_size(live::MAX_NOTICE)
             .spawn(endpoint.clone());
         let media = Media::new(&endpoint);
+        let budget = catchup::Budget::new(UNVERIFIED_BUDGET);
         let handler = catchup::SyncHandler {
-            node: node.clone(),
+            cx: catchup::Context {
+                node: node.clone(),
+                budget: budget.clone(),
+                events: events.clone(),
+            },
+            me,
             limits: config.limits,
             timeout: config.session_timeout,
-            events: events.clone(),
+            sessions: Default::default(),
         };
         let router = Router::builder(endpoint.clone())
             .accept(SYNC_ALPN, handler)
@@ -393,6 +447,7 @@ impl Peer {
             .accept(iroh_blobs::ALPN, media.protocol(node.clone()))
             .spawn();
         let (catch_up, requests) = mpsc::unbounded_channel();
+        let (ingest, arrivals) = mpsc::channel(ingest::QUEUE);
         let inner = Arc::new(Inner {
             router,
             node,
@@ -403,6 +458,11 @@ impl Peer {
             lookup,
             media,
             sources: Default::default(),
+            budget,
+            outbound: tokio::sync::Semaphore::new(OUTBOUND_SESSIONS),
+            per_peer: Default::default(),
+            met: Default::default(),
+            ingest,
             senders: Default::default(),
             recent: Default::default(),
             failed: Default::default(),
@@ -413,6 +473,7 @@ impl Peer {
         let announcer = Announcer::starting_at(lock(&inner.node).store_ref().feed_heads(&me)?);
         inner.spawn(watch(inner.clone(), announcer));
         inner.spawn(schedule_catch_ups(inner.clone(), requests));
+        inner.spawn(ingest::run(inner.clone(), arrivals));
         let local_discovery = if inner.config.local_discovery {
             start_local_discovery(&inner, &endpoint)
         } else {
@@ -467,8 +528,26 @@ impl Peer {
         self.inner.wake.notify_one();
     }
 
-    /// Catches up with `peer` on every feed this node holds.
+    /// Catches up with `peer` because the user asked to: like a peer a
+    /// ticket came with, it is trusted with the names (handles) of every
+    /// space held here, and recognises those whose keys it holds too.
+    /// (Catch-ups this node starts by itself name to a stranger only the
+    /// spaces it showed it knows.)
     pub async fn sync_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
+        {
+            let n = lock(&self.inner.node);
+            if !peer.addrs.is_empty() || peer.relay.is_some() {
+                n.store_ref().add_peer(peer)?;
+            }
+            n.store_ref().introduce_peer(&peer.device)?;
+        }
+        self.inner.sync_with(peer).await
+    }
+
+    /// Catches up with `peer` as this node does by itself: a peer that is
+    /// no relation (no ticket came with it, it writes in no space held
+    /// here) is asked only about the spaces it showed it knows.
+    pub async fn catch_up_with(&self, peer: &PeerAddr) -> Result<SyncReport, NetError> {
         self.inner.sync_with(peer).await
     }
 
@@ -485,7 +564,7 @@ impl Peer {
             .into_iter()
             .filter(|(p, _)| p.device != me && !p.addrs.is_empty())
         {
-            match self.sync_with(&p).await {
+            match self.inner.sync_with(&p).await {
                 Ok(_) => ok += 1,
                 Err(_) => failed += 1,
             }
@@ -531,15 +610,45 @@ impl Inner {
         let _ = self.events.send(e);
     }
 
+    /// The spaces a catch-up with `peer` names: everything held (the
+    /// account space too for this identity's own devices) when the peer is
+    /// a relation — a ticket came with it, or it writes in a space held
+    /// here — else only spaces it showed it knows: topics it was met on,
+    /// spaces it asked about (with proof of their key).
+    fn spaces_for(
+        &self,
+        peer: &DeviceId,
+    ) -> Result<Vec<(SpaceId, crate::space::AuthKey)>, NetError> {
+        let n = lock(&self.node);
+        let store = n.store_ref();
+        let own = store.is_own_device(peer)?;
+        let all = store.sync_spaces(own)?;
+        if own || store.is_related(peer)? {
+            return Ok(all);
+        }
+        let mut known = guard(&self.met).of(peer);
+        known.extend(store.peer_named(peer)?.unwrap_or_default().spaces);
+        Ok(all.into_iter().filter(|(s, _)| known.contains(s)).collect())
+    }
+
     async fn sync_with(self: &Arc<Self>, peer: &PeerAddr) -> Result<SyncReport, NetError> {
         let short = peer.device.fmt_short();
-        let fut = catchup::initiate(
-            self.router.endpoint(),
-            &self.node,
-            &self.config,
-            peer,
-            &self.events,
-        );
+        let one = {
+            let mut m = guard(&self.per_peer);
+            if m.len() > 4096 {
+                m.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            m.entry(peer.device).or_default().clone()
+        };
+        let _one = one.lock().await;
+        let spaces = self.spaces_for(&peer.device)?;
+        let _turn = self.outbound.acquire().await;
+        let cx = catchup::Context {
+            node: self.node.clone(),
+            budget: self.budget.clone(),
+            events: self.events.clone(),
+        };
+        let fut = catchup::initiate(self.router.endpoint(), &cx, &self.config, peer, spaces);
         let result = match tokio::time::timeout(self.config.session_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(NetError::Timeout(short)),
@@ -617,38 +726,59 @@ impl Inner {
         if !self.config.live {
             return Ok(());
         }
-        let spaces = lock(&self.node).store_ref().synced_spaces()?;
+        let spaces = lock(&self.node).store_ref().sync_spaces(false)?;
         let joined: BTreeSet<SpaceId> = guard(&self.senders).keys().copied().collect();
-        let new: Vec<SpaceId> = spaces.into_iter().filter(|s| !joined.contains(s)).collect();
-        if new.is_empty() {
-            return Ok(());
-        }
-        let bootstrap = self.bootstrap();
-        for space in new {
+        let new: Vec<_> = spaces
+            .into_iter()
+            .filter(|(s, _)| !joined.contains(s))
+            .collect();
+        for (space, auth) in new {
             // `None` keeps the watcher from joining twice; the topic task
             // puts the real sender in.
             guard(&self.senders).insert(space, None);
-            self.spawn(follow_topic(self.clone(), space, bootstrap.clone()));
+            let topic = TopicId::from_bytes(auth.topic(&space));
+            self.spawn(follow_topic(self.clone(), space, topic));
         }
         Ok(())
     }
 
-    /// Peers to bootstrap a topic from: known peers, most recent first.
-    fn bootstrap(&self) -> Vec<iroh::EndpointId> {
-        let mut out: Vec<iroh::EndpointId> =
-            guard(&self.recent).iter().filter_map(endpoint_id).collect();
-        if let Ok(ps) = lock(&self.node).store_ref().peers() {
-            for (p, _) in ps {
-                if p.device != self.me
-                    && let Some(id) = endpoint_id(&p.device)
-                    && !out.contains(&id)
-                {
-                    out.push(id);
-                }
+    /// Peers to bootstrap a space's topic from: devices that write in it,
+    /// peers met on it, and peers that tickets came with (never strangers
+    /// met elsewhere: a topic id says nothing to them, but it would link
+    /// this node to it).
+    fn bootstrap(&self, space: &SpaceId) -> Vec<iroh::EndpointId> {
+        let mut out: Vec<iroh::EndpointId> = Vec::new();
+        let mut add = |d: &DeviceId| {
+            if *d != self.me
+                && let Some(id) = endpoint_id(d)
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        };
+        for (d, spaces) in &guard(&self.met).spaces {
+            if spaces.contains(space) {
+                add(d);
             }
         }
+        let n = lock(&self.node);
+        let store = n.store_ref();
+        for d in store.log_devices(space).unwrap_or_default() {
+            add(&d);
+        }
+        for (p, _) in store.peers().unwrap_or_default() {
+            if store.is_related(&p.device).unwrap_or(false) {
+                add(&p.device);
+            }
+        }
+        drop(n);
         out.truncate(32);
         out
+    }
+
+    /// Notes that `peer` showed it knows `space` (met on its topic).
+    fn met(&self, peer: DeviceId, space: SpaceId) {
+        guard(&self.met).saw(peer, space);
     }
 
     /// Puts the peers table's addresses into the endpoint's lookup.
@@ -731,7 +861,7 @@ impl Inner {
         let mut round = 0;
         let bytes = loop {
             let order = self.sources_for(want, came_from, round);
-            match self.media.fetch(&want.hash, &order).await {
+            match self.media.fetch(&want.hash, &order, want.len).await {
                 Ok(bytes) => break bytes,
                 Err(e) if round + 1 >= FETCH_ROUNDS => return Err(err(e)),
                 Err(_) => {
@@ -756,8 +886,10 @@ impl Inner {
         Ok(bytes.len() as u64)
     }
 
-    /// Handles one notice from a space's topic.
-    fn on_notice(self: &Arc<Self>, space: SpaceId, from: DeviceId, bytes: &[u8]) {
+    /// Handles one notice from a space's topic. Entries go to the ingest
+    /// task, which verifies them off the node's lock and commits them in
+    /// batches.
+    async fn on_notice(self: &Arc<Self>, space: SpaceId, from: DeviceId, bytes: &[u8]) {
         let Ok(notice) = Notice::decode(bytes) else {
             return;
         };
@@ -766,25 +898,12 @@ impl Inner {
                 let Ok(entry) = Entry::decode(&bytes) else {
                     return;
                 };
-                if entry.header().space != space {
+                // Only an entry of the topic's space, and only whole ones:
+                // a copy stripped of its payload is never news.
+                if entry.header().space != space || entry.payload().is_none() {
                     return;
                 }
-                let report = lock(&self.node).store().import_entries(vec![entry]);
-                let Ok(report) = report else {
-                    return;
-                };
-                if report.accepted > 0 {
-                    self.emit(NetEvent::Received {
-                        peer: from,
-                        space,
-                        accepted: report.accepted,
-                    });
-                    let _ = self.fetch_wanted(Some(from));
-                }
-                if report.pending > 0 {
-                    // A gap: the entries before this one went missing.
-                    let _ = self.catch_up.send(from);
-                }
+                let _ = self.ingest.send(ingest::Live { space, from, entry }).await;
             }
             Notice::Head { device, seq } => {
                 let held = lock(&self.node)
@@ -867,13 +986,9 @@ async fn schedule_catch_ups(inner: Arc<Inner>, mut requests: mpsc::UnboundedRece
 
 /// Follows one space's topic: stores what arrives, catches up on gaps, with
 /// new neighbors and after a lag, and rejoins if the subscription ends.
-async fn follow_topic(inner: Arc<Inner>, space: SpaceId, first: Vec<iroh::EndpointId>) {
-    let topic = TopicId::from_bytes(live::topic_of(&space));
-    let mut bootstrap = first;
+async fn follow_topic(inner: Arc<Inner>, space: SpaceId, topic: TopicId) {
     loop {
-        let sub = inner.gossip.subscribe(topic, bootstrap).await;
-        // A rejoin asks whoever is known by then.
-        bootstrap = inner.bootstrap();
+        let sub = inner.gossip.subscribe(topic, inner.bootstrap(&space)).await;
         let Ok(sub) = sub else {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
@@ -886,10 +1001,12 @@ async fn follow_topic(inner: Arc<Inner>, space: SpaceId, first: Vec<iroh::Endpoi
             match event {
                 Ok(GossipEvent::Received(msg)) => {
                     let from = device_of(&msg.delivered_from);
-                    inner.on_notice(space, from, &msg.content);
+                    inner.met(from, space);
+                    inner.on_notice(space, from, &msg.content).await;
                 }
                 Ok(GossipEvent::NeighborUp(id)) => {
                     let peer = device_of(&id);
+                    inner.met(peer, space);
                     inner.saw(peer);
                     let _ = lock(&inner.node)
                         .store_ref()

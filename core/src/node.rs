@@ -28,6 +28,13 @@ pub use group::{GroupView, INVITE_VALID_MS};
 
 /// Largest image accepted for a post or avatar, in bytes.
 pub const MAX_IMAGE_LEN: usize = 5 * 1024 * 1024;
+/// Largest sealed image: [`MAX_IMAGE_LEN`] with the blob header, nonce
+/// and tag. A fetch never takes more than this, or than its post declared.
+pub const MAX_SEALED_IMAGE_LEN: u32 =
+    (MAX_IMAGE_LEN + BLOB_HEADER_LEN + crate::crypto::SEAL_OVERHEAD) as u32;
+/// A sealed blob starts with this and its key epoch (u32, little endian).
+const BLOB_MAGIC: &[u8; 3] = b"SB\x02";
+const BLOB_HEADER_LEN: usize = 7;
 const DB_FILE: &str = "starling.db";
 const IDENTITY_FILE: &str = "identity.key";
 const DEVICE_FILE: &str = "device.key";
@@ -193,6 +200,17 @@ fn next_entry(
         None => (1, None, now),
     };
     Entry::create(device, *space, seq, prev, ts, epoch, key, nonce, plain)
+}
+
+/// The associated data a blob of `space` is sealed with (blobs sealed
+/// before they named their epoch have none).
+fn blob_context(space: &SpaceId, epoch: Option<u32>) -> Vec<u8> {
+    let mut aad = BLOB_CONTEXT.to_vec();
+    aad.extend_from_slice(space.as_bytes());
+    if let Some(e) = epoch {
+        aad.extend_from_slice(&e.to_le_bytes());
+    }
+    aad
 }
 
 fn image_mime(bytes: &[u8]) -> Result<&'static str> {
@@ -368,6 +386,9 @@ impl Node {
         Ok(made.is_some())
     }
 
+    /// Seals an image for `space` with the key new entries are sealed with
+    /// (a group's current epoch: a removed member cannot open it) and
+    /// keeps it.
     fn seal_blob(&mut self, space: &SpaceId, bytes: &[u8]) -> Result<ImageRef> {
         if bytes.len() > MAX_IMAGE_LEN {
             return Err(NodeError::Invalid(format!(
@@ -377,13 +398,13 @@ impl Node {
         }
         let mime = image_mime(bytes)?;
         let space = *space;
-        let key = self
+        let (epoch, key) = self
             .store
-            .space_key(&space, 0)?
+            .sealing_key(&space)?
             .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
-        let mut aad = BLOB_CONTEXT.to_vec();
-        aad.extend_from_slice(space.as_bytes());
-        let sealed = key.seal(random()?, &aad, bytes);
+        let mut sealed = BLOB_MAGIC.to_vec();
+        sealed.extend_from_slice(&epoch.to_le_bytes());
+        sealed.extend_from_slice(&key.seal(random()?, &blob_context(&space, Some(epoch)), bytes));
         let hash = Hash::of(&sealed);
         self.store.put_blob(&space, &hash, &sealed)?;
         Ok(ImageRef {
@@ -394,7 +415,7 @@ impl Node {
     }
 
     /// Opens a sealed blob (an image or avatar) of `owner`'s feed, or of
-    /// the group it was posted in.
+    /// the group it was posted in, with the key of the epoch it names.
     pub fn open_blob(&mut self, owner: &IdentityId, hash: &Hash) -> Result<Option<Vec<u8>>> {
         let Some(sealed) = self.store.blob(hash)? else {
             return Ok(None);
@@ -403,12 +424,23 @@ impl Node {
             .store
             .blob_space(hash)?
             .unwrap_or_else(|| feed_space_id(owner));
+        if let Some(rest) = sealed.strip_prefix(BLOB_MAGIC.as_slice())
+            && rest.len() >= 4
+        {
+            let (epoch, body) = rest.split_at(4);
+            let epoch = u32::from_le_bytes([epoch[0], epoch[1], epoch[2], epoch[3]]);
+            let aad = blob_context(&space, Some(epoch));
+            for key in self.store.epoch_keys(&space, epoch)? {
+                if let Ok(plain) = key.open(&aad, body) {
+                    return Ok(Some(plain));
+                }
+            }
+        }
+        // Images sealed before blobs named their epoch: epoch 0.
         let Some(key) = self.store.space_key(&space, 0)? else {
             return Ok(None);
         };
-        let mut aad = BLOB_CONTEXT.to_vec();
-        aad.extend_from_slice(space.as_bytes());
-        Ok(key.open(&aad, &sealed).ok())
+        Ok(key.open(&blob_context(&space, None), &sealed).ok())
     }
 
     fn require_post(&mut self, id: &EntryId) -> Result<PostView> {
@@ -602,6 +634,7 @@ impl Node {
         let who = t.identity;
         if let Some(peer) = &t.peer {
             self.store.add_peer(peer)?;
+            self.store.introduce_peer(&peer.device)?;
         }
         let account = self.account();
         self.change_doc(&account, |doc, dev, now| {
@@ -710,17 +743,27 @@ impl Node {
         Ok(self.store.search(query, limit)?)
     }
 
-    /// A bundle of what this device may share with `audience`.
+    /// A bundle of what this device may share with `audience`: anyone gets
+    /// the feeds held here; another identity also the conversation with
+    /// it and the groups it is a member of; this identity (a backup, a
+    /// linked device) everything, the private account space included.
     pub fn export(&mut self, audience: Audience) -> Result<Vec<u8>> {
-        let mut spaces: Vec<SpaceId> = self
-            .store
-            .spaces()?
-            .into_iter()
-            .filter(|(_, kind)| *kind != Some(SpaceKind::Account))
-            .map(|(s, _)| s)
-            .collect();
-        if audience == Audience::Identity(self.identity) {
-            spaces.push(self.account());
+        let mut spaces = Vec::new();
+        for (space, kind) in self.store.spaces()? {
+            let shared = match (kind, audience) {
+                (Some(SpaceKind::Feed), _) => true,
+                (Some(_), Audience::Identity(who)) if who == self.identity => true,
+                (Some(SpaceKind::Direct), Audience::Identity(who)) => {
+                    space == crate::space::direct_space_id(&self.identity, &who)
+                }
+                (Some(SpaceKind::Group), Audience::Identity(who)) => {
+                    self.store.group_membership(&space)?.is_member(&who)
+                }
+                _ => false,
+            };
+            if shared {
+                spaces.push(space);
+            }
         }
         Ok(self.store.export(&spaces)?)
     }

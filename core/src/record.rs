@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{EntryId, Hash, IdentityId};
 use crate::identity::DeviceCert;
+pub use crate::membership::GroupOp;
 
 /// Largest post or edit text, in bytes of UTF-8.
 pub const MAX_TEXT_LEN: usize = 4096;
@@ -97,6 +98,8 @@ pub enum Record {
         /// Its highest accepted seq per space; in any other space, none.
         heads: Vec<(crate::id::SpaceId, u64)>,
     },
+    /// A change to a group's membership: see [`crate::membership`].
+    Group(GroupOp),
 }
 
 /// Most members a key rotation wraps the key for.
@@ -154,6 +157,10 @@ impl Record {
                     reason: format!("more than {MAX_WRAPPED} spaces"),
                 })
             }
+            Record::Group(op) if !op.within_limits() => Err(RecordError::BadField {
+                field: "group",
+                reason: format!("more than {} devices named", crate::membership::MAX_HEADS),
+            }),
             Record::KeyRotation(r) => {
                 let bad = |reason: String| {
                     Err(RecordError::BadField {

@@ -4,7 +4,7 @@
 //! identity, so anyone holding an identity knows where to look and a feed
 //! cannot be claimed by another identity.
 
-use crate::id::{IdentityId, SpaceId};
+use crate::id::{DeviceId, IdentityId, SpaceId};
 
 /// What a space is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,6 +102,63 @@ pub fn direct_space_key(
     )))
 }
 
+/// Bytes of a [`Handle`].
+pub const HANDLE_LEN: usize = 16;
+
+/// What proves that a peer holds a space's key without showing the key:
+/// derived from the space's first (epoch-0) key. A feed's read key is in
+/// its ticket; a group's, a conversation's or an account's is not public,
+/// so neither is this.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthKey([u8; 32]);
+
+impl AuthKey {
+    /// The auth key of a space whose epoch-0 key is `key`.
+    pub fn of(key: &crate::crypto::SpaceKey) -> Self {
+        Self(blake3::derive_key(
+            "starling space auth v1",
+            &key.to_bytes(),
+        ))
+    }
+
+    /// How `initiator` names `space` to `responder` in a sync session:
+    /// a MAC under this key over both devices and the space. Only a holder
+    /// of the key can make it or recognise it, it proves to the responder
+    /// that the initiator holds the key, and it differs for every pair of
+    /// devices, so nobody else can link two sessions to one space.
+    pub fn handle(&self, initiator: &DeviceId, responder: &DeviceId, space: &SpaceId) -> Handle {
+        let mut h = blake3::Hasher::new_keyed(&self.0);
+        h.update(b"starling space handle v1\0");
+        h.update(initiator.as_bytes());
+        h.update(responder.as_bytes());
+        h.update(space.as_bytes());
+        let mut out = [0u8; HANDLE_LEN];
+        out.copy_from_slice(&h.finalize().as_bytes()[..HANDLE_LEN]);
+        Handle(out)
+    }
+
+    /// The gossip topic of `space`: derived from this key, so only those
+    /// who hold the space's key can find its swarm.
+    pub fn topic(&self, space: &SpaceId) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_keyed(&self.0);
+        h.update(b"starling gossip topic v2\0");
+        h.update(space.as_bytes());
+        *h.finalize().as_bytes()
+    }
+}
+
+impl std::fmt::Debug for AuthKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthKey(<redacted>)")
+    }
+}
+
+/// A space as named in a sync session (see [`AuthKey::handle`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Handle(pub [u8; HANDLE_LEN]);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +199,17 @@ mod tests {
             direct_space_id(&ann.id(), &cat.id())
         );
         let k1 = direct_space_key(&ann, &bob.id()).unwrap();
+        // Handles depend on the key, both devices (in order) and the space.
+        let auth = AuthKey::of(&k1);
+        let (d1, d2) = (DeviceId([1; 32]), DeviceId([2; 32]));
+        let s = direct_space_id(&ann.id(), &bob.id());
+        let h = auth.handle(&d1, &d2, &s);
+        assert_eq!(h, AuthKey::of(&k1).handle(&d1, &d2, &s));
+        assert_ne!(h, auth.handle(&d2, &d1, &s));
+        assert_ne!(h, auth.handle(&d1, &d2, &SpaceId([0; 32])));
+        let other = AuthKey::of(&crate::crypto::SpaceKey::from_bytes([0; 32]));
+        assert_ne!(h, other.handle(&d1, &d2, &s));
+        assert_ne!(auth.topic(&s), other.topic(&s));
         let k2 = direct_space_key(&bob, &ann.id()).unwrap();
         assert!(k1 == k2);
         assert!(direct_space_key(&cat, &ann.id()).unwrap() != k1);

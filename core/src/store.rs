@@ -9,6 +9,7 @@
 
 mod group;
 mod import;
+mod membership;
 mod notify;
 mod project;
 mod query;
@@ -27,9 +28,12 @@ use crate::entry::{ENTRY_VERSION, Entry, EntryError, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
-pub use import::{COMMIT_BATCH, ImportReport, Rejection, Verified};
+pub use import::{
+    COMMIT_BATCH, ImportReport, MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE, MAX_REJECTIONS_KEPT,
+    Rejection, Verified,
+};
 pub use notify::{Notification, NotificationKind};
-pub use query::{Page, PostView, ProfileView};
+pub use query::{MAX_AHEAD_MS, Page, PostView, ProfileView};
 pub use serve::ServedTo;
 pub use watch::Want;
 
@@ -61,6 +65,10 @@ pub enum StoreError {
     /// A blob's bytes do not hash to the hash it was asked for by.
     #[error("blob does not match its hash {0}")]
     BlobMismatch(String),
+    /// A new entry of this device broke a rule of its space (a removed
+    /// member writing to a group, a revoked device…).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -70,6 +78,15 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The system clock, in ms since the Unix epoch (the store dates what
+/// waits in `pending`, and pages timelines from the present).
+pub(crate) fn now_ms() -> u64 {
+    crate::node::now_ms()
+}
+
+/// Most rows the peers table keeps for peers not introduced by a ticket.
+pub const MAX_PEERS: i64 = 4096;
 
 /// Reaction kinds in the `reactions` table.
 pub(crate) const LIKE: i64 = 1;
@@ -107,32 +124,45 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Adds `column` (with its SQL declaration) to `table` unless it is there.
+fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<()> {
+    let has: bool = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name='{column}'"
+        ))?
+        .exists([])?;
+    if !has {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
 /// Brings a store made by an older version up to the current schema.
-fn migrate(conn: &Connection) -> Result<()> {
-    let has_space: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('posts') WHERE name='space'")?
-        .exists([])?;
-    if !has_space {
-        conn.execute_batch("ALTER TABLE posts ADD COLUMN space INTEGER")?;
-    }
-    let has_blocked: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('audience') WHERE name='blocked'")?
-        .exists([])?;
-    if !has_blocked {
-        conn.execute_batch("ALTER TABLE audience ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0")?;
-    }
+/// Returns whether revocations written before they named their issuer
+/// need to be read again from the feeds.
+fn migrate(conn: &Connection) -> Result<bool> {
+    add_column(conn, "posts", "space", "INTEGER")?;
+    add_column(conn, "audience", "blocked", "INTEGER NOT NULL DEFAULT 0")?;
     // A group's timeline, newest first.
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS posts_space ON posts(space, ts) WHERE space IS NOT NULL",
     )?;
     // When a like or repost was made, for notifications (older rows: NULL).
-    let has_reaction_ts: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('reactions') WHERE name='ts'")?
+    add_column(conn, "reactions", "ts", "INTEGER")?;
+    add_column(conn, "spaces", "nonce", "BLOB")?;
+    add_column(conn, "wants", "len", "INTEGER")?;
+    add_column(conn, "peers", "introduced", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "pending", "arrived", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "pending", "certified", "INTEGER NOT NULL DEFAULT 1")?;
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS pending_arrived ON pending(arrived)")?;
+    // Revocations used to be kept without their issuer.
+    let old_revocations: bool = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='revoked'")?
         .exists([])?;
-    if !has_reaction_ts {
-        conn.execute_batch("ALTER TABLE reactions ADD COLUMN ts INTEGER")?;
+    if old_revocations {
+        conn.execute_batch("DROP TABLE revoked; DROP TABLE IF EXISTS revoked_heads;")?;
     }
-    Ok(())
+    Ok(old_revocations)
 }
 
 impl Store {
@@ -159,11 +189,35 @@ impl Store {
         // double writes during large imports.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.execute_batch(include_str!("store/schema.sql"))?;
-        migrate(&conn)?;
-        Ok(Self {
+        let rescan = migrate(&conn)?;
+        let mut store = Self {
             conn,
             keys: project::Keys::default(),
-        })
+        };
+        if rescan {
+            store.rederive_revocations()?;
+        }
+        Ok(store)
+    }
+
+    /// Reads every revocation again from the feeds held (stores made
+    /// before revocations named their issuer).
+    fn rederive_revocations(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let feeds: Vec<SpaceId> = {
+            let mut stmt = tx.prepare("SELECT space FROM spaces WHERE kind=?1")?;
+            let rows = stmt.query_map([SpaceKind::Feed.code()], |r| r.get::<_, Vec<u8>>(0))?;
+            rows.map(|r| Ok(SpaceId(blob32(r?)?)))
+                .collect::<Result<_>>()?
+        };
+        for feed in feeds {
+            let Some(info) = project::space_info(&tx, &feed)? else {
+                continue;
+            };
+            project::rederive_revocations(&tx, &mut self.keys, &info)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// A value from the `meta` table.
@@ -227,7 +281,8 @@ impl Store {
     pub fn add_epoch_keys(&mut self, space: &SpaceId, keys: &[(u32, SpaceKey)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         let mut changes = project::DocChanges::default();
-        let info = project::space_info(&tx, space)?;
+        let info =
+            project::space_info(&tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
         for (epoch, key) in keys {
             project::add_epoch_key(&tx, &mut self.keys, &info, *epoch, key, &mut changes)?;
         }
@@ -314,9 +369,23 @@ impl Store {
         prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
         make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, T) -> Entry,
     ) -> Result<Option<Entry>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let res = Self::append_in(&mut self.conn, &mut self.keys, space, device, prepare, make);
+        if res.is_err() {
+            // The transaction rolled back: forget what was cached in it.
+            self.keys.clear();
+        }
+        res
+    }
+
+    fn append_in<T>(
+        conn: &mut Connection,
+        keys: &mut project::Keys,
+        space: &SpaceId,
+        device: &DeviceId,
+        prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
+        make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, T) -> Entry,
+    ) -> Result<Option<Entry>> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let Some(prepared) = prepare(&tx)? else {
             return Ok(None);
         };
@@ -324,12 +393,13 @@ impl Store {
         let row = space_row(&tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
         // New entries are sealed with the newest key held.
         let epoch = project::current_epoch(&tx, row)?;
-        let key = project::key_for(&tx, &mut self.keys, row, epoch)?
+        let key = project::key_for(&tx, keys, row, epoch)?
             .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
         let entry = make(head, &key, epoch, prepared);
-        let mut apply = import::Apply::new(&tx, &mut self.keys);
+        let mut apply = import::Apply::new(&tx, keys, now_ms());
         match apply.apply_one(&entry)? {
             import::Outcome::Accepted => {}
+            import::Outcome::Rejected(reason) => return Err(StoreError::Refused(reason)),
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "own new entry was not accepted: {other:?}"
@@ -377,6 +447,18 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a peer as one a ticket this device took came with (a follow,
+    /// a group invite, a device link): it is kept whatever the number of
+    /// others, and its sessions may name every space held here.
+    pub fn introduce_peer(&self, device: &DeviceId) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO peers(device, addrs, introduced) VALUES(?1, x'00', 1)
+             ON CONFLICT(device) DO UPDATE SET introduced=1",
+            [device.as_bytes()],
+        )?;
+        Ok(())
+    }
+
     /// Notes that a peer was seen at `now_ms`.
     pub fn touch_peer(&self, device: &DeviceId, now_ms: u64) -> Result<()> {
         self.conn.execute(
@@ -384,7 +466,35 @@ impl Store {
              ON CONFLICT(device) DO UPDATE SET last_seen=?2",
             params![device.as_bytes(), now_ms],
         )?;
+        self.prune_peers()
+    }
+
+    /// Keeps the peers table to [`MAX_PEERS`] rows: any peer that connects
+    /// gets a row, so the ones seen longest ago (and not introduced by a
+    /// ticket) make room.
+    pub(crate) fn prune_peers(&self) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM peers WHERE device IN (
+                   SELECT device FROM peers WHERE introduced=0
+                   ORDER BY coalesce(last_seen, 0) LIMIT max(0, (SELECT count(*) FROM peers) - ?1))",
+            )?
+            .execute([MAX_PEERS])?;
         Ok(())
+    }
+
+    /// Whether `device` is a peer this node has a reason to trust with the
+    /// names of everything it holds: one a ticket came with, or a device
+    /// that writes (under a certificate) in a space held here.
+    pub fn is_related(&self, device: &DeviceId) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM peers WHERE device=?1 AND introduced=1)
+                     OR EXISTS(SELECT 1 FROM logs l JOIN spaces s ON s.id=l.space
+                               WHERE l.device=?1 AND l.identity IS NOT NULL AND s.kind>0)",
+            )?
+            .query_row([device.as_bytes()], |r| r.get(0))?)
     }
 
     /// Known peers and when each was last seen (ms), most recent first.
@@ -661,6 +771,13 @@ impl Store {
         )?)
     }
 
+    /// Entries waiting in the wait list for an earlier entry of their log.
+    pub fn waiting(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM pending", [], |r| r.get(0))?)
+    }
+
     /// Total bytes of stored payloads (for storage-overhead figures).
     pub fn payload_bytes(&self) -> Result<u64> {
         Ok(self.conn.query_row(
@@ -843,22 +960,18 @@ mod tests {
     }
 
     #[test]
-    fn mirrors_without_key_then_projects_on_follow() {
+    fn entries_of_a_space_not_chosen_are_refused_and_kept_once_followed() {
         let mut a = SynthAuthor::new(3);
         let mut s = Store::open_in_memory().unwrap();
         let es = vec![a.cert(1), a.name("Ann", 2), a.post("hi", None, 3)];
+        let r = s.import_entries(es.clone()).unwrap();
+        assert_eq!((r.accepted, r.refused), (0, 3));
+        assert!(r.rejected[0].reason.contains("not held here"), "{r:?}");
+        assert_eq!(s.counts().unwrap(), (0, 0, 0), "nothing kept");
+        assert!(s.spaces().unwrap().is_empty(), "not even a row");
+        a.followed_by(&mut s).unwrap();
         let r = s.import_entries(es).unwrap();
         assert_eq!(r.accepted, 3);
-        assert_eq!(
-            s.counts().unwrap(),
-            (3, 0, 1),
-            "stored opaque, nothing projected"
-        );
-        let crate::Ticket::Feed(t) = a.ticket() else {
-            panic!("a synthetic author has a feed ticket")
-        };
-        s.add_space(&t.space(), SpaceKind::Feed, &t.identity, &t.space_key())
-            .unwrap();
         assert_eq!(s.counts().unwrap(), (3, 1, 1));
         assert_eq!(
             s.profile(&a.identity()).unwrap().name.as_deref(),
@@ -872,6 +985,7 @@ mod tests {
         let mut a = SynthAuthor::new(4);
         let es = vec![a.cert(1), a.post("one", None, 2), a.post("two", None, 3)];
         let mut s = Store::open_in_memory().unwrap();
+        a.followed_by(&mut s).unwrap();
         s.import_entries(es.clone()).unwrap();
         let bundle = s
             .export(&[crate::space::feed_space_id(&a.identity())])

@@ -4,28 +4,39 @@
 //! highest seq and its entry id); spaces already in sync cost one digest
 //! each way and nothing more. For the spaces that differ, each side learns
 //! the other's frontier and sends exactly the entries the other lacks, in
-//! chain order. A peer answers only for spaces named to it, and says
-//! [`Answer::NotServed`] for any it does not hold or will not serve: it never
-//! lists what it holds.
+//! chain order.
+//!
+//! Spaces are never named by id. The initiator names each by a
+//! [`Handle`]: a MAC under the space's auth key over both devices and the
+//! space ([`crate::space::AuthKey::handle`]). A responder recognises only
+//! handles of spaces whose key it holds, which also proves that the
+//! initiator holds it: a peer without a space's key learns nothing of it,
+//! and a handle means nothing in any other session. Answers come back in
+//! the order the handles were named, so the responder never lists what it
+//! holds, and says [`Answer::NotServed`] for whatever it does not recognise
+//! or will not serve.
 //!
 //! The machine does no I/O: the caller moves [`Message`]s over a transport
 //! (an iroh stream, in the networking layer) and applies the entries handed
-//! out in [`Step::received`] to its store. What the peer holds is read
-//! through the [`Holdings`] trait.
+//! out in [`Step::received`] to its store. What a side holds is read
+//! through the [`Holdings`] trait. Every message is bounded: answers and
+//! frontiers go in several messages when they are many.
 //!
 //! Peers that met before first compare one summary: the initiator remembers
 //! which of the spaces it asked this peer about were served, the responder
-//! remembers which spaces this peer asked about; a digest of that list and
-//! one of all the frontier digests settle "everything is in sync" in a few
-//! dozen bytes, whatever the number of spaces. Any mismatch falls back to the
-//! full exchange below.
+//! a digest of the handles it was sent and which of them it recognised; a
+//! digest of the handle list and one of the served spaces' frontier digests
+//! settle "everything is in sync" in a few dozen bytes, whatever the number
+//! of spaces. Any mismatch falls back to the full exchange below. (A
+//! responder that gains the key of a space it did not recognise last time
+//! notices at the next full exchange, when the initiator's list changes.)
 //!
 //! ```text
 //! initiator                         responder
 //!  (Summary {list, state}       →
 //!                               ←   AllInSync | NeedHello)
-//!   Hello {space, digest}*      →
-//!                               ←   Reply {space, InSync | Differs(frontier) | NotServed}*
+//!   Hello {handle, digest}*     →
+//!                               ←   Reply {InSync | Differs(frontier) | NotServed}* (in order)
 //!   Have {space, frontier}*,
 //!   Entries*, Done              →
 //!                               ←   Entries*, Done
@@ -36,6 +47,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::id::{DeviceId, EntryId, SpaceId};
+use crate::space::{AuthKey, Handle};
 
 /// Bytes of a frontier digest.
 pub const DIGEST_LEN: usize = 16;
@@ -44,8 +56,12 @@ pub const MAX_SPACES: usize = 10_000;
 /// Most entries read from the store at a time when sending.
 pub const ENTRIES_PER_READ: usize = 2048;
 /// Largest [`Message::Entries`] in bytes of entries (one entry larger than
-/// this goes alone).
+/// this goes alone), and about the most a [`Message::Reply`] or
+/// [`Message::Have`] holds before the rest goes in another.
 pub const MESSAGE_BYTES: usize = 1 << 20;
+/// Most logs a frontier on the wire may name (a store keeps at most
+/// [`crate::store::MAX_LOGS_PER_SPACE`] per space).
+pub const MAX_FRONTIER_LOGS: usize = 10_000;
 
 /// A sync session went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +78,17 @@ pub enum SyncError {
     /// The peer answered for, or sent, a space it was not asked about.
     #[error("peer sent data for space {0} that was not asked for")]
     UnaskedSpace(String),
+    /// The peer sent more answers than spaces were named.
+    #[error("peer answered {got} spaces, {named} were named")]
+    TooManyAnswers {
+        /// Answers received.
+        got: usize,
+        /// Spaces named.
+        named: usize,
+    },
+    /// A frontier names more logs than a space may hold.
+    #[error("peer sent a frontier of {0} logs, more than {MAX_FRONTIER_LOGS}")]
+    FrontierTooLarge(usize),
     /// The peer named more spaces than allowed.
     #[error("peer named {0} spaces, more than {MAX_SPACES}")]
     TooManySpaces(usize),
@@ -123,6 +150,11 @@ impl Frontier {
         self.logs.len()
     }
 
+    /// About how many bytes it takes on the wire.
+    fn wire_size(&self) -> usize {
+        8 + self.logs.len() * 80
+    }
+
     /// Whether no log is held.
     pub fn is_empty(&self) -> bool {
         self.logs.is_empty()
@@ -143,17 +175,20 @@ pub enum Answer {
 /// What peers say to each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// Initiator: the spaces it wants to sync, each with its frontier digest.
+    /// Initiator: the spaces it wants to sync, each by its handle for this
+    /// pair of devices and with its frontier digest.
     Hello {
-        /// Space ids and digests.
-        spaces: Vec<(SpaceId, [u8; DIGEST_LEN])>,
+        /// Handles and digests.
+        spaces: Vec<(Handle, [u8; DIGEST_LEN])>,
     },
-    /// Responder: an answer per named space.
+    /// Responder: answers for the named spaces, in the order they were
+    /// named (several messages when they are many).
     Reply {
-        /// Space ids and answers, in the order they were named.
-        spaces: Vec<(SpaceId, Answer)>,
+        /// The next answers.
+        answers: Vec<Answer>,
     },
-    /// Initiator: its frontiers for the spaces that differ.
+    /// Initiator: its frontiers for the spaces that differ (several
+    /// messages when they are large).
     Have {
         /// Space ids and frontiers.
         spaces: Vec<(SpaceId, Frontier)>,
@@ -221,6 +256,20 @@ pub trait Holdings {
         after: u64,
         limit: usize,
     ) -> Vec<Vec<u8>>;
+
+    /// The spaces this side would serve to the peer, with their auth keys
+    /// (a responder recognises the peer's handles among these).
+    fn servable(&self) -> Vec<(SpaceId, AuthKey)>;
+}
+
+/// The two devices of a session: the one that started it and the one that
+/// answers. Handles are made for this pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    /// The device that started the session.
+    pub initiator: DeviceId,
+    /// The device that answers.
+    pub responder: DeviceId,
 }
 
 /// Limits on what one session accepts from a peer.
@@ -245,35 +294,42 @@ impl Default for Limits {
 /// time and whether each was served.
 pub type Asked = Vec<(SpaceId, bool)>;
 
+/// What a responder remembers of a peer: a digest of the handles it named
+/// last time, and the spaces among them this side recognised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    /// Digest of every handle named, in order.
+    pub list: [u8; DIGEST_LEN],
+    /// The named spaces this side recognised.
+    pub spaces: Vec<SpaceId>,
+}
+
 /// What a session learned that the caller should remember for next time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Remember {
     /// Initiator: the spaces asked and whether the peer served each.
     Asked(Asked),
-    /// Responder: the spaces the peer asked about.
-    Named(Vec<SpaceId>),
+    /// Responder: what the peer named.
+    Named(Named),
 }
 
-fn list_digest<'a>(spaces: impl Iterator<Item = &'a SpaceId>) -> [u8; DIGEST_LEN] {
-    let mut h = blake3::Hasher::new_derive_key("starling space list digest v1");
-    for s in spaces {
-        h.update(s.as_bytes());
+fn list_digest<'a>(handles: impl Iterator<Item = &'a Handle>) -> [u8; DIGEST_LEN] {
+    let mut h = blake3::Hasher::new_derive_key("starling handle list digest v1");
+    for x in handles {
+        h.update(&x.0);
     }
     let mut out = [0u8; DIGEST_LEN];
     out.copy_from_slice(&h.finalize().as_bytes()[..DIGEST_LEN]);
     out
 }
 
-fn state_digest<'a>(
-    states: impl Iterator<Item = (&'a SpaceId, Option<[u8; DIGEST_LEN]>)>,
-) -> [u8; DIGEST_LEN] {
-    let mut h = blake3::Hasher::new_derive_key("starling summary state digest v1");
-    for (s, d) in states {
+/// A digest of the served spaces' frontier digests, by space id.
+fn state_digest(mut served: Vec<(SpaceId, [u8; DIGEST_LEN])>) -> [u8; DIGEST_LEN] {
+    served.sort();
+    let mut h = blake3::Hasher::new_derive_key("starling summary state digest v2");
+    for (s, d) in served {
         h.update(s.as_bytes());
-        match d {
-            Some(d) => h.update(&[1]).update(&d),
-            None => h.update(&[0]),
-        };
+        h.update(&d);
     }
     let mut out = [0u8; DIGEST_LEN];
     out.copy_from_slice(&h.finalize().as_bytes()[..DIGEST_LEN]);
@@ -323,6 +379,7 @@ impl State {
 pub struct Session {
     state: State,
     initiator: bool,
+    pair: Pair,
     /// Spaces in play and this side's frontier of each.
     mine: BTreeMap<SpaceId, Frontier>,
     /// Spaces whose entries this side may receive.
@@ -331,10 +388,18 @@ pub struct Session {
     limits: Limits,
     got_entries: u64,
     got_bytes: u64,
-    /// Initiator: the full Hello, kept in case a Summary is refused.
-    hello: Vec<(SpaceId, [u8; DIGEST_LEN])>,
+    /// Initiator: the full Hello, kept in case a Summary is refused, and
+    /// the spaces it names, in order.
+    hello: Vec<(Handle, [u8; DIGEST_LEN])>,
+    named: Vec<SpaceId>,
+    /// Initiator: answers received so far, and what they said.
+    answered: Asked,
+    /// Initiator: frontiers to send in `Have`.
+    have: Vec<(SpaceId, Frontier)>,
     /// Responder: the spaces this peer asked about last time.
-    named: Option<Vec<SpaceId>>,
+    named_before: Option<Named>,
+    /// Responder: spaces answered `Differs` whose `Have` has not come yet.
+    awaiting_have: BTreeMap<SpaceId, ()>,
 }
 
 /// One log's entries owed to the peer: seqs `after + 1 ..= top`.
@@ -424,15 +489,49 @@ impl Outbox {
     }
 }
 
+/// Splits `items` into messages of about [`MESSAGE_BYTES`] each (at least
+/// one item per message; none when there are no items).
+fn chunked<T>(
+    items: Vec<T>,
+    size: impl Fn(&T) -> usize,
+    wrap: impl Fn(Vec<T>) -> Message,
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    let mut part = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let n = size(&item);
+        if !part.is_empty() && bytes + n > MESSAGE_BYTES {
+            out.push(wrap(std::mem::take(&mut part)));
+            bytes = 0;
+        }
+        bytes += n;
+        part.push(item);
+    }
+    if !part.is_empty() {
+        out.push(wrap(part));
+    }
+    out
+}
+
+fn answer_size(a: &Answer) -> usize {
+    match a {
+        Answer::Differs(f) => f.wire_size(),
+        _ => 1,
+    }
+}
+
 impl Session {
-    /// Starts a session as the initiator, for `spaces`. Returns the session
-    /// and the first message to send.
+    /// Starts a session as the initiator with `pair.responder`, for the
+    /// `spaces` given with their auth keys. Returns the session and the
+    /// first message to send.
     pub fn initiate(
         holdings: &impl Holdings,
-        spaces: &[SpaceId],
+        pair: Pair,
+        spaces: &[(SpaceId, AuthKey)],
         limits: Limits,
     ) -> (Self, Message) {
-        Self::initiate_with(holdings, spaces, limits, None)
+        Self::initiate_with(holdings, pair, spaces, limits, None)
     }
 
     /// Starts a session as the initiator with what was remembered of this
@@ -440,23 +539,28 @@ impl Session {
     /// is a [`Message::Summary`].
     pub fn initiate_with(
         holdings: &impl Holdings,
-        spaces: &[SpaceId],
+        pair: Pair,
+        spaces: &[(SpaceId, AuthKey)],
         limits: Limits,
         asked: Option<&Asked>,
     ) -> (Self, Message) {
+        let mut wanted: Vec<&(SpaceId, AuthKey)> = spaces.iter().collect();
+        wanted.sort_by_key(|(s, _)| *s);
+        wanted.dedup_by_key(|(s, _)| *s);
+        wanted.truncate(MAX_SPACES);
         let mut mine = BTreeMap::new();
-        let mut hello = Vec::new();
-        let mut wanted: Vec<SpaceId> = spaces.iter().take(MAX_SPACES).copied().collect();
-        wanted.sort();
-        wanted.dedup();
-        for s in &wanted {
+        let mut hello = Vec::with_capacity(wanted.len());
+        let mut named = Vec::with_capacity(wanted.len());
+        for (s, auth) in wanted {
             let f = holdings.frontier(s).unwrap_or_default();
-            hello.push((*s, f.digest()));
+            hello.push((auth.handle(&pair.initiator, &pair.responder, s), f.digest()));
+            named.push(*s);
             mine.insert(*s, f);
         }
         let mut session = Self {
             state: State::AwaitReply,
             initiator: true,
+            pair,
             mine,
             open: BTreeMap::new(),
             sent_done: false,
@@ -464,18 +568,25 @@ impl Session {
             got_entries: 0,
             got_bytes: 0,
             hello,
-            named: None,
+            named,
+            answered: Vec::new(),
+            have: Vec::new(),
+            named_before: None,
+            awaiting_have: BTreeMap::new(),
         };
-        let same_list = asked
-            .is_some_and(|a| a.len() == wanted.len() && a.iter().map(|(s, _)| s).eq(wanted.iter()));
+        let same_list = asked.is_some_and(|a| {
+            a.len() == session.named.len() && a.iter().map(|(s, _)| s).eq(session.named.iter())
+        });
         match asked {
             Some(asked) if same_list && !asked.is_empty() => {
-                let list = list_digest(asked.iter().map(|(s, _)| s));
+                let list = list_digest(session.hello.iter().map(|(h, _)| h));
                 let state = state_digest(
                     asked
                         .iter()
                         .zip(&session.hello)
-                        .map(|((s, served), (_, d))| (s, served.then_some(*d))),
+                        .filter(|((_, served), _)| *served)
+                        .map(|((s, _), (_, d))| (*s, *d))
+                        .collect(),
                 );
                 session.state = State::AwaitSummaryAnswer;
                 (session, Message::Summary { list, state })
@@ -488,16 +599,17 @@ impl Session {
     }
 
     /// A session that waits for an initiator's `Hello`.
-    pub fn respond(limits: Limits) -> Self {
-        Self::respond_with(limits, None)
+    pub fn respond(pair: Pair, limits: Limits) -> Self {
+        Self::respond_with(pair, limits, None)
     }
 
     /// A session that waits for an initiator, remembering the spaces it
     /// asked about last time (so a [`Message::Summary`] can be checked).
-    pub fn respond_with(limits: Limits, named: Option<Vec<SpaceId>>) -> Self {
+    pub fn respond_with(pair: Pair, limits: Limits, named: Option<Named>) -> Self {
         Self {
             state: State::AwaitHello,
             initiator: false,
+            pair,
             mine: BTreeMap::new(),
             open: BTreeMap::new(),
             sent_done: false,
@@ -505,7 +617,11 @@ impl Session {
             got_entries: 0,
             got_bytes: 0,
             hello: Vec::new(),
-            named,
+            named: Vec::new(),
+            answered: Vec::new(),
+            have: Vec::new(),
+            named_before: named,
+            awaiting_have: BTreeMap::new(),
         }
     }
 
@@ -523,12 +639,14 @@ impl Session {
         };
         match (self.state, msg) {
             (State::AwaitHello, Message::Summary { list, state }) => {
-                let in_sync = self.named.as_ref().is_some_and(|named| {
-                    list_digest(named.iter()) == list
+                let in_sync = self.named_before.as_ref().is_some_and(|named| {
+                    named.list == list
                         && state_digest(
                             named
+                                .spaces
                                 .iter()
-                                .map(|s| (s, holdings.frontier(s).map(|f| f.digest()))),
+                                .filter_map(|s| holdings.frontier(s).map(|f| (*s, f.digest())))
+                                .collect(),
                         ) == state
                 });
                 if in_sync {
@@ -550,66 +668,26 @@ impl Session {
                 self.state = State::AwaitReply;
             }
             (State::AwaitHello, Message::Hello { spaces }) => {
-                if spaces.len() > MAX_SPACES {
-                    return Err(SyncError::TooManySpaces(spaces.len()));
-                }
-                step.remember = Some(Remember::Named(spaces.iter().map(|(s, _)| *s).collect()));
-                let mut reply = Vec::with_capacity(spaces.len());
-                for (space, digest) in spaces {
-                    let answer = match holdings.frontier(&space) {
-                        None => Answer::NotServed,
-                        Some(f) if f.digest() == digest => Answer::InSync,
-                        Some(f) => {
-                            self.mine.insert(space, f.clone());
-                            self.open.insert(space, ());
-                            Answer::Differs(f)
-                        }
-                    };
-                    reply.push((space, answer));
-                }
-                step.send.push(Message::Reply { spaces: reply });
-                if self.mine.is_empty() {
-                    self.state = State::Finished;
-                    step.finished = true;
-                } else {
-                    self.state = State::AwaitHave;
-                }
+                self.on_hello(spaces, holdings, &mut step)?;
             }
-            (State::AwaitReply, Message::Reply { spaces }) => {
-                let mut have = Vec::new();
-                let mut asked: Asked = Vec::with_capacity(spaces.len());
-                for (space, answer) in spaces {
-                    let Some(mine) = self.mine.get(&space) else {
+            (State::AwaitReply, Message::Reply { answers }) => {
+                self.on_reply(answers, &mut step)?;
+            }
+            (State::AwaitHave | State::Receiving, Message::Have { spaces }) if !self.initiator => {
+                for (space, theirs) in spaces {
+                    if self.awaiting_have.remove(&space).is_none() {
                         return Err(SyncError::UnaskedSpace(space.fmt_short()));
-                    };
-                    asked.push((space, answer != Answer::NotServed));
-                    if let Answer::Differs(theirs) = answer {
-                        self.open.insert(space, ());
-                        have.push((space, mine.clone()));
+                    }
+                    if theirs.len() > MAX_FRONTIER_LOGS {
+                        return Err(SyncError::FrontierTooLarge(theirs.len()));
+                    }
+                    if let Some(mine) = self.mine.get(&space) {
                         step.outbox.owe(space, mine, &theirs);
                     }
                 }
-                asked.sort();
-                step.remember = Some(Remember::Asked(asked));
-                if self.open.is_empty() {
-                    // Everything in sync (or not served): one round trip.
-                    self.state = State::Finished;
-                    step.finished = true;
-                } else {
-                    step.send.push(Message::Have { spaces: have });
-                    step.outbox.tail.push_back(Message::Done);
-                    self.sent_done = true;
+                if self.awaiting_have.is_empty() {
                     self.state = State::Receiving;
                 }
-            }
-            (State::AwaitHave, Message::Have { spaces }) => {
-                for (space, theirs) in spaces {
-                    let Some(mine) = self.mine.get(&space) else {
-                        return Err(SyncError::UnaskedSpace(space.fmt_short()));
-                    };
-                    step.outbox.owe(space, mine, &theirs);
-                }
-                self.state = State::Receiving;
             }
             (State::AwaitHave | State::Receiving, Message::Entries { space, entries }) => {
                 if !self.open.contains_key(&space) {
@@ -642,6 +720,124 @@ impl Session {
             (state, msg) => return Err(unexpected(state, &msg)),
         }
         Ok(step)
+    }
+
+    /// Responder: recognises the handles it can, answers each in order.
+    fn on_hello(
+        &mut self,
+        spaces: Vec<(Handle, [u8; DIGEST_LEN])>,
+        holdings: &impl Holdings,
+        step: &mut Step,
+    ) -> Result<(), SyncError> {
+        if spaces.len() > MAX_SPACES {
+            return Err(SyncError::TooManySpaces(spaces.len()));
+        }
+        let known: BTreeMap<Handle, SpaceId> = if spaces.is_empty() {
+            BTreeMap::new()
+        } else {
+            holdings
+                .servable()
+                .into_iter()
+                .map(|(s, auth)| {
+                    (
+                        auth.handle(&self.pair.initiator, &self.pair.responder, &s),
+                        s,
+                    )
+                })
+                .collect()
+        };
+        let mut answers = Vec::with_capacity(spaces.len());
+        let mut named = Vec::new();
+        let list = list_digest(spaces.iter().map(|(h, _)| h));
+        for (handle, digest) in spaces {
+            let space = known.get(&handle).copied();
+            let frontier = space.and_then(|s| holdings.frontier(&s));
+            let answer = match (space, frontier) {
+                (Some(space), Some(f)) => {
+                    named.push(space);
+                    if f.digest() == digest {
+                        Answer::InSync
+                    } else {
+                        self.mine.insert(space, f.clone());
+                        self.open.insert(space, ());
+                        self.awaiting_have.insert(space, ());
+                        Answer::Differs(f)
+                    }
+                }
+                (Some(space), None) => {
+                    named.push(space);
+                    Answer::NotServed
+                }
+                _ => Answer::NotServed,
+            };
+            answers.push(answer);
+        }
+        named.sort();
+        named.dedup();
+        step.remember = Some(Remember::Named(Named {
+            list,
+            spaces: named,
+        }));
+        step.send = chunked(answers, answer_size, |answers| Message::Reply { answers });
+        if step.send.is_empty() {
+            step.send.push(Message::Reply {
+                answers: Vec::new(),
+            });
+        }
+        if self.open.is_empty() {
+            self.state = State::Finished;
+            step.finished = true;
+        } else {
+            self.state = State::AwaitHave;
+        }
+        Ok(())
+    }
+
+    /// Initiator: takes answers in the order it named the spaces; once all
+    /// are in, sends its frontiers and what the peer lacks.
+    fn on_reply(&mut self, answers: Vec<Answer>, step: &mut Step) -> Result<(), SyncError> {
+        let got = self.answered.len() + answers.len();
+        if got > self.named.len() {
+            return Err(SyncError::TooManyAnswers {
+                got,
+                named: self.named.len(),
+            });
+        }
+        for answer in answers {
+            let space = self.named[self.answered.len()];
+            self.answered.push((space, answer != Answer::NotServed));
+            if let Answer::Differs(theirs) = answer {
+                if theirs.len() > MAX_FRONTIER_LOGS {
+                    return Err(SyncError::FrontierTooLarge(theirs.len()));
+                }
+                let mine = self.mine.get(&space).cloned().unwrap_or_default();
+                self.open.insert(space, ());
+                step.outbox.owe(space, &mine, &theirs);
+                self.have.push((space, mine));
+            }
+        }
+        if self.answered.len() < self.named.len() {
+            return Ok(());
+        }
+        let mut asked = std::mem::take(&mut self.answered);
+        asked.sort();
+        step.remember = Some(Remember::Asked(asked));
+        if self.open.is_empty() {
+            // Everything in sync (or not served): one round trip.
+            self.state = State::Finished;
+            step.finished = true;
+        } else {
+            let have = std::mem::take(&mut self.have);
+            step.send = chunked(
+                have,
+                |(_, f)| f.wire_size(),
+                |spaces| Message::Have { spaces },
+            );
+            step.outbox.tail.push_back(Message::Done);
+            self.sent_done = true;
+            self.state = State::Receiving;
+        }
+        Ok(())
     }
 }
 

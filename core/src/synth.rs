@@ -59,6 +59,17 @@ impl SynthAuthor {
         })
     }
 
+    /// Makes `store` hold this author's feed (as following them does), so
+    /// that it keeps the author's entries.
+    pub fn followed_by(&self, store: &mut crate::Store) -> Result<(), crate::StoreError> {
+        store.add_space(
+            &self.space,
+            crate::space::SpaceKind::Feed,
+            &self.identity.id(),
+            &self.key,
+        )
+    }
+
     /// The device key (to forge entries in tests).
     pub fn device_key(&self) -> &DeviceKey {
         &self.device

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::SpaceKey;
 use crate::id::{DeviceId, IdentityId, SpaceId};
+use crate::membership::Invite;
 use crate::space::feed_space_id;
 
 /// Every ticket starts with this (the `1` is the format version).
 pub const TICKET_PREFIX: &str = "starling1";
 /// Longest ticket text accepted.
-pub const MAX_TICKET_LEN: usize = 2048;
+pub const MAX_TICKET_LEN: usize = 4096;
 const CHECKSUM_LEN: usize = 4;
 
 /// A ticket could not be read or rendered.
@@ -124,38 +125,31 @@ impl FeedTicket {
     }
 }
 
-/// An invitation into a private group: its id and current key, who
-/// invites and where to reach them, until when it is valid, and a one-time
-/// secret (the group's document records each used invite by its hash).
+/// An invitation into a private group: its id, the owner and the nonce
+/// the id was made from (so the joiner checks who owns the group: see
+/// [`crate::membership::group_space_id`]), its keys, its name, the owner's
+/// signed [`Invite`], and where to reach the inviting device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupTicket {
     /// The group's space id.
     pub space: SpaceId,
+    /// The group's owner.
+    pub owner: IdentityId,
+    /// The nonce the group's id was made from.
+    pub nonce: [u8; 16],
     /// The group's keys, by epoch (the newest last): a new member reads
     /// the history those epochs cover.
     pub keys: Vec<(u32, [u8; 32])>,
     /// The group's name when the invite was made (for the joiner to see).
     pub name: String,
-    /// Who invites.
-    pub inviter: IdentityId,
-    /// One of the inviter's devices and where it listens.
+    /// The owner's permission to join, signed by one of their devices.
+    pub invite: Box<Invite>,
+    /// The inviting device and where it listens.
     pub peer: Option<PeerAddr>,
-    /// When the invite stops being valid, in ms since the Unix epoch.
-    pub expires_at: u64,
-    /// The one-time secret.
-    pub secret: [u8; 16],
 }
 
 /// Most group keys an invite carries (the newest ones).
 pub const MAX_INVITE_KEYS: usize = 16;
-
-impl GroupTicket {
-    /// What marks this invite used in the group's document: the first 8
-    /// bytes of the secret's hash, in hex (the secret itself stays out).
-    pub fn used_mark(&self) -> String {
-        crate::id::hex(&blake3::hash(&self.secret).as_bytes()[..8])
-    }
-}
 
 /// What a new device of the same person needs: the identity's secret key
 /// (it certifies the new device and opens what is wrapped for the
@@ -380,19 +374,31 @@ mod tests {
 
     #[test]
     fn group_tickets_round_trip_and_fit_a_qr_code() {
+        let owner = crate::identity::IdentityKey::from_secret_bytes([7; 32]);
+        let device = crate::identity::DeviceKey::from_secret_bytes([8; 32]);
+        let space = crate::membership::group_space_id(&owner.id(), &[9; 16]);
+        let cert = crate::identity::DeviceCert::issue(&owner, device.id(), 1);
         let t = Ticket::Group(GroupTicket {
-            space: SpaceId([5; 32]),
-            keys: vec![(0, [6; 32]), (1, [4; 32])],
+            space,
+            owner: owner.id(),
+            nonce: [9; 16],
+            keys: (0..MAX_INVITE_KEYS as u32).map(|e| (e, [6; 32])).collect(),
             name: "dawn chorus".into(),
-            inviter: IdentityId([7; 32]),
+            invite: Box::new(Invite::issue(
+                &device,
+                cert,
+                &space,
+                [3; 16],
+                2,
+                1_800_000_000_000,
+            )),
             peer: Some(PeerAddr {
-                device: DeviceId([8; 32]),
+                device: device.id(),
                 addrs: vec!["192.168.1.20:4433".parse().unwrap()],
                 relay: Some("https://relay.example.org./".into()),
             }),
-            expires_at: 1_800_000_000_000,
-            secret: [9; 16],
         });
+        assert!(t.encode().len() <= MAX_TICKET_LEN);
         assert_eq!(Ticket::decode(&t.encode()).unwrap(), t);
         assert_eq!(Ticket::scan(&t.to_qr_png().unwrap()).unwrap(), t);
     }

@@ -1,33 +1,113 @@
 //! The catch-up protocol on the wire: the sans-IO [`Session`] driven over
 //! one QUIC bi-stream, u32-LE length-prefixed frames, received entries
 //! verified and committed in large chunks.
+//!
+//! What a peer can make this node spend is bounded: a frame is at most
+//! [`MAX_FRAME`] and is read as its bytes arrive, against a budget of
+//! unverified bytes shared by every session ([`Budget`]); received entries
+//! wait in chunks of at most [`CHUNK_BYTES`]; a peer may hold at most
+//! [`SESSIONS_PER_PEER`] sessions here and everyone together
+//! [`MAX_SESSIONS`]; a frame that stalls ends the session.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use iroh::Endpoint;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
-use super::{NetConfig, NetError, NetEvent, SharedNode, SyncReport, endpoint_addr, lock};
+use super::{NetConfig, NetError, NetEvent, SharedNode, SyncReport, endpoint_addr, guard, lock};
 use crate::entry::{Entry, KeyCache};
-use crate::id::DeviceId;
+use crate::id::{DeviceId, SpaceId};
+use crate::space::AuthKey;
 use crate::store::{COMMIT_BATCH, ImportReport, Rejection, Verified};
-use crate::sync::{Limits, Message, Outbox, Session, Step};
+use crate::sync::{Limits, Message, Outbox, Pair, Session, Step};
 use crate::ticket::PeerAddr;
 
-/// The ALPN of the catch-up protocol.
-pub const SYNC_ALPN: &[u8] = b"starling/sync/1";
+/// The ALPN of the catch-up protocol (version 2: spaces named by handle).
+pub const SYNC_ALPN: &[u8] = b"starling/sync/2";
 /// Largest protocol frame accepted.
-pub const MAX_FRAME: usize = 8 << 20;
+pub const MAX_FRAME: usize = 2 << 20;
+/// Unverified bytes all sessions together may hold (frames being read,
+/// entries waiting to be verified and committed).
+pub const UNVERIFIED_BUDGET: usize = 64 << 20;
+/// Most bytes of received entries a session gathers before handing them
+/// to its committer.
+pub const CHUNK_BYTES: usize = 4 << 20;
+/// Most sessions one peer may hold open with this node at once.
+pub const SESSIONS_PER_PEER: usize = 2;
+/// Most sessions peers may hold open with this node at once.
+pub const MAX_SESSIONS: usize = 16;
+/// Longest a frame's next bytes may take to arrive.
+pub const FRAME_STALL: Duration = Duration::from_secs(20);
+/// Bytes read (and budgeted) at a time.
+const PIECE: usize = 64 << 10;
+/// A peer that sends more entries than this that this node refuses (junk,
+/// forgeries, entries of spaces it may not write) in one session is cut
+/// off.
+pub const MAX_REFUSED_PER_SESSION: u64 = 10_000;
 
-/// Opens a session with `peer` and catches up on every feed this node holds.
+/// The budget of unverified bytes, shared by all sessions of a node.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget(Arc<Semaphore>);
+
+impl Budget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        Self(Arc::new(Semaphore::new(bytes)))
+    }
+
+    async fn take(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().acquire_many_owned(bytes as u32).await.ok()
+    }
+}
+
+/// Inbound sessions open now, per peer and in all.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    per_peer: HashMap<DeviceId, usize>,
+    total: usize,
+}
+
+impl Sessions {
+    /// Takes a place for a session with `peer`; false when full.
+    fn enter(&mut self, peer: DeviceId) -> bool {
+        let n = self.per_peer.entry(peer).or_default();
+        if *n >= SESSIONS_PER_PEER || self.total >= MAX_SESSIONS {
+            return false;
+        }
+        *n += 1;
+        self.total += 1;
+        true
+    }
+
+    fn leave(&mut self, peer: &DeviceId) {
+        if let Some(n) = self.per_peer.get_mut(peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_peer.remove(peer);
+            }
+            self.total -= 1;
+        }
+    }
+}
+
+/// What a session needs from its node.
+#[derive(Debug, Clone)]
+pub(super) struct Context {
+    pub(super) node: SharedNode,
+    pub(super) budget: Budget,
+    pub(super) events: broadcast::Sender<NetEvent>,
+}
+
+/// Opens a session with `peer` and catches up on `spaces`.
 pub(super) async fn initiate(
     endpoint: &Endpoint,
-    node: &SharedNode,
+    cx: &Context,
     config: &NetConfig,
     peer: &PeerAddr,
-    events: &broadcast::Sender<NetEvent>,
+    spaces: Vec<(SpaceId, AuthKey)>,
 ) -> Result<SyncReport, NetError> {
     let short = peer.device.fmt_short();
     let addr = endpoint_addr(peer).ok_or_else(|| NetError::Connect {
@@ -54,18 +134,19 @@ pub(super) async fn initiate(
         peer: short.clone(),
         reason: e.to_string(),
     })?;
+    let pair = Pair {
+        initiator: device_of_endpoint(endpoint),
+        responder: peer.device,
+    };
     let (mut session, hello) = {
-        let n = lock(node);
+        let n = lock(&cx.node);
         let store = n.store_ref();
-        let nerr = crate::node::NodeError::from;
-        let mut spaces = store.synced_spaces().map_err(nerr)?;
-        // The private account space, with this identity's other devices.
-        if store.is_own_device(&peer.device).map_err(nerr)? {
-            spaces.extend(store.account_space().map_err(nerr)?);
-        }
-        let asked = store.peer_asked(&peer.device).map_err(nerr)?;
+        let asked = store
+            .peer_asked(&peer.device)
+            .map_err(crate::node::NodeError::from)?;
         Session::initiate_with(
             &store.served_to(peer.device),
+            pair,
             &spaces,
             config.limits,
             asked.as_ref(),
@@ -80,17 +161,20 @@ pub(super) async fn initiate(
     report.messages += tally.messages;
     report.bytes_sent += tally.bytes;
     run_session(
-        node,
+        cx,
         &mut session,
         &mut send,
         &mut recv,
         &mut report,
         &peer.device,
-        events,
     )
     .await?;
     conn.close(0u32.into(), b"done");
     Ok(report)
+}
+
+fn device_of_endpoint(endpoint: &Endpoint) -> DeviceId {
+    DeviceId(*endpoint.id().as_bytes())
 }
 
 /// Received entries are committed in chunks of this many (one transaction
@@ -115,6 +199,33 @@ enum Outgoing {
     Outbox(Outbox),
 }
 
+/// Entries received and not yet committed, with their space (each entry
+/// must be of the space its message named) and the budget they hold.
+#[derive(Default)]
+struct Chunk {
+    entries: Vec<(SpaceId, Vec<u8>)>,
+    bytes: usize,
+    held: Option<OwnedSemaphorePermit>,
+}
+
+impl Chunk {
+    fn add(&mut self, space: SpaceId, batch: Vec<Vec<u8>>, held: Option<OwnedSemaphorePermit>) {
+        for e in batch {
+            self.bytes += e.len();
+            self.entries.push((space, e));
+        }
+        match (&mut self.held, held) {
+            (Some(mine), Some(more)) => mine.merge(more),
+            (mine @ None, more) => *mine = more,
+            _ => {}
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.entries.len() >= APPLY_CHUNK || self.bytes >= CHUNK_BYTES
+    }
+}
+
 /// Runs a session until it finishes. Three things overlap: the reading
 /// half steps the session and hands received entries to a committer
 /// thread, which verifies and commits them in large chunks; the writing
@@ -122,29 +233,26 @@ enum Outgoing {
 /// a batch at a time. Then it closes the sending side, waits (briefly) for
 /// the peer to read it all, and notes when the peer was seen.
 async fn run_session(
-    node: &SharedNode,
+    cx: &Context,
     session: &mut Session,
     send: &mut SendStream,
     recv: &mut RecvStream,
     report: &mut SyncReport,
     remote: &DeviceId,
-    events: &broadcast::Sender<NetEvent>,
 ) -> Result<(), NetError> {
     let short = remote.fmt_short();
     let peer = short.as_str();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let committer = Committer::start(node.clone());
-    let reading = read_half(
-        node, session, recv, report, remote, events, out_tx, committer,
-    );
-    let writing = write_half(node, send, out_rx, *remote, peer);
+    let committer = Committer::start(cx.node.clone());
+    let reading = read_half(cx, session, recv, report, remote, out_tx, committer);
+    let writing = write_half(&cx.node, send, out_rx, *remote, peer);
     let (import, tally) = tokio::try_join!(reading, writing)?;
-    merge(&mut report.import, import);
+    report.import.merge(import);
     report.messages += tally.messages;
     report.bytes_sent += tally.bytes;
     send.finish().ok();
     let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
-    lock(node)
+    lock(&cx.node)
         .store()
         .touch_peer(remote, crate::node::now_ms())
         .map_err(crate::node::NodeError::from)?;
@@ -153,27 +261,25 @@ async fn run_session(
 
 /// Reads frames and steps the session until it finishes; returns what the
 /// committer imported.
-#[allow(clippy::too_many_arguments)]
 async fn read_half(
-    node: &SharedNode,
+    cx: &Context,
     session: &mut Session,
     recv: &mut RecvStream,
     report: &mut SyncReport,
     remote: &DeviceId,
-    events: &broadcast::Sender<NetEvent>,
     out: mpsc::UnboundedSender<Outgoing>,
     committer: Committer,
 ) -> Result<ImportReport, NetError> {
     let short = remote.fmt_short();
     let peer = short.as_str();
-    let mut chunk: Vec<Vec<u8>> = Vec::new();
-    let mut per_space: std::collections::BTreeMap<crate::id::SpaceId, u64> = Default::default();
+    let mut chunk = Chunk::default();
+    let mut per_space: std::collections::BTreeMap<SpaceId, u64> = Default::default();
     let mut total = 0u64;
     let mut reported = 0u64;
     while !session.is_finished() {
-        let msg = read_frame(recv, report, peer).await?;
+        let (msg, held) = read_frame(recv, &cx.budget, report, peer).await?;
         let step: Step = {
-            let n = lock(node);
+            let n = lock(&cx.node);
             let step = session
                 .handle(msg, &n.store_ref().served_to(*remote))
                 .map_err(|error| NetError::Protocol {
@@ -193,17 +299,18 @@ async fn read_half(
         if !step.outbox.is_empty() {
             let _ = out.send(Outgoing::Outbox(step.outbox));
         }
+        let mut held = Some(held);
         for (space, batch) in step.received {
             *per_space.entry(space).or_default() += batch.len() as u64;
             total += batch.len() as u64;
-            chunk.extend(batch);
+            chunk.add(space, batch, held.take());
         }
-        if chunk.len() >= APPLY_CHUNK && !committer.commit(std::mem::take(&mut chunk)).await {
+        if chunk.full() && !committer.commit(std::mem::take(&mut chunk)).await {
             break;
         }
         if total >= reported + PROGRESS_EVERY {
             reported = total;
-            let _ = events.send(NetEvent::Progress {
+            let _ = cx.events.send(NetEvent::Progress {
                 peer: *remote,
                 entries: total,
                 bytes: report.bytes_received,
@@ -241,58 +348,88 @@ async fn write_half(
 
 /// Verifies received entries on one blocking thread and commits them on
 /// another, a chunk per transaction, while the session goes on reading.
+/// An entry that is not of the space its message named is refused.
 struct Committer {
-    chunks: mpsc::Sender<Vec<Vec<u8>>>,
+    chunks: mpsc::Sender<Chunk>,
     done: tokio::task::JoinHandle<Result<ImportReport, NetError>>,
+}
+
+/// Decodes a chunk's entries, refusing those not of their message's space.
+fn decode_chunk(raw: &[(SpaceId, Vec<u8>)]) -> (Vec<Entry>, Vec<Rejection>) {
+    let mut entries = Vec::with_capacity(raw.len());
+    let mut rejected = Vec::new();
+    for (space, bytes) in raw {
+        match Entry::decode(bytes) {
+            Ok(e) if e.header().space == *space => entries.push(e),
+            Ok(e) => rejected.push(Rejection {
+                id: Some(e.id()),
+                reason: format!(
+                    "entry of space {} sent as one of space {}",
+                    e.header().space.fmt_short(),
+                    space.fmt_short()
+                ),
+            }),
+            Err(err) => rejected.push(Rejection {
+                id: None,
+                reason: err.to_string(),
+            }),
+        }
+    }
+    (entries, rejected)
 }
 
 impl Committer {
     fn start(node: SharedNode) -> Self {
-        let (chunks, mut rx) = mpsc::channel::<Vec<Vec<u8>>>(APPLY_QUEUE);
+        let (chunks, mut rx) = mpsc::channel::<Chunk>(APPLY_QUEUE);
         let done = tokio::task::spawn_blocking(move || {
             std::thread::scope(|s| {
-                let (tx, verified) = std::sync::mpsc::sync_channel::<(Verified, Vec<Rejection>)>(1);
+                type Checked = (Verified, Vec<Rejection>, Option<OwnedSemaphorePermit>);
+                let (tx, verified) = std::sync::mpsc::sync_channel::<Checked>(1);
                 s.spawn(move || {
                     let mut cache = KeyCache::default();
-                    while let Some(raw) = rx.blocking_recv() {
-                        let mut entries = Vec::with_capacity(raw.len());
-                        let mut rejected = Vec::new();
-                        for bytes in &raw {
-                            match Entry::decode(bytes) {
-                                Ok(e) => entries.push(e),
-                                Err(err) => rejected.push(Rejection {
-                                    id: None,
-                                    reason: err.to_string(),
-                                }),
-                            }
-                        }
+                    while let Some(chunk) = rx.blocking_recv() {
+                        let (entries, rejected) = decode_chunk(&chunk.entries);
+                        let held = chunk.held;
+                        drop(chunk.entries);
                         let checked = Verified::check(entries, &mut cache);
-                        if tx.send((checked, rejected)).is_err() {
+                        if tx.send((checked, rejected, held)).is_err() {
                             break;
                         }
                     }
                 });
                 let mut report = ImportReport::default();
-                for (checked, rejected) in verified {
-                    report.rejected.extend(rejected);
-                    if checked.is_empty() {
-                        continue;
+                for (checked, rejected, held) in verified {
+                    for r in rejected {
+                        report.refuse(r);
                     }
-                    let r = lock(&node)
-                        .store()
-                        .import_verified(checked)
-                        .map_err(crate::node::NodeError::from)?;
-                    merge(&mut report, r);
+                    if !checked.is_empty() {
+                        let r = lock(&node)
+                            .store()
+                            .import_verified(checked)
+                            .map_err(crate::node::NodeError::from)?;
+                        report.merge(r);
+                    }
+                    drop(held);
+                    if report.refused > MAX_REFUSED_PER_SESSION {
+                        return Err(NetError::Stream {
+                            peer: "peer".into(),
+                            reason: format!(
+                                "sent {} entries this node refuses; session ended",
+                                report.refused
+                            ),
+                        });
+                    }
                 }
                 Ok(report)
             })
         });
         Self { chunks, done }
     }
+
     /// Queues a chunk; false when the committer has stopped (its error
     /// comes out of [`Committer::finish`]).
-    async fn commit(&self, chunk: Vec<Vec<u8>>) -> bool {
-        chunk.is_empty() || self.chunks.send(chunk).await.is_ok()
+    async fn commit(&self, chunk: Chunk) -> bool {
+        chunk.entries.is_empty() || self.chunks.send(chunk).await.is_ok()
     }
 
     /// Waits for every queued chunk to be committed.
@@ -318,7 +455,7 @@ pub(super) fn event(
             peer,
             initiated,
             accepted: r.import.accepted,
-            rejected: r.import.rejected.len() as u64,
+            rejected: r.import.refused,
             bytes_received: r.bytes_received,
         },
         Err(e) => NetEvent::SyncFailed {
@@ -326,14 +463,6 @@ pub(super) fn event(
             error: e.to_string(),
         },
     }
-}
-
-fn merge(into: &mut ImportReport, r: ImportReport) {
-    into.accepted += r.accepted;
-    into.known += r.known;
-    into.pending += r.pending;
-    into.blobs += r.blobs;
-    into.rejected.extend(r.rejected);
 }
 
 async fn write_frame(
@@ -355,18 +484,23 @@ async fn write_frame(
     Ok(())
 }
 
+/// Reads one frame as its bytes arrive, taking budget for each piece
+/// before reading it; returns the message and the budget it holds.
 async fn read_frame(
     recv: &mut RecvStream,
+    budget: &Budget,
     report: &mut SyncReport,
     peer: &str,
-) -> Result<Message, NetError> {
+) -> Result<(Message, OwnedSemaphorePermit), NetError> {
     let stream_err = |e: String| NetError::Stream {
         peer: peer.to_string(),
         reason: e,
     };
+    let stalled = || stream_err(format!("no data for {} s", FRAME_STALL.as_secs()));
     let mut len = [0u8; 4];
-    recv.read_exact(&mut len)
+    tokio::time::timeout(FRAME_STALL, recv.read_exact(&mut len))
         .await
+        .map_err(|_| stalled())?
         .map_err(|e| stream_err(e.to_string()))?;
     let len = u32::from_le_bytes(len) as usize;
     if len > MAX_FRAME {
@@ -374,66 +508,136 @@ async fn read_frame(
             "frame of {len} bytes is over the {MAX_FRAME}-byte limit"
         )));
     }
-    let mut buf = vec![0u8; len];
-    recv.read_exact(&mut buf)
+    let mut held = budget
+        .take(0)
         .await
-        .map_err(|e| stream_err(e.to_string()))?;
+        .ok_or_else(|| stream_err("shutting down".into()))?;
+    let mut buf = Vec::new();
+    let mut piece = vec![0u8; PIECE.min(len)];
+    while buf.len() < len {
+        let n = PIECE.min(len - buf.len());
+        let more = tokio::time::timeout(FRAME_STALL, budget.take(n))
+            .await
+            .map_err(|_| stream_err("this node is busy with other peers' data".into()))?
+            .ok_or_else(|| stream_err("shutting down".into()))?;
+        held.merge(more);
+        tokio::time::timeout(FRAME_STALL, recv.read_exact(&mut piece[..n]))
+            .await
+            .map_err(|_| stalled())?
+            .map_err(|e| stream_err(e.to_string()))?;
+        buf.extend_from_slice(&piece[..n]);
+    }
     report.messages += 1;
     report.bytes_received += 4 + len as u64;
-    Message::decode(&buf).map_err(|error| NetError::Protocol {
+    let msg = Message::decode(&buf).map_err(|error| NetError::Protocol {
         peer: peer.to_string(),
         error,
-    })
+    })?;
+    Ok((msg, held))
 }
 
 /// Serves the catch-up protocol to peers that connect.
 #[derive(Debug, Clone)]
 pub(super) struct SyncHandler {
-    pub(super) node: SharedNode,
+    pub(super) cx: Context,
+    pub(super) me: DeviceId,
     pub(super) limits: Limits,
     pub(super) timeout: Duration,
-    pub(super) events: broadcast::Sender<NetEvent>,
+    pub(super) sessions: Arc<Mutex<Sessions>>,
 }
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
         let remote = DeviceId(*connection.remote_id().as_bytes());
+        if !guard(&self.sessions).enter(remote) {
+            connection.close(2u32.into(), b"busy");
+            return Ok(());
+        }
+        let result = self.serve(&connection, remote).await;
+        guard(&self.sessions).leave(&remote);
+        if result.is_err() {
+            connection.close(1u32.into(), b"sync failed");
+        }
+        let _ = self.cx.events.send(event(remote, false, &result));
+        Ok(())
+    }
+}
+
+impl SyncHandler {
+    async fn serve(
+        &self,
+        connection: &Connection,
+        remote: DeviceId,
+    ) -> Result<SyncReport, NetError> {
         let short = remote.fmt_short();
+        let me = self.me;
         let work = async {
             let (mut send, mut recv) =
                 connection.accept_bi().await.map_err(|e| NetError::Stream {
                     peer: short.clone(),
                     reason: e.to_string(),
                 })?;
-            let named = lock(&self.node)
+            let named = lock(&self.cx.node)
                 .store_ref()
                 .peer_named(&remote)
                 .map_err(crate::node::NodeError::from)?;
-            let mut session = Session::respond_with(self.limits, named);
+            let pair = Pair {
+                initiator: remote,
+                responder: me,
+            };
+            let mut session = Session::respond_with(pair, self.limits, named);
             let mut report = SyncReport {
                 peer: Some(remote),
                 ..Default::default()
             };
             run_session(
-                &self.node,
+                &self.cx,
                 &mut session,
                 &mut send,
                 &mut recv,
                 &mut report,
                 &remote,
-                &self.events,
             )
             .await?;
             Ok::<_, NetError>(report)
         };
-        let result = match tokio::time::timeout(self.timeout, work).await {
+        match tokio::time::timeout(self.timeout, work).await {
             Ok(r) => r,
             Err(_) => Err(NetError::Timeout(short)),
-        };
-        if result.is_err() {
-            connection.close(1u32.into(), b"sync failed");
         }
-        let _ = self.events.send(event(remote, false, &result));
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_capped_per_peer_and_in_all() {
+        let mut s = Sessions::default();
+        let p = DeviceId([1; 32]);
+        for _ in 0..SESSIONS_PER_PEER {
+            assert!(s.enter(p));
+        }
+        assert!(!s.enter(p));
+        for i in 2..(MAX_SESSIONS as u8 - SESSIONS_PER_PEER as u8 + 2) {
+            assert!(s.enter(DeviceId([i; 32])), "{i}");
+        }
+        assert!(!s.enter(DeviceId([200; 32])));
+        s.leave(&p);
+        assert!(s.enter(DeviceId([200; 32])));
+        assert!(!s.enter(p));
+    }
+
+    #[test]
+    fn entries_of_another_space_are_refused() {
+        let mut a = crate::synth::SynthAuthor::new(1);
+        let e = a.cert(1);
+        let own = e.header().space;
+        let other = SpaceId([9; 32]);
+        let (ok, bad) = decode_chunk(&[(own, e.encode()), (other, e.encode())]);
+        assert_eq!(ok.len(), 1);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].reason.contains("sent as one of space"));
     }
 }

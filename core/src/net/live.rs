@@ -1,4 +1,6 @@
-//! Live updates: one iroh-gossip topic per feed space.
+//! Live updates: one iroh-gossip topic per space (feeds, groups and
+//! conversations; its id derives from the space's key: see
+//! [`crate::space::AuthKey::topic`]).
 //!
 //! A node broadcasts the entries its own device appends on the topic of
 //! their space; a receiver verifies and stores them like any other entry.
@@ -27,14 +29,6 @@ pub const MAX_NOTICE: usize = 64 * 1024;
 /// At most this many new entries of one log are broadcast one by one; past
 /// that, one [`Notice::Head`] says where the log is and receivers catch up.
 pub const MAX_ANNOUNCED: u64 = 64;
-
-/// The gossip topic of a space: derived from its id, so anyone who knows
-/// the space (and only they) can find its swarm.
-pub fn topic_of(space: &SpaceId) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key("starling gossip topic v1");
-    h.update(space.as_bytes());
-    *h.finalize().as_bytes()
-}
 
 /// What travels on a space's topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

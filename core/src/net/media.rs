@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use iroh_blobs::BlobsProtocol;
 use iroh_blobs::api::TempTag;
-use iroh_blobs::api::downloader::Downloader;
+use iroh_blobs::get::fsm;
+use iroh_blobs::protocol::GetRequest;
 use iroh_blobs::provider::events::{
     AbortReason, EventMask, EventSender, ProviderMessage, RequestMode, RequestUpdate,
 };
@@ -175,7 +176,7 @@ impl Uploads {
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
     mem: MemStore,
-    downloader: Downloader,
+    endpoint: iroh::Endpoint,
     kept: Arc<Mutex<VecDeque<TempTag>>>,
     /// Blobs this node is after (between rounds too): one fetch each.
     pub(crate) fetching: Arc<Mutex<BTreeSet<Hash>>>,
@@ -187,8 +188,7 @@ pub(crate) struct Media {
 }
 
 impl Media {
-    /// The window and one downloader (with its connection pool) for all
-    /// fetches through `endpoint`.
+    /// The window, and fetches through `endpoint`.
     pub(crate) fn new(endpoint: &iroh::Endpoint) -> Self {
         let mem = MemStore::new_with_opts(Options {
             gc_config: Some(iroh_blobs::store::GcConfig {
@@ -197,7 +197,7 @@ impl Media {
             }),
         });
         Self {
-            downloader: Downloader::new(&mem, endpoint),
+            endpoint: endpoint.clone(),
             mem,
             kept: Default::default(),
             fetching: Default::default(),
@@ -308,47 +308,71 @@ impl Media {
     }
 
     /// Fetches `hash` from the first of `sources` that serves it, verified
-    /// while streaming; returns the blob's bytes.
-    pub(crate) async fn fetch(&self, hash: &Hash, sources: &[DeviceId]) -> Result<Vec<u8>, String> {
-        let providers: Vec<iroh::EndpointId> = sources.iter().filter_map(endpoint_id).collect();
-        let h = iroh_blobs::Hash::from_bytes(hash.0);
-        let tag = self
-            .mem
-            .tags()
-            .temp_tag(h)
-            .await
-            .map_err(|e| e.to_string())?;
+    /// while streaming, and at most `max_len` bytes: a peer that offers a
+    /// larger blob is dropped after its size header. Returns the blob.
+    pub(crate) async fn fetch(
+        &self,
+        hash: &Hash,
+        sources: &[DeviceId],
+        max_len: u64,
+    ) -> Result<Vec<u8>, String> {
         // One source at a time, each bounded: an unreachable peer must not
         // hold up the next one.
         let mut failures = Vec::new();
-        let mut done = false;
-        for p in providers {
-            let attempt = self.downloader.download(h, vec![p]).into_future();
+        for p in sources.iter().filter_map(endpoint_id) {
+            let attempt = get_blob(&self.endpoint, p, hash, max_len);
             match tokio::time::timeout(PER_SOURCE, attempt).await {
-                Ok(Ok(())) => {
-                    done = true;
-                    break;
-                }
+                Ok(Ok(bytes)) => return Ok(bytes),
                 Ok(Err(e)) => failures.push(format!("{}: {e}", p.fmt_short())),
                 Err(_) => failures.push(format!("{}: timed out", p.fmt_short())),
             }
         }
-        if !done {
-            return Err(if failures.is_empty() {
-                "no peer to ask".to_string()
-            } else {
-                failures.join("; ")
-            });
-        }
-        let bytes = self
-            .mem
-            .blobs()
-            .get_bytes(h)
-            .await
-            .map_err(|e| e.to_string())?;
-        self.keep(tag);
-        Ok(bytes.to_vec())
+        Err(if failures.is_empty() {
+            "no peer to ask".to_string()
+        } else {
+            failures.join("; ")
+        })
     }
+}
+
+/// Gets one whole blob from `peer` over iroh-blobs, refusing it as soon as
+/// its size header says it is larger than `max_len`.
+pub(crate) async fn get_blob(
+    endpoint: &iroh::Endpoint,
+    peer: iroh::EndpointId,
+    hash: &Hash,
+    max_len: u64,
+) -> Result<Vec<u8>, String> {
+    let conn = endpoint
+        .connect(peer, iroh_blobs::ALPN)
+        .await
+        .map_err(|e| e.to_string())?;
+    let request = GetRequest::blob(iroh_blobs::Hash::from_bytes(hash.0));
+    let connected = fsm::start(conn.clone(), request, Default::default())
+        .next()
+        .await
+        .map_err(|e| e.to_string())?;
+    let fsm::ConnectedNext::StartRoot(start) = connected.next().await.map_err(|e| e.to_string())?
+    else {
+        conn.close(1u32.into(), b"unexpected");
+        return Err("unexpected answer".into());
+    };
+    let (content, size) = start.next().next().await.map_err(|e| e.to_string())?;
+    if size > max_len {
+        conn.close(2u32.into(), b"too large");
+        return Err(format!(
+            "offers {size} bytes where the post declared at most {max_len}"
+        ));
+    }
+    let (end, bytes) = content
+        .concatenate_into_vec()
+        .await
+        .map_err(|e| e.to_string())?;
+    if let fsm::EndBlobNext::Closing(closing) = end.next() {
+        let _ = closing.next().await;
+    }
+    conn.close(0u32.into(), b"done");
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ impl Node {
         Self::create(home, identity_key, keys, |node| {
             if let Some(peer) = &peer {
                 node.store.add_peer(peer)?;
+                node.store.introduce_peer(&peer.device)?;
             }
             Ok(())
         })

@@ -1,9 +1,11 @@
-//! Private groups: create, invite, join, list, read.
+//! Private groups: create, invite, join, remove, leave, list, read.
 //!
-//! A group is a space with a random id and its own key. Its automerge
-//! document names it and lists members with their roles; posts, replies and
-//! likes inside it are ordinary records sealed with the group's key, so a
-//! peer without the key mirrors them but reads nothing.
+//! A group is a space whose id commits to its owner (see
+//! [`crate::membership`]) with its own key. Who is a member is folded from
+//! signed membership operations; its automerge document holds only its
+//! name and description. Posts, replies and likes inside it are ordinary
+//! records sealed with the group's key, so a peer without the key stores
+//! nothing of it.
 
 use serde::Serialize;
 
@@ -11,6 +13,7 @@ use super::{NodeError, Result, now_ms, random};
 use crate::crypto::SpaceKey;
 use crate::doc::{Group, Role};
 use crate::id::{IdentityId, SpaceId};
+use crate::membership::{GroupOp, Invite, group_space_id};
 use crate::record::{KeyRotation, Record};
 use crate::space::SpaceKind;
 use crate::store::Page;
@@ -29,43 +32,49 @@ pub struct GroupView {
     pub name: Option<String>,
     /// What it is about.
     pub description: Option<String>,
+    /// Its owner (the one admin).
+    pub owner: IdentityId,
     /// Members and their roles.
     pub members: Vec<(IdentityId, Role)>,
-    /// This identity's role, if the document lists it yet.
+    /// This identity's role, if it is a member.
     pub my_role: Option<Role>,
 }
 
 impl Node {
-    /// Makes a private group with this identity as its admin; returns its
+    /// Makes a private group with this identity as its owner; returns its
     /// id.
     pub fn group_create(&mut self, name: &str, description: Option<&str>) -> Result<SpaceId> {
         let name = name.trim();
         if name.is_empty() {
             return Err(NodeError::Invalid("a group needs a name".into()));
         }
-        let space = SpaceId(random()?);
+        let nonce: [u8; 16] = random()?;
+        let space = group_space_id(&self.identity, &nonce);
         let key = SpaceKey::from_bytes(random()?);
         self.store
             .add_space(&space, SpaceKind::Group, &self.identity, &key)?;
+        self.store.set_group_nonce(&space, &nonce)?;
         self.open_log(&space)?;
         self.change_doc(&space, |doc, dev, now| {
             doc.set_group(dev, name, description, now)
         })?;
-        let me = self.identity;
-        self.change_doc(&space, |doc, dev, now| {
-            Ok(doc.add_member(dev, &me, Role::Admin, None, now))
-        })?;
         Ok(space)
     }
 
-    /// An invite into `group`, valid for `valid_ms` (admins only).
+    /// An invite into `group`, valid for `valid_ms` (its owner only): the
+    /// group's keys, and an [`Invite`] this device signs.
     pub fn group_invite(&mut self, group: &SpaceId, valid_ms: u64) -> Result<Ticket> {
         let view = self.group(group)?;
-        if view.my_role != Some(Role::Admin) {
+        if view.owner != self.identity {
             return Err(NodeError::Invalid(
-                "only a group's admins can invite".into(),
+                "only a group's owner can invite (the owner is its admin)".into(),
             ));
         }
+        let nonce = self.store.group_nonce(group)?.ok_or_else(|| {
+            NodeError::Invalid(
+                "this device does not know how the group's id was made; invite from the device that created it".into(),
+            )
+        })?;
         let mut keys: Vec<(u32, [u8; 32])> = self
             .store
             .space_keys(group)?
@@ -78,42 +87,59 @@ impl Node {
         // The first key (it opens the group's document) and the newest.
         let drop = keys.len().saturating_sub(MAX_INVITE_KEYS);
         keys.drain(1..1 + drop);
+        let cert = self.own_cert()?;
+        let now = now_ms();
+        let invite = Box::new(Invite::issue(
+            &self.device,
+            cert,
+            group,
+            random()?,
+            now,
+            now.saturating_add(valid_ms),
+        ));
         let reach = self.store.meta("listen_addrs")?.unwrap_or_default();
         Ok(Ticket::Group(GroupTicket {
             space: *group,
+            owner: self.identity,
+            nonce,
             keys,
             name: view.name.unwrap_or_default(),
-            inviter: self.identity,
+            invite,
             peer: Some(PeerAddr::decode_reach(self.device(), &reach)),
-            expires_at: now_ms().saturating_add(valid_ms),
-            secret: random()?,
         }))
     }
 
-    /// Joins the group an invite names; returns its id. An expired invite,
-    /// or one the group's document (as far as this device holds it) says
-    /// was used by someone else, is refused.
+    /// Joins the group an invite names; returns its id. The invite must be
+    /// signed by a device of the group's owner (whom the group's id names)
+    /// and not have expired; an invite someone else used first, or one
+    /// older than this identity's removal, lets no one in.
     pub fn group_join(&mut self, ticket: &Ticket) -> Result<SpaceId> {
         let Ticket::Group(t) = ticket else {
             return Err(NodeError::Invalid(
                 "that is a feed ticket, not a group invite: follow it instead".into(),
             ));
         };
-        if now_ms() > t.expires_at {
+        if group_space_id(&t.owner, &t.nonce) != t.space {
+            return Err(NodeError::Invalid(
+                "this invite names someone who does not own the group".into(),
+            ));
+        }
+        t.invite
+            .verify(&t.space, &t.owner)
+            .map_err(|e| NodeError::Invalid(format!("this invite is not valid: {e}")))?;
+        if now_ms() > t.invite.expires_at {
             return Err(NodeError::Invalid(format!(
                 "this invite to {:?} has expired; ask for a new one",
                 t.name
             )));
         }
-        let mark = t.used_mark();
-        let me = self.identity;
         let keys: Vec<(u32, SpaceKey)> = t
             .keys
             .iter()
             .map(|(e, k)| (*e, SpaceKey::from_bytes(*k)))
             .collect();
-        // Epoch 0 first (it opens the group's document: name, members),
-        // then newer epochs in order.
+        // Epoch 0 first (it opens the group's document: its name), then
+        // newer epochs in order.
         let key = match keys.first() {
             Some((0, k))
                 if keys.len() <= MAX_INVITE_KEYS && keys.windows(2).all(|w| w[0].0 < w[1].0) =>
@@ -126,44 +152,48 @@ impl Node {
                 ));
             }
         };
-        // What this device already holds of the group (a mirror, a sync)
-        // tells whether the invite was used.
-        let used_by = self
-            .store
-            .doc_opened_with(&t.space, &key)?
-            .group()
-            .used_invites
-            .into_iter()
-            .find(|(m, _)| *m == mark)
-            .map(|(_, who)| who);
-        if used_by.is_some_and(|who| who != me) {
-            return Err(NodeError::Invalid(
-                "this invite was already used; ask for a new one".into(),
-            ));
+        if self.store.space_kind(&t.space)? == Some(SpaceKind::Group) {
+            if self
+                .store
+                .group_membership(&t.space)?
+                .is_member(&self.identity)
+            {
+                return Ok(t.space);
+            }
+        } else {
+            self.store
+                .add_space(&t.space, SpaceKind::Group, &t.owner, &key)?;
+            self.store.set_group_nonce(&t.space, &t.nonce)?;
         }
-        self.store
-            .add_space(&t.space, SpaceKind::Group, &t.inviter, &key)?;
         self.store.add_epoch_keys(&t.space, &keys)?;
         if let Some(peer) = &t.peer {
             self.store.add_peer(peer)?;
+            self.store.introduce_peer(&peer.device)?;
         }
-        self.open_log(&t.space)?;
-        self.change_doc(&t.space, |doc, dev, now| {
-            Ok(doc.add_member(dev, &me, Role::Member, Some(&mark), now))
-        })?;
-        Ok(t.space)
+        let cert = self.own_cert()?;
+        let join = Record::Group(GroupOp::Join {
+            cert,
+            invite: t.invite.clone(),
+        });
+        match self.append(&t.space, join) {
+            Ok(_) => Ok(t.space),
+            Err(NodeError::Store(StoreError::Refused(_))) => Err(NodeError::Invalid(
+                "this invite was used by someone else, or you were removed from the group after it was made; ask the owner for a new one".into(),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Removes `member` from `group` (admins only) and rotates its key: a
-    /// new epoch key, wrapped for each remaining member with X25519 from
+    /// Removes `member` from `group` (its owner only) and rotates its key:
+    /// a new epoch key, wrapped for each remaining member with X25519 from
     /// their identity key, goes out in a key-rotation entry. The removed
-    /// member keeps syncing headers but opens nothing written after it.
-    /// Returns the new epoch.
+    /// member keeps what they had but opens nothing written after it, and
+    /// what they write after it is refused. Returns the new epoch.
     pub fn group_remove(&mut self, group: &SpaceId, member: &IdentityId) -> Result<u32> {
         let view = self.group(group)?;
-        if view.my_role != Some(Role::Admin) {
+        if view.owner != self.identity {
             return Err(NodeError::Invalid(
-                "only a group's admins can remove members".into(),
+                "only a group's owner can remove members (the owner is its admin)".into(),
             ));
         }
         if *member == self.identity {
@@ -175,25 +205,57 @@ impl Node {
                 member.fmt_short()
             )));
         }
+        let heads = self.store.heads_of(group, member)?;
+        self.append(
+            group,
+            Record::Group(GroupOp::Remove {
+                member: *member,
+                heads,
+            }),
+        )?;
+        self.rotate(group, vec![*member])
+    }
+
+    /// Leaves `group` (a member who is not its owner): what this identity
+    /// wrote stays; the owner's next rotation leaves it out.
+    pub fn group_leave(&mut self, group: &SpaceId) -> Result<()> {
+        let view = self.group(group)?;
+        if view.owner == self.identity {
+            return Err(NodeError::Invalid(
+                "the owner of a group cannot leave it".into(),
+            ));
+        }
+        if view.my_role.is_none() {
+            return Err(NodeError::Invalid(
+                "you are not a member of this group".into(),
+            ));
+        }
+        let heads = self.store.heads_of(group, &self.identity)?;
+        self.append(group, Record::Group(GroupOp::Leave { heads }))?;
+        Ok(())
+    }
+
+    /// A new epoch key for `group`, wrapped for every member but
+    /// `removed`; returns the epoch.
+    fn rotate(&mut self, group: &SpaceId, removed: Vec<IdentityId>) -> Result<u32> {
         let epoch = self.store.space_keys(group)?.last().map_or(0, |(e, _)| *e) + 1;
         let key = SpaceKey::from_bytes(random()?);
+        let members = self.store.group_membership(group)?.members;
         let mut wrapped = Vec::new();
-        for (m, _) in view.members.iter().filter(|(m, _)| m != member) {
+        for m in members.iter().filter(|m| !removed.contains(m)) {
             let w = crate::crypto::wrap_key(&self.identity_key, m, group, epoch, &key, random()?)
                 .ok_or_else(|| {
                 NodeError::Invalid(format!("{} is not a valid identity", m.fmt_short()))
             })?;
             wrapped.push((*m, w));
         }
-        let who = *member;
-        self.change_doc(group, |doc, dev, now| Ok(doc.remove_member(dev, &who, now)))?;
         // Sealed with the current key; projecting it here unwraps this
-        // admin's own copy, so what follows is sealed with the new one.
+        // owner's own copy, so what follows is sealed with the new one.
         self.append(
             group,
             Record::KeyRotation(KeyRotation {
                 epoch,
-                removed: vec![who],
+                removed,
                 wrapped,
             }),
         )?;
@@ -202,21 +264,35 @@ impl Node {
 
     /// One group, as held here.
     pub fn group(&mut self, group: &SpaceId) -> Result<GroupView> {
-        if self.store.space_kind(group)? != Some(SpaceKind::Group)
-            || self.store.space_keys(group)?.is_empty()
-        {
-            return Err(NodeError::Invalid(format!(
-                "not a member of group {}",
-                group.fmt_short()
-            )));
+        let not_member =
+            || NodeError::Invalid(format!("not a member of group {}", group.fmt_short()));
+        if self.store.space_kind(group)? != Some(SpaceKind::Group) {
+            return Err(not_member());
         }
+        let owner = self
+            .store
+            .spaces_of_kind(SpaceKind::Group)?
+            .into_iter()
+            .find(|(s, _)| s == group)
+            .and_then(|(_, o)| o)
+            .ok_or_else(not_member)?;
+        let m = self.store.group_membership(group)?;
         let g: Group = self.store.doc(group)?.group();
+        let role = |who: &IdentityId| {
+            if *who == owner {
+                Role::Admin
+            } else {
+                Role::Member
+            }
+        };
+        let members: Vec<(IdentityId, Role)> = m.members.iter().map(|w| (*w, role(w))).collect();
         Ok(GroupView {
             id: *group,
-            my_role: g.role(&self.identity),
+            my_role: m.is_member(&self.identity).then(|| role(&self.identity)),
             name: g.name,
             description: g.description,
-            members: g.members,
+            owner,
+            members,
         })
     }
 
@@ -224,7 +300,9 @@ impl Node {
     pub fn groups(&mut self) -> Result<Vec<GroupView>> {
         let mut out = Vec::new();
         for (id, _) in self.store.spaces_of_kind(SpaceKind::Group)? {
-            if let Ok(v) = self.group(&id) {
+            if let Ok(v) = self.group(&id)
+                && v.my_role.is_some()
+            {
                 out.push(v);
             }
         }
@@ -243,6 +321,15 @@ impl Node {
         Ok(self.store.group_timeline(group, limit, before)?)
     }
 
+    /// This device's certificate (from its own feed).
+    fn own_cert(&mut self) -> Result<crate::identity::DeviceCert> {
+        let feed = self.feed();
+        let device = self.device();
+        self.store.device_cert(&feed, &device)?.ok_or_else(|| {
+            StoreError::Corrupt("this device's certificate is missing".into()).into()
+        })
+    }
+
     /// Opens this device's log in `space` with its certificate (the one
     /// that opens its log in its own feed), unless already open.
     pub(super) fn open_log(&mut self, space: &SpaceId) -> Result<()> {
@@ -250,11 +337,7 @@ impl Node {
         if self.store.log_head(space, &device)?.is_some() {
             return Ok(());
         }
-        let feed = self.feed();
-        let cert = self
-            .store
-            .device_cert(&feed, &device)?
-            .ok_or_else(|| StoreError::Corrupt("this device's certificate is missing".into()))?;
+        let cert = self.own_cert()?;
         self.append(space, Record::DeviceCert(cert))?;
         Ok(())
     }

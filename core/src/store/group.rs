@@ -6,10 +6,10 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, blob32, project, space_row};
 use crate::crypto::SpaceKey;
-use crate::doc::Doc;
 use crate::entry::Header;
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::identity::DeviceCert;
+use crate::membership::Membership;
 use crate::record::Record;
 use crate::space::SpaceKind;
 
@@ -46,46 +46,89 @@ impl Store {
             .ok()
             .and_then(|p| Record::decode(&p).ok());
         Ok(match record {
-            Some(Record::DeviceCert(c)) => Some(c),
+            Some(Record::DeviceCert(c))
+            | Some(Record::Group(crate::membership::GroupOp::Join { cert: c, .. })) => Some(c),
             _ => None,
         })
     }
 
-    /// The document of `space` as its stored entries give it when opened
-    /// with `key` (epoch 0) — for a group this device does not hold the key
-    /// of yet. Nothing is stored.
-    pub fn doc_opened_with(&self, space: &SpaceId, key: &SpaceKey) -> Result<Doc> {
-        let mut doc = Doc::new();
-        let Some(row) = space_row(&self.conn, space)? else {
-            return Ok(doc);
+    /// Keeps the nonce a group's id was made from (its owner's devices put
+    /// it in invites, so that joiners can check who owns the group).
+    pub fn set_group_nonce(&self, space: &SpaceId, nonce: &[u8; 16]) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE spaces SET nonce=?2 WHERE space=?1")?
+            .execute(params![space.as_bytes(), nonce.as_slice()])?;
+        Ok(())
+    }
+
+    /// The nonce a group's id was made from, if known here.
+    pub fn group_nonce(&self, space: &SpaceId) -> Result<Option<[u8; 16]>> {
+        let n: Option<Option<Vec<u8>>> = self
+            .conn
+            .prepare_cached("SELECT nonce FROM spaces WHERE space=?1")?
+            .query_row([space.as_bytes()], |r| r.get(0))
+            .optional()?;
+        Ok(n.flatten()
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok()))
+    }
+
+    /// A group's membership as its stored operations give it (see
+    /// [`crate::membership`]).
+    pub fn group_membership(&mut self, space: &SpaceId) -> Result<Membership> {
+        let Some(info) = project::space_info(&self.conn, space)? else {
+            return Ok(Membership::default());
         };
+        super::membership::membership(&self.conn, &mut self.keys, &info)
+    }
+
+    /// The head seq of each device log in `space` written by `identity`.
+    pub fn heads_of(&self, space: &SpaceId, identity: &IdentityId) -> Result<Vec<(DeviceId, u64)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.device, e.seq, e.payload FROM entries e JOIN logs l ON l.id=e.log
-             WHERE l.space=?1 AND e.epoch=0 AND e.payload IS NOT NULL",
+            "SELECT l.device, l.seq FROM logs l JOIN spaces s ON s.id=l.space
+             JOIN identities i ON i.id=l.identity WHERE s.space=?1 AND i.identity=?2 AND l.seq>0",
         )?;
-        let rows = stmt.query_map([row], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, u64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
+        let rows = stmt.query_map(params![space.as_bytes(), identity.as_bytes()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u64>(1)?))
         })?;
-        let mut changes = Vec::new();
+        let mut out = Vec::new();
         for r in rows {
-            let (device, seq, payload) = r?;
-            let device = DeviceId(blob32(device)?);
-            let aad = Header::seal_context(space, &device, seq, 0);
-            if let Some(Record::DocChange(c)) = key
-                .open(&aad, &payload)
-                .ok()
-                .and_then(|p| Record::decode(&p).ok())
-                && let Ok(c) = Doc::parse_change(&c)
-            {
-                changes.push(c);
+            let (d, seq) = r?;
+            out.push((DeviceId(blob32(d)?), seq));
+        }
+        Ok(out)
+    }
+
+    /// The key new entries (and images) of `space` are sealed with: the
+    /// newest epoch held.
+    pub fn sealing_key(&mut self, space: &SpaceId) -> Result<Option<(u32, SpaceKey)>> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(None);
+        };
+        let epoch = project::current_epoch(&self.conn, row)?;
+        Ok(project::key_for(&self.conn, &mut self.keys, row, epoch)?.map(|k| (epoch, k)))
+    }
+
+    /// Every key held for `space` at `epoch`: the one that seals, and any
+    /// other a concurrent rotation gave that epoch.
+    pub fn epoch_keys(&mut self, space: &SpaceId, epoch: u32) -> Result<Vec<SpaceKey>> {
+        let Some(row) = space_row(&self.conn, space)? else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<SpaceKey> = project::key_for(&self.conn, &mut self.keys, row, epoch)?
+            .into_iter()
+            .collect();
+        let others: Vec<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT key FROM rotated_keys WHERE space=?1 AND epoch=?2")?
+            .query_map(params![row, epoch], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        for k in others {
+            let k = SpaceKey::from_bytes(blob32(k)?);
+            if !out.contains(&k) {
+                out.push(k);
             }
         }
-        doc.apply(changes)?;
-        Ok(doc)
+        Ok(out)
     }
 
     /// Every log `device` has, with its space and head seq.
@@ -104,11 +147,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether `device` was revoked.
+    /// Whether `device` was revoked by the identity that certified it.
     pub fn is_revoked(&self, device: &DeviceId) -> Result<bool> {
         Ok(self
             .conn
-            .prepare_cached("SELECT 1 FROM revoked WHERE device=?1")?
+            .prepare_cached(
+                "SELECT 1 FROM revocations r WHERE r.device=?1
+                 AND EXISTS (SELECT 1 FROM logs l WHERE l.device=r.device AND l.identity=r.issuer)",
+            )?
             .exists([device.as_bytes()])?)
     }
 

@@ -10,7 +10,7 @@ use super::project::{self, DocChanges, SpaceInfo};
 use super::{Result, Store, blob32};
 use crate::bundle::{self, Item};
 use crate::entry::{Entry, EntryError, KeyCache, verify_batch};
-use crate::id::{DeviceId, EntryId, Hash, SpaceId};
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 
 /// Entries whose signatures are checked in one ed25519 batch.
 pub(crate) const VERIFY_BATCH: usize = 1024;
@@ -19,7 +19,19 @@ pub(crate) const VERIFY_BATCH: usize = 1024;
 /// few, which is most of the cost of a commit.
 pub const COMMIT_BATCH: usize = 8 * VERIFY_BATCH;
 /// Most out-of-order entries held per log while waiting for a gap to fill.
-const MAX_PENDING_PER_LOG: i64 = 10_000;
+const MAX_PENDING_PER_LOG: i64 = 4096;
+/// The same, for a log whose certificate has not arrived (any key can
+/// start one): few, and the first to go when the wait list is full.
+const MAX_PENDING_UNCERTIFIED: i64 = 64;
+/// Most out-of-order entries held in all.
+pub(crate) const MAX_PENDING: i64 = 65_536;
+/// How long an out-of-order entry waits for its gap to fill: a day.
+pub(crate) const PENDING_TTL_MS: u64 = 24 * 3600 * 1000;
+/// Most device logs a space holds: its frontier stays well under a sync
+/// frame however many devices write in it.
+pub const MAX_LOGS_PER_SPACE: i64 = 10_000;
+/// Most devices of one identity that write in one space.
+pub const MAX_DEVICES_PER_IDENTITY: i64 = 64;
 
 /// Entries whose signatures are checked, in chain order, ready for
 /// [`Store::import_verified`]. Only [`Verified::check`] makes one, so the
@@ -74,9 +86,16 @@ pub struct ImportReport {
     pub pending: u64,
     /// Blobs newly stored.
     pub blobs: u64,
-    /// Entries (or blobs) refused, with the reason.
+    /// Entries (or blobs) refused, with the reason (the first
+    /// [`MAX_REJECTIONS_KEPT`]; `refused` counts them all).
     pub rejected: Vec<Rejection>,
+    /// Entries (or blobs) refused in all.
+    pub refused: u64,
 }
+
+/// Most refusals an [`ImportReport`] keeps with their reasons (a hostile
+/// peer may send millions).
+pub const MAX_REJECTIONS_KEPT: usize = 1000;
 
 /// One refused entry or blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,10 +108,32 @@ pub struct Rejection {
 
 impl ImportReport {
     fn reject(&mut self, id: Option<EntryId>, reason: impl ToString) {
-        self.rejected.push(Rejection {
+        self.refuse(Rejection {
             id,
             reason: reason.to_string(),
         });
+    }
+
+    /// Counts a refusal, keeping its reason while there is room.
+    pub fn refuse(&mut self, r: Rejection) {
+        self.refused += 1;
+        if self.rejected.len() < MAX_REJECTIONS_KEPT {
+            self.rejected.push(r);
+        }
+    }
+
+    /// Adds up another report.
+    pub fn merge(&mut self, r: ImportReport) {
+        self.accepted += r.accepted;
+        self.known += r.known;
+        self.pending += r.pending;
+        self.blobs += r.blobs;
+        self.refused += r.refused;
+        for x in r.rejected {
+            if self.rejected.len() < MAX_REJECTIONS_KEPT {
+                self.rejected.push(x);
+            }
+        }
     }
 
     fn count(&mut self, id: EntryId, o: Outcome) {
@@ -122,7 +163,8 @@ struct LogState {
     fresh: bool,
     seq: u64,
     head: Option<EntryId>,
-    identity: Option<i64>,
+    /// The identity the log's first entry named.
+    identity: Option<IdentityId>,
     compromised: bool,
     /// Whether entries of this log may be waiting in `pending`.
     pending: bool,
@@ -138,16 +180,24 @@ pub(crate) struct Apply<'a> {
     keys: &'a mut super::project::Keys,
     ctx: Ctx,
     changes: DocChanges,
+    /// The time, for the wait list (ms since the epoch).
+    now: u64,
+    /// Whether entries of a log whose certificate is not held may wait:
+    /// for bundles (files the user chose, whose parts may come in any
+    /// order), not for what peers send (which comes in log order).
+    uncertified_may_wait: bool,
 }
 
 impl<'a> Apply<'a> {
-    /// Starts applying inside the transaction `conn` is in.
-    pub(crate) fn new(conn: &'a Connection, keys: &'a mut super::project::Keys) -> Self {
+    /// Starts applying inside the transaction `conn` is in, at time `now`.
+    pub(crate) fn new(conn: &'a Connection, keys: &'a mut super::project::Keys, now: u64) -> Self {
         Self {
             conn,
             keys,
             ctx: Ctx::default(),
             changes: DocChanges::default(),
+            now,
+            uncertified_may_wait: true,
         }
     }
 
@@ -159,11 +209,15 @@ impl<'a> Apply<'a> {
     }
 }
 
-/// Per-transaction caches of space and log rows.
+/// Per-transaction caches of space and log rows, the logs refused in this
+/// transaction (their later entries are refused too, not parked), and the
+/// size of the wait list.
 #[derive(Debug, Default)]
 struct Ctx {
-    spaces: HashMap<SpaceId, SpaceInfo>,
+    spaces: HashMap<SpaceId, Option<SpaceInfo>>,
     logs: HashMap<(i64, DeviceId), LogState>,
+    refused: std::collections::HashSet<(SpaceId, DeviceId)>,
+    pending: Option<i64>,
 }
 
 impl Ctx {
@@ -178,13 +232,24 @@ impl Ctx {
         Ok(())
     }
 
-    fn space(&mut self, conn: &Connection, space: &SpaceId) -> Result<SpaceInfo> {
+    /// The space, if this store chose it (its entries are stored only then).
+    fn space(&mut self, conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
         if let Some(s) = self.spaces.get(space) {
             return Ok(*s);
         }
-        let info = project::space_info(conn, space)?;
+        let info = project::space_info(conn, space)?.filter(|i| i.chosen().is_some());
         self.spaces.insert(*space, info);
         Ok(info)
+    }
+
+    /// Entries waiting in `pending`, counted once per transaction.
+    fn pending(&mut self, conn: &Connection) -> Result<i64> {
+        if let Some(n) = self.pending {
+            return Ok(n);
+        }
+        let n: i64 = conn.query_row("SELECT count(*) FROM pending", [], |r| r.get(0))?;
+        self.pending = Some(n);
+        Ok(n)
     }
 
     fn log(&mut self, conn: &Connection, space: i64, device: &DeviceId) -> Result<LogState> {
@@ -193,14 +258,16 @@ impl Ctx {
         }
         let found = conn
             .prepare_cached(
-                "SELECT id, seq, head, identity, compromised FROM logs WHERE space=?1 AND device=?2",
+                "SELECT l.id, l.seq, l.head, i.identity, l.compromised
+                 FROM logs l LEFT JOIN identities i ON i.id=l.identity
+                 WHERE l.space=?1 AND l.device=?2",
             )?
             .query_row(params![space, device.as_bytes()], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, u64>(1)?,
                     r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
                     r.get::<_, bool>(4)?,
                 ))
             })
@@ -215,7 +282,7 @@ impl Ctx {
                 } else {
                     Some(EntryId(blob32(head)?))
                 },
-                identity,
+                identity: identity.map(blob32).transpose()?.map(IdentityId),
                 compromised,
                 pending: conn
                     .prepare_cached("SELECT 1 FROM pending WHERE space=(SELECT space FROM spaces WHERE id=?1) AND device=?2")?
@@ -275,8 +342,16 @@ impl Store {
         }
         self.import_entries_into(entries, &mut report)?;
         for (hash, space, data) in blobs {
-            // Only blobs of spaces this store knows are kept.
-            if super::space_row(&self.conn, &space)?.is_some() {
+            // Only blobs of spaces this store chose are kept, and only as
+            // large as an image may be.
+            let chosen =
+                project::space_info(&self.conn, &space)?.is_some_and(|i| i.chosen().is_some());
+            if data.len() > crate::node::MAX_SEALED_IMAGE_LEN as usize {
+                report.reject(
+                    None,
+                    format!("blob {} is larger than an image may be", hash.fmt_short()),
+                );
+            } else if chosen {
                 let n = self.conn.execute(
                     "INSERT OR IGNORE INTO blobs(hash, space, data)
                      SELECT ?1, id, ?3 FROM spaces WHERE space=?2",
@@ -288,7 +363,7 @@ impl Store {
             } else {
                 report.reject(
                     None,
-                    format!("blob {} belongs to an unknown space", hash.fmt_short()),
+                    format!("blob {} belongs to a space not held here", hash.fmt_short()),
                 );
             }
         }
@@ -323,7 +398,7 @@ impl Store {
                 }
             });
             for v in rx {
-                self.commit_batch(&v.entries, v.results, report)?;
+                self.commit_batch(&v.entries, v.results, report, true)?;
             }
             Ok(())
         });
@@ -335,10 +410,12 @@ impl Store {
     }
 
     /// Commits entries checked by [`Verified::check`] (on another thread,
-    /// while the store commits something else) in one transaction.
+    /// while the store commits something else) in one transaction. For
+    /// what peers send: an entry of a log whose certificate is not held
+    /// does not wait for it.
     pub fn import_verified(&mut self, verified: Verified) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        let res = self.commit_batch(&verified.entries, verified.results, &mut report);
+        let res = self.commit_batch(&verified.entries, verified.results, &mut report, false);
         if res.is_err() {
             self.keys.clear();
         }
@@ -350,9 +427,15 @@ impl Store {
         chunk: &[Entry],
         results: Vec<Result<(), EntryError>>,
         report: &mut ImportReport,
+        from_file: bool,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        let mut apply = Apply::new(&tx, &mut self.keys);
+        let now = super::now_ms();
+        // Entries that waited too long for their gap go.
+        tx.prepare_cached("DELETE FROM pending WHERE arrived < ?1")?
+            .execute([now.saturating_sub(PENDING_TTL_MS)])?;
+        let mut apply = Apply::new(&tx, &mut self.keys, now);
+        apply.uncertified_may_wait = from_file;
         for (e, r) in chunk.iter().zip(results) {
             if let Err(err) = r {
                 report.reject(Some(e.id()), err);
@@ -365,21 +448,6 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-}
-
-/// For a revoked device, the last seq of its log in `space` still accepted.
-fn revoked_limit(conn: &Connection, device: &DeviceId, space: &SpaceId) -> Result<Option<u64>> {
-    let revoked = conn
-        .prepare_cached("SELECT 1 FROM revoked WHERE device=?1")?
-        .exists([device.as_bytes()])?;
-    if !revoked {
-        return Ok(None);
-    }
-    let last: Option<u64> = conn
-        .prepare_cached("SELECT last FROM revoked_heads WHERE device=?1 AND space=?2")?
-        .query_row(params![device.as_bytes(), space.as_bytes()], |r| r.get(0))
-        .optional()?;
-    Ok(Some(last.unwrap_or(0)))
 }
 
 /// Applies one signature-verified entry inside a transaction: chain checks,
@@ -398,6 +466,8 @@ impl Apply<'_> {
             .ctx
             .spaces
             .get(&h.space)
+            .copied()
+            .flatten()
             .and_then(|s| self.ctx.logs.get(&(s.row, h.author)))
             .is_some_and(|l| l.pending);
         if !waiting_possible {
@@ -424,10 +494,14 @@ impl Apply<'_> {
     fn apply_chained(&mut self, entry: &Entry) -> Result<Outcome> {
         let outcome = self.check_and_store(entry)?;
         let (conn, ctx) = (self.conn, &mut self.ctx);
+        let h = entry.header();
+        if let Outcome::Rejected(_) = outcome {
+            // Later entries of this log in this transaction cannot chain.
+            ctx.refused.insert((h.space, h.author));
+        }
         if outcome != Outcome::Accepted {
             // A refused or waiting entry leaves no new log row behind.
-            let h = entry.header();
-            let fresh = ctx.spaces.get(&h.space).and_then(|s| {
+            let fresh = ctx.spaces.get(&h.space).copied().flatten().and_then(|s| {
                 let k = (s.row, h.author);
                 ctx.logs
                     .get(&k)
@@ -448,7 +522,13 @@ impl Apply<'_> {
             (self.conn, &mut *self.keys, &mut self.ctx, &mut self.changes);
         let h = entry.header();
         let id = entry.id();
-        let space = ctx.space(conn, &h.space)?;
+        let refuse = |s: String| Ok(Outcome::Rejected(s));
+        let Some(space) = ctx.space(conn, &h.space)? else {
+            return refuse(format!(
+                "space {} is not held here: entries are kept only for spaces this device follows, joined or made",
+                h.space.fmt_short()
+            ));
+        };
         let mut log = ctx.log(conn, space.row, &h.author)?;
         if h.seq <= log.seq {
             // Held already, or a different entry holds this seq.
@@ -463,82 +543,122 @@ impl Apply<'_> {
             }
         }
         if log.compromised {
-            return Ok(Outcome::Rejected(format!(
+            return refuse(format!(
                 "device {} is marked compromised after equivocating; its entries are refused",
                 h.author.fmt_short()
-            )));
+            ));
         }
-        if let Some(last) = revoked_limit(conn, &h.author, &h.space)?
-            && h.seq > last
-        {
-            return Ok(Outcome::Rejected(format!(
-                "device {} was revoked by its owner; what it signed after that is refused",
+        if ctx.refused.contains(&(h.space, h.author)) && h.seq > log.seq {
+            return refuse(format!(
+                "an earlier entry of device {}'s log was refused",
                 h.author.fmt_short()
-            )));
+            ));
         }
         if h.seq <= log.seq {
             // A different entry already holds this seq: equivocation.
             conn.prepare_cached(
-            "INSERT OR IGNORE INTO equivocations(space, device, seq, entry) VALUES(?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
-            h.space.as_bytes(),
-            h.author.as_bytes(),
-            h.seq,
-            entry.encode()
-        ])?;
+                "INSERT OR IGNORE INTO equivocations(space, device, seq, entry) VALUES(?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                h.space.as_bytes(),
+                h.author.as_bytes(),
+                h.seq,
+                entry.encode()
+            ])?;
             conn.prepare_cached("UPDATE logs SET compromised=1 WHERE id=?1")?
                 .execute([log.id])?;
             log.compromised = true;
             ctx.logs.insert((space.row, h.author), log);
-            return Ok(Outcome::Rejected(format!(
+            return refuse(format!(
                 "equivocation: device {} already signed a different entry at seq {}; kept as evidence",
                 h.author.fmt_short(),
                 h.seq
-            )));
+            ));
         }
         if h.seq > log.seq + 1 {
-            let held: i64 = conn
-                .prepare_cached("SELECT count(*) FROM pending WHERE space=?1 AND device=?2")?
-                .query_row(params![h.space.as_bytes(), h.author.as_bytes()], |r| {
-                    r.get(0)
-                })?;
-            if held >= MAX_PENDING_PER_LOG {
-                return Ok(Outcome::Rejected(format!(
-                    "gap in log of device {}: have seq {}, got {} and the wait list is full",
-                    h.author.fmt_short(),
-                    log.seq,
-                    h.seq
-                )));
-            }
-            conn.prepare_cached(
-            "INSERT OR IGNORE INTO pending(space, device, seq, hash, entry) VALUES(?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            h.space.as_bytes(),
-            h.author.as_bytes(),
-            h.seq,
-            id.as_bytes(),
-            entry.encode()
-        ])?;
-            log.pending = true;
-            ctx.logs.insert((space.row, h.author), log);
-            return Ok(Outcome::Pending);
+            return self.wait(entry, space.row, log);
         }
         if h.previous != log.head {
-            return Ok(Outcome::Rejected(format!(
+            return refuse(format!(
                 "broken chain: seq {} of device {} does not name the entry held at seq {}",
                 h.seq,
                 h.author.fmt_short(),
                 log.seq
-            )));
+            ));
         }
-        // Decrypt and check the record if this store holds the key.
-        let record = match project::open_record(conn, keys, &space, &log_identity(&log), entry)? {
-            project::Opened::Record(r) => Some(r),
-            project::Opened::NoKey => None,
-            project::Opened::Invalid(reason) => return Ok(Outcome::Rejected(reason)),
+        let first = h.seq == 1;
+        if first && entry.payload().is_none() {
+            return refuse("the first entry of a log must carry its certificate".into());
+        }
+        // Decrypt and check the record against its place.
+        let pos = project::LogPos {
+            writer: log.identity,
         };
+        let (record, writer) = match project::open_record(conn, keys, &space, &pos, entry)? {
+            project::Opened::Record(r, w) => (Some(r), w),
+            project::Opened::Invalid(reason) => return refuse(reason),
+            project::Opened::NoKey => match log.identity {
+                // Kept sealed until the key of its epoch arrives; its log's
+                // certificate says who wrote it.
+                Some(w) if !first => (None, w),
+                _ => {
+                    return refuse(format!(
+                        "cannot check the certificate of device {}: key epoch {} of space {} is not held",
+                        h.author.fmt_short(),
+                        h.key_epoch,
+                        h.space.fmt_short()
+                    ));
+                }
+            },
+        };
+        if let Some(last) = project::revoked_limit(conn, &h.author, &writer, &h.space)?
+            && h.seq > last
+        {
+            return refuse(format!(
+                "device {} was revoked by its owner; what it signed after that is refused",
+                h.author.fmt_short()
+            ));
+        }
+        if first {
+            let (in_space, of_writer): (i64, i64) = conn
+                .prepare_cached(
+                    "SELECT count(*), coalesce(sum(identity=(SELECT id FROM identities WHERE identity=?2)), 0)
+                     FROM logs WHERE space=?1 AND seq>0",
+                )?
+                .query_row(params![space.row, writer.as_bytes()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            if in_space >= MAX_LOGS_PER_SPACE {
+                return refuse(format!(
+                    "space {} holds {MAX_LOGS_PER_SPACE} device logs already",
+                    h.space.fmt_short()
+                ));
+            }
+            if of_writer >= MAX_DEVICES_PER_IDENTITY {
+                return refuse(format!(
+                    "identity {} writes from {MAX_DEVICES_PER_IDENTITY} devices in this space already",
+                    writer.fmt_short()
+                ));
+            }
+        }
+        let admitted = super::membership::admits(
+            conn,
+            keys,
+            &space,
+            &writer,
+            &h.author,
+            h.seq,
+            &id,
+            h.timestamp,
+            record.as_ref(),
+        )?;
+        if !admitted {
+            return refuse(format!(
+                "{} is not a member of group {}",
+                writer.fmt_short(),
+                h.space.fmt_short()
+            ));
+        }
         conn.prepare_cached(
             "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload)
          VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -561,28 +681,91 @@ impl Apply<'_> {
         log.head = Some(id);
         log.fresh = false;
         log.dirty = true;
+        log.identity = Some(writer);
         if let Some(record) = record {
             let placed = project::Placed {
                 row,
                 id,
                 log: log.id,
+                device: h.author,
+                seq: h.seq,
                 timestamp: h.timestamp,
             };
-            if let Some(identity) =
-                project::project(conn, keys, &space, log.identity, &placed, record, changes)?
-            {
-                log.identity = Some(identity);
-            }
+            project::project(conn, keys, &space, writer, &placed, record, changes)?;
         }
         ctx.logs.insert((space.row, h.author), log);
         Ok(Outcome::Accepted)
     }
-}
 
-fn log_identity(log: &LogState) -> project::LogPos {
-    project::LogPos {
-        seq_is_first: log.seq == 0,
-        identity: log.identity,
+    /// An entry that arrived before its predecessor waits in `pending` if
+    /// there is room: per log (little for a log whose certificate is not
+    /// held: any key can start one) and in all. When the list is full, an
+    /// entry of a certified log makes room by dropping the oldest one of an
+    /// uncertified log.
+    fn wait(&mut self, entry: &Entry, space_row: i64, mut log: LogState) -> Result<Outcome> {
+        let (conn, ctx) = (self.conn, &mut self.ctx);
+        let h = entry.header();
+        let gap = |why: &str| {
+            Ok(Outcome::Rejected(format!(
+                "gap in log of device {}: have seq {}, got {}; {why}",
+                h.author.fmt_short(),
+                log.seq,
+                h.seq
+            )))
+        };
+        let certified = log.identity.is_some();
+        if !certified && !self.uncertified_may_wait {
+            return gap("its certificate is not held, so it cannot wait");
+        }
+        let held: i64 = conn
+            .prepare_cached("SELECT count(*) FROM pending WHERE space=?1 AND device=?2")?
+            .query_row(params![h.space.as_bytes(), h.author.as_bytes()], |r| {
+                r.get(0)
+            })?;
+        let per_log = if certified {
+            MAX_PENDING_PER_LOG
+        } else {
+            MAX_PENDING_UNCERTIFIED
+        };
+        if held >= per_log {
+            return gap("its wait list is full");
+        }
+        if ctx.pending(conn)? >= MAX_PENDING {
+            let evicted = certified
+                && conn
+                    .prepare_cached(
+                        "DELETE FROM pending WHERE rowid=(SELECT rowid FROM pending
+                         WHERE certified=0 ORDER BY arrived LIMIT 1)",
+                    )?
+                    .execute([])?
+                    > 0;
+            if !evicted {
+                return gap("the wait list is full");
+            }
+            if let Some(p) = &mut ctx.pending {
+                *p -= 1;
+            }
+        }
+        let n = conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO pending(space, device, seq, hash, entry, arrived, certified)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                h.space.as_bytes(),
+                h.author.as_bytes(),
+                h.seq,
+                entry.id().as_bytes(),
+                entry.encode(),
+                self.now,
+                certified
+            ])?;
+        if let Some(p) = &mut ctx.pending {
+            *p += n as i64;
+        }
+        log.pending = true;
+        ctx.logs.insert((space_row, h.author), log);
+        Ok(Outcome::Pending)
     }
 }
 

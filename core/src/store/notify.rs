@@ -175,6 +175,8 @@ impl Store {
                 });
             }
         }
+        let horizon = super::query::horizon();
+        out.retain(|n| n.timestamp <= horizon);
         out.sort_by_key(|n| std::cmp::Reverse(n.timestamp));
         out.truncate(limit);
         Ok(out)

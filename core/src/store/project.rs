@@ -4,7 +4,9 @@
 //! Every rule here gives the same tables for the same set of entries,
 //! whatever order they arrive in: edits pick the newest by (timestamp, id)
 //! and are looked up again when their post arrives; deletes are tombstones
-//! that also hide a post that comes later; doc changes merge in automerge.
+//! that also hide a post that comes later; doc changes merge in automerge;
+//! a group's membership is folded from its operations
+//! ([`super::membership`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,6 +14,7 @@ use automerge::Change;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{LIKE, REPOST, Result, StoreError, blob32, ensure_space, identity_row};
+use crate::admission::{self, Place};
 use crate::crypto::SpaceKey;
 use crate::doc::Doc;
 use crate::entry::{Entry, Header};
@@ -19,7 +22,7 @@ use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
 use crate::space::{SpaceKind, feed_space_id};
 
-/// What the store knows of a space.
+/// What the store knows of a space it holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SpaceInfo {
     pub(crate) row: i64,
@@ -28,11 +31,19 @@ pub(crate) struct SpaceInfo {
     pub(crate) owner: Option<IdentityId>,
 }
 
+impl SpaceInfo {
+    /// Kind and owner, when the space was chosen (followed, joined,
+    /// created): only then are its entries stored.
+    pub(crate) fn chosen(&self) -> Option<(SpaceKind, IdentityId)> {
+        Some((self.kind?, self.owner?))
+    }
+}
+
 /// Where an entry sits in its log, for the record rules.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LogPos {
-    pub(crate) seq_is_first: bool,
-    pub(crate) identity: Option<i64>,
+    /// The identity the log's first entry named (`None` for that entry).
+    pub(crate) writer: Option<IdentityId>,
 }
 
 /// A stored entry being projected.
@@ -41,12 +52,15 @@ pub(crate) struct Placed {
     pub(crate) row: i64,
     pub(crate) id: EntryId,
     pub(crate) log: i64,
+    pub(crate) device: DeviceId,
+    pub(crate) seq: u64,
     pub(crate) timestamp: u64,
 }
 
 /// The result of opening a payload.
 pub(crate) enum Opened {
-    Record(Record),
+    /// The record, and the identity that writes it.
+    Record(Record, IdentityId),
     NoKey,
     Invalid(String),
 }
@@ -57,11 +71,13 @@ pub(crate) struct DocChanges {
     by_space: BTreeMap<i64, (SpaceInfo, Vec<Change>)>,
 }
 
-/// Space keys read so far (by space row and epoch), and this device's
-/// identity key, which unwraps a group's rotated keys as they arrive.
+/// Space keys read so far (by space row and epoch), groups' memberships
+/// folded so far, and this device's identity key, which unwraps a group's
+/// rotated keys as they arrive.
 #[derive(Default)]
 pub(crate) struct Keys {
     cache: HashMap<(i64, u32), SpaceKey>,
+    pub(crate) memberships: HashMap<i64, crate::membership::Membership>,
     pub(crate) me: Option<crate::identity::IdentityKey>,
 }
 
@@ -74,9 +90,10 @@ impl Keys {
         self.cache.insert(at, key);
     }
 
-    /// Forgets the cached keys (after a rolled-back transaction).
+    /// Forgets what was cached (after a rolled-back transaction).
     pub(crate) fn clear(&mut self) {
         self.cache.clear();
+        self.memberships.clear();
     }
 }
 
@@ -88,25 +105,43 @@ pub(crate) fn current_epoch(conn: &Connection, row: i64) -> Result<u32> {
 }
 
 /// A stored entry as reprojection reads it: row, id, log, seq, timestamp,
-/// epoch, payload, author device.
-type StoredEntry = (i64, Vec<u8>, i64, u64, u64, u32, Option<Vec<u8>>, Vec<u8>);
+/// epoch, payload, author device, the log's identity.
+type StoredEntry = (
+    i64,
+    Vec<u8>,
+    i64,
+    u64,
+    u64,
+    u32,
+    Option<Vec<u8>>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
 
 /// What opening a stored entry needs: space, device, space row, seq, epoch, payload.
 type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>);
 
-pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<SpaceInfo> {
-    let row = ensure_space(conn, space)?;
-    let (kind, owner): (i64, Option<Vec<u8>>) = conn
+/// What the store knows of `space`, if it has a row for it (it makes none).
+pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
+    let found: Option<(i64, i64, Option<Vec<u8>>, bool)> = conn
         .prepare_cached(
-            "SELECT s.kind, i.identity FROM spaces s LEFT JOIN identities i ON i.id=s.owner WHERE s.id=?1",
+            "SELECT s.id, s.kind, i.identity,
+                    EXISTS(SELECT 1 FROM keys k WHERE k.space=s.id AND k.epoch=0)
+             FROM spaces s LEFT JOIN identities i ON i.id=s.owner WHERE s.space=?1",
         )?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(SpaceInfo {
+        .query_row([space.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((row, kind, owner, keyed)) = found else {
+        return Ok(None);
+    };
+    Ok(Some(SpaceInfo {
         row,
         id: *space,
-        kind: SpaceKind::from_code(kind),
+        kind: SpaceKind::from_code(kind).filter(|_| keyed),
         owner: owner.map(blob32).transpose()?.map(IdentityId),
-    })
+    }))
 }
 
 /// Opens a payload sealed with `space`'s key at `epoch`: the key held, or
@@ -157,9 +192,9 @@ pub(crate) fn key_for(
     Ok(Some(key))
 }
 
-/// Registers a space's kind, owner and epoch-0 key; when the key is new,
-/// projects the entries of that space already stored. Returns whether it
-/// was new.
+/// Registers a space's kind, owner and epoch-0 key (the space is then
+/// chosen: its entries are stored); when the key is new for a space with
+/// entries, projects them again. Returns whether it was new.
 pub(crate) fn add_space(
     conn: &Connection,
     keys: &mut Keys,
@@ -179,13 +214,15 @@ pub(crate) fn add_space(
     conn.prepare_cached("INSERT OR REPLACE INTO keys(space, epoch, key) VALUES(?1, 0, ?2)")?
         .execute(params![row, key.to_bytes().as_slice()])?;
     keys.insert((row, 0), key.clone());
-    reproject(conn, keys, &space_info(conn, space)?, None, changes)?;
+    keys.memberships.remove(&row);
+    if let Some(info) = space_info(conn, space)? {
+        reproject(conn, keys, &info, None, changes)?;
+    }
     Ok(true)
 }
 
 /// Projects every stored entry of a space (of one key epoch, when given),
-/// log by log, skipping entries that do not open (they were stored as
-/// opaque mirrors).
+/// log by log, skipping entries that do not open or break a rule.
 fn reproject(
     conn: &Connection,
     keys: &mut Keys,
@@ -195,8 +232,8 @@ fn reproject(
 ) -> Result<()> {
     let rows: Vec<StoredEntry> = conn
         .prepare(
-            "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device
-             FROM entries e JOIN logs l ON l.id=e.log
+            "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device, i.identity
+             FROM entries e JOIN logs l ON l.id=e.log LEFT JOIN identities i ON i.id=l.identity
              WHERE l.space=?1 AND (?2 IS NULL OR e.epoch=?2) ORDER BY e.id",
         )?
         .query_map(params![space.row, epoch], |r| {
@@ -209,44 +246,39 @@ fn reproject(
                 r.get(5)?,
                 r.get(6)?,
                 r.get(7)?,
+                r.get(8)?,
             ))
         })?
         .collect::<std::result::Result<_, _>>()?;
-    let mut identity: HashMap<i64, Option<i64>> = HashMap::new();
-    if epoch.is_some() {
-        // Only a later epoch's entries: each log's certificate was read
-        // already.
-        let known: Vec<(i64, Option<i64>)> = conn
-            .prepare_cached("SELECT id, identity FROM logs WHERE space=?1")?
-            .query_map([space.row], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<std::result::Result<_, _>>()?;
-        identity.extend(known);
-    }
-    for (row, hash, log, seq, ts, epoch, payload, device) in rows {
+    let mut writers: HashMap<i64, IdentityId> = HashMap::new();
+    for (row, hash, log, seq, ts, epoch, payload, device, identity) in rows {
         let device = DeviceId(blob32(device)?);
-        let pos = LogPos {
-            seq_is_first: seq == 1,
-            identity: *identity.get(&log).unwrap_or(&None),
+        let writer = match (seq, identity) {
+            (1, _) => None,
+            (_, Some(i)) => Some(IdentityId(blob32(i)?)),
+            (_, None) => writers.get(&log).copied(),
         };
         let Some(payload) = payload else { continue };
+        let pos = LogPos { writer };
         let opened = open_parts(conn, keys, space, &pos, &device, seq, epoch, &payload)?;
-        if let Opened::Record(record) = opened {
+        if let Opened::Record(record, writer) = opened {
+            writers.insert(log, writer);
             let placed = Placed {
                 row,
                 id: EntryId(blob32(hash)?),
                 log,
+                device,
+                seq,
                 timestamp: ts,
             };
-            if let Some(i) = project(conn, keys, space, pos.identity, &placed, record, changes)? {
-                identity.insert(log, Some(i));
-            }
+            project(conn, keys, space, writer, &placed, record, changes)?;
         }
     }
     Ok(())
 }
 
 /// Opens an entry's payload, if the key is held, and checks the record
-/// against its place in the log.
+/// against its place ([`crate::admission`]).
 pub(crate) fn open_record(
     conn: &Connection,
     keys: &mut Keys,
@@ -281,7 +313,7 @@ fn open_parts(
     epoch: u32,
     payload: &[u8],
 ) -> Result<Opened> {
-    let (Some(kind), Some(owner)) = (space.kind, space.owner) else {
+    let Some((kind, owner)) = space.chosen() else {
         return Ok(Opened::NoKey);
     };
     if key_for(conn, keys, space.row, epoch)?.is_none() {
@@ -301,126 +333,71 @@ fn open_parts(
         Ok(r) => r,
         Err(e) => return Ok(Opened::Invalid(e.to_string())),
     };
-    let invalid = |s: String| Ok(Opened::Invalid(s));
-    match (&record, pos.seq_is_first) {
-        (Record::DeviceCert(c), true) => {
-            if c.device != *author {
-                return invalid("device certificate names another device".into());
-            }
-            // A feed or account space is written only by its owner's
-            // devices; a group or conversation by the devices of whoever
-            // holds its key.
-            if matches!(kind, SpaceKind::Feed | SpaceKind::Account) && c.identity != owner {
-                return invalid(format!(
-                    "device certificate is from identity {}, not the space owner {}",
-                    c.identity.fmt_short(),
-                    owner.fmt_short()
-                ));
-            }
-            if let Err(e) = c.verify() {
-                return invalid(e.to_string());
-            }
-        }
-        (_, true) => {
-            return invalid("the first entry of a log must be a device certificate".into());
-        }
-        (Record::DeviceCert(_), false) => {
-            return invalid("a device certificate may only open a log".into());
-        }
-        (_, false) if pos.identity.is_none() => {
-            return invalid("the log of this device has no valid certificate".into());
-        }
-        (Record::DocChange(bytes), false) => {
-            if let Err(e) = Doc::parse_change(bytes) {
-                return invalid(e.to_string());
-            }
-        }
-        (_, false) if kind == SpaceKind::Account => {
-            return invalid("an account space holds only document changes".into());
-        }
-        (Record::Revocation { .. }, false) if kind != SpaceKind::Feed => {
-            return invalid("a device is revoked in its identity's feed".into());
-        }
-        (Record::KeyRotation(_), false) if kind != SpaceKind::Group => {
-            return invalid("only a group's key is rotated".into());
-        }
-        // Only the group's admin (its owner) rotates its key: a rule that
-        // does not depend on what else has arrived.
-        (Record::KeyRotation(r), false) if pos.identity != Some(identity_row(conn, &owner)?) => {
-            return invalid(format!(
-                "key rotation to epoch {} signed by a member who is not the group's admin",
-                r.epoch
-            ));
-        }
-        _ => {}
-    }
-    Ok(Opened::Record(record))
+    let place = Place {
+        kind,
+        space: space.id,
+        owner,
+        author: *author,
+        writer: pos.writer,
+    };
+    Ok(match admission::check(&place, &record) {
+        Ok(writer) => Opened::Record(record, writer),
+        Err(e) => Opened::Invalid(e.to_string()),
+    })
 }
 
 /// Notes a blob a post or profile refers to, unless the store holds it
-/// already.
-fn want_blob(conn: &Connection, hash: &crate::id::Hash, space: i64, log: i64) -> Result<()> {
+/// already, with the size its sealed bytes may have.
+fn want_blob(
+    conn: &Connection,
+    hash: &crate::id::Hash,
+    space: i64,
+    log: i64,
+    len: u32,
+) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO wants(hash, space, log)
-         SELECT ?1, ?2, ?3 WHERE NOT EXISTS(SELECT 1 FROM blobs WHERE hash=?1)",
+        "INSERT OR IGNORE INTO wants(hash, space, log, len)
+         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS(SELECT 1 FROM blobs WHERE hash=?1)",
     )?
-    .execute(params![hash.as_bytes(), space, log])?;
+    .execute(params![hash.as_bytes(), space, log, len])?;
     Ok(())
 }
 
-/// Applies one record to the derived tables. Returns the log's identity row
-/// when the record is the device certificate that establishes it.
+/// Applies one record, written by `writer`, to the derived tables. The
+/// first entry of a log (a certificate or a join) names the log's writer.
 pub(crate) fn project(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
-    identity: Option<i64>,
+    writer: IdentityId,
     placed: &Placed,
     record: Record,
     changes: &mut DocChanges,
-) -> Result<Option<i64>> {
-    if let Record::DeviceCert(c) = &record {
-        let ir = identity_row(conn, &c.identity)?;
+) -> Result<()> {
+    let author = identity_row(conn, &writer)?;
+    if placed.seq == 1 {
         conn.prepare_cached("UPDATE logs SET identity=?1 WHERE id=?2")?
-            .execute(params![ir, placed.log])?;
-        return Ok(Some(ir));
+            .execute(params![author, placed.log])?;
     }
-    let Some(author) = identity else {
-        return Ok(None);
-    };
     match record {
         Record::DeviceCert(_) => {}
         Record::Post(p) => {
             if is_deleted(conn, &placed.id, author)? {
                 drop_payload(conn, placed.row)?;
-                return Ok(None);
+                return Ok(());
             }
-            let group = matches!(space.kind, Some(SpaceKind::Group | SpaceKind::Direct))
-                .then_some(space.row);
-            conn.prepare_cached(
-                "INSERT INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                placed.row,
-                author,
-                placed.timestamp,
-                p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
-                group,
-            ])?;
-            conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
-                .execute(params![placed.row, p.text])?;
-            count_post(conn, author, 1)?;
-            for image in &p.images {
-                want_blob(conn, &image.hash, space.row, placed.log)?;
+            if super::membership::hidden(conn, keys, space, &writer, placed)? {
+                // Written past a removal: kept, not shown.
+                return Ok(());
             }
-            pick_edit(conn, keys, placed.row, &placed.id, author)?;
+            insert_post(conn, keys, space, author, placed, &p)?;
         }
         Record::Like { target } => react(conn, &target, LIKE, author, placed.timestamp)?,
         Record::Repost { target } => react(conn, &target, REPOST, author, placed.timestamp)?,
         Record::Edit { target, .. } => {
             if is_deleted(conn, &target, author)? {
                 drop_payload(conn, placed.row)?;
-                return Ok(None);
+                return Ok(());
             }
             conn.prepare_cached(
                 "INSERT OR IGNORE INTO edits(target, entry, identity) VALUES(?1, ?2, ?3)",
@@ -436,6 +413,10 @@ pub(crate) fn project(
             if let Some(post_row) = post_of(conn, &target, author)? {
                 unpost(conn, keys, post_row, author)?;
             }
+            // A hidden post (past a removal) comes down too.
+            if let Some(row) = entry_row(conn, &target)? {
+                drop_payload(conn, row)?;
+            }
             let edit_rows: Vec<i64> = conn
                 .prepare_cached(
                     "DELETE FROM edits WHERE target=?1 AND identity=?2 RETURNING entry",
@@ -449,7 +430,8 @@ pub(crate) fn project(
         Record::KeyRotation(r) => {
             take_rotated_key(conn, keys, space, author, (&placed.id, &r), changes)?
         }
-        Record::Revocation { device, heads } => revoke(conn, keys, &device, &heads)?,
+        Record::Revocation { device, heads } => revoke(conn, keys, author, &device, &heads)?,
+        Record::Group(op) => super::membership::apply_op(conn, keys, space, writer, placed, op)?,
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
             changes
@@ -460,7 +442,47 @@ pub(crate) fn project(
                 .push(change);
         }
     }
-    Ok(None)
+    Ok(())
+}
+
+/// Puts a post into the timeline tables and the search index.
+pub(crate) fn insert_post(
+    conn: &Connection,
+    keys: &mut Keys,
+    space: &SpaceInfo,
+    author: i64,
+    placed: &Placed,
+    p: &crate::record::Post,
+) -> Result<()> {
+    let group =
+        matches!(space.kind, Some(SpaceKind::Group | SpaceKind::Direct)).then_some(space.row);
+    conn.prepare_cached(
+        "INSERT INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        placed.row,
+        author,
+        placed.timestamp,
+        p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
+        group,
+    ])?;
+    conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+        .execute(params![placed.row, p.text])?;
+    count_post(conn, author, 1)?;
+    for image in &p.images {
+        want_blob(conn, &image.hash, space.row, placed.log, image.len)?;
+    }
+    pick_edit(conn, keys, placed.row, &placed.id, author)
+}
+
+/// The row of a stored entry by id.
+fn entry_row(conn: &Connection, id: &EntryId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM entries WHERE substr(hash, 1, 8)=substr(?1, 1, 8) AND hash=?1",
+        )?
+        .query_row([id.as_bytes()], |r| r.get(0))
+        .optional()?)
 }
 
 /// Keeps `key` as `space`'s key at `epoch` unless one is held, and projects
@@ -538,32 +560,37 @@ fn take_rotated_key(
     Ok(())
 }
 
-/// Records a device's revocation (the lowest limit per space wins, so the
-/// order revocations arrive in does not matter) and takes down the posts
-/// it signed past those limits that arrived before the revocation did.
+/// Records a revocation by the identity `issuer` (its feed carries it):
+/// the lowest limit per space wins, so the order revocations arrive in does
+/// not matter. It counts only for logs of `device` that `issuer` certified;
+/// their posts past the limits that arrived before it come down.
 fn revoke(
     conn: &Connection,
     keys: &mut Keys,
+    issuer: i64,
     device: &DeviceId,
     heads: &[(SpaceId, u64)],
 ) -> Result<()> {
-    conn.prepare_cached("INSERT OR IGNORE INTO revoked(device) VALUES(?1)")?
-        .execute([device.as_bytes()])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO revocations(device, issuer) VALUES(?1, ?2)")?
+        .execute(params![device.as_bytes(), issuer])?;
     for (space, last) in heads {
         conn.prepare_cached(
-            "INSERT INTO revoked_heads(device, space, last) VALUES(?1, ?2, ?3)
-             ON CONFLICT(device, space) DO UPDATE SET last=min(last, excluded.last)",
+            "INSERT INTO revocation_heads(device, issuer, space, last) VALUES(?1, ?2, ?3, ?4)
+             ON CONFLICT(device, issuer, space) DO UPDATE SET last=min(last, excluded.last)",
         )?
-        .execute(params![device.as_bytes(), space.as_bytes(), last])?;
+        .execute(params![device.as_bytes(), issuer, space.as_bytes(), last])?;
     }
     let late: Vec<(i64, i64)> = conn
         .prepare_cached(
             "SELECT p.id, p.author FROM logs l JOIN spaces s ON s.id=l.space
              JOIN entries e ON e.log=l.id JOIN posts p ON p.ts=e.ts AND p.id=e.id
-             WHERE l.device=?1 AND e.seq > coalesce(
-               (SELECT last FROM revoked_heads r WHERE r.device=l.device AND r.space=s.space), 0)",
+             WHERE l.device=?1 AND l.identity=?2 AND e.seq > coalesce(
+               (SELECT last FROM revocation_heads r
+                WHERE r.device=l.device AND r.issuer=?2 AND r.space=s.space), 0)",
         )?
-        .query_map([device.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![device.as_bytes(), issuer], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<std::result::Result<_, _>>()?;
     for (post_row, author) in late {
         unpost(conn, keys, post_row, author)?;
@@ -571,16 +598,74 @@ fn revoke(
     Ok(())
 }
 
-/// Takes a post out of the timeline, search and counts, and drops its
-/// payload.
-fn unpost(conn: &Connection, keys: &mut Keys, post_row: i64, author: i64) -> Result<()> {
+/// Applies every revocation stored in a feed again (see
+/// `Store::rederive_revocations`).
+pub(crate) fn rederive_revocations(
+    conn: &Connection,
+    keys: &mut Keys,
+    feed: &SpaceInfo,
+) -> Result<()> {
+    let Some((SpaceKind::Feed, owner)) = feed.chosen() else {
+        return Ok(());
+    };
+    let issuer = identity_row(conn, &owner)?;
+    let rows: Vec<i64> = conn
+        .prepare("SELECT e.id FROM entries e JOIN logs l ON l.id=e.log WHERE l.space=?1 AND e.payload IS NOT NULL")?
+        .query_map([feed.row], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    for row in rows {
+        if let Some(Record::Revocation { device, heads }) = open_stored(conn, keys, row)? {
+            revoke(conn, keys, issuer, &device, &heads)?;
+        }
+    }
+    Ok(())
+}
+
+/// For a device revoked by the identity that certified its log (`writer`),
+/// the last seq of its log in `space` still accepted.
+pub(crate) fn revoked_limit(
+    conn: &Connection,
+    device: &DeviceId,
+    writer: &IdentityId,
+    space: &SpaceId,
+) -> Result<Option<u64>> {
+    let found: Option<(i64, Option<u64>)> = conn
+        .prepare_cached(
+            "SELECT r.issuer, (SELECT last FROM revocation_heads h
+                WHERE h.device=r.device AND h.issuer=r.issuer AND h.space=?3)
+             FROM revocations r JOIN identities i ON i.id=r.issuer
+             WHERE r.device=?1 AND i.identity=?2",
+        )?
+        .query_row(
+            params![device.as_bytes(), writer.as_bytes(), space.as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(found.map(|(_, last)| last.unwrap_or(0)))
+}
+
+/// Takes a post out of the timeline, search and counts, keeping its
+/// payload (a member's post past their removal: it comes back if they are
+/// let in again).
+pub(crate) fn hide_post(
+    conn: &Connection,
+    keys: &mut Keys,
+    post_row: i64,
+    author: i64,
+) -> Result<()> {
     let current = current_edit(conn, post_row)?;
     unindex(conn, keys, post_row, current)?;
     conn.prepare_cached(
         "DELETE FROM posts WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
     )?
     .execute([post_row])?;
-    count_post(conn, author, -1)?;
+    count_post(conn, author, -1)
+}
+
+/// Takes a post out of the timeline, search and counts, and drops its
+/// payload.
+fn unpost(conn: &Connection, keys: &mut Keys, post_row: i64, author: i64) -> Result<()> {
+    hide_post(conn, keys, post_row, author)?;
     drop_payload(conn, post_row)
 }
 
@@ -795,7 +880,7 @@ pub(crate) fn apply_doc_changes(
                             .prepare_cached("SELECT max(id) FROM logs WHERE space=?1")?
                             .query_row([row], |r| r.get(0))?;
                         if let Some(log) = log {
-                            want_blob(conn, avatar, row, log)?;
+                            want_blob(conn, avatar, row, log, crate::node::MAX_SEALED_IMAGE_LEN)?;
                         }
                     }
                 }

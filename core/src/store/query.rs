@@ -10,6 +10,15 @@ use crate::record::Record;
 
 /// Longest thread walked up or down.
 const MAX_THREAD: usize = 1000;
+/// How far ahead of this device's clock a post may be dated and still be
+/// shown in order: one dated later waits until then (an author's clock
+/// may be a little fast; a post dated next year must not stay on top).
+pub const MAX_AHEAD_MS: u64 = 5 * 60 * 1000;
+
+/// The newest time a timeline shows now.
+pub(crate) fn horizon() -> u64 {
+    super::now_ms().saturating_add(MAX_AHEAD_MS)
+}
 
 /// A post as shown to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,11 +287,14 @@ impl Store {
         before: Option<&str>,
     ) -> Result<Page> {
         let cursor = match before {
-            Some(c) => Some(
-                parse_cursor(c).ok_or_else(|| StoreError::Corrupt(format!("bad cursor {c:?}")))?,
-            ),
-            None => None,
+            Some(c) => {
+                parse_cursor(c).ok_or_else(|| StoreError::Corrupt(format!("bad cursor {c:?}")))?
+            }
+            // From the present (and a little ahead), not from the newest
+            // date anyone wrote.
+            None => (horizon(), [0xff; 32]),
         };
+        let cursor = Some(cursor);
         let limit = limit.clamp(1, 500);
         let rows: Vec<RawTuple> = {
             let mut stmt = self.conn.prepare_cached(sql)?;

@@ -8,11 +8,14 @@
 -- order and no (log, seq) index is kept.
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS identities(id INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE);
+-- The spaces this store holds: chosen ones have a kind, an owner and an
+-- epoch-0 key. `nonce` is a group's (its id hashes the owner and it).
 CREATE TABLE IF NOT EXISTS spaces(
   id INTEGER PRIMARY KEY,
   space BLOB NOT NULL UNIQUE,
   kind INTEGER NOT NULL DEFAULT 0,
-  owner INTEGER
+  owner INTEGER,
+  nonce BLOB
 );
 CREATE TABLE IF NOT EXISTS keys(
   space INTEGER NOT NULL, epoch INTEGER NOT NULL, key BLOB NOT NULL,
@@ -90,8 +93,9 @@ CREATE TABLE IF NOT EXISTS blobs(
 );
 -- Blobs that stored posts refer to and this store lacks: what a running
 -- node fetches from its peers.
+-- `len` is the size the post declared for the sealed blob: a fetch stops there.
 CREATE TABLE IF NOT EXISTS wants(
-  hash BLOB PRIMARY KEY, space INTEGER NOT NULL, log INTEGER NOT NULL
+  hash BLOB PRIMARY KEY, space INTEGER NOT NULL, log INTEGER NOT NULL, len INTEGER
 );
 -- Search needs which posts hold a word, not where in the post or how long
 -- it is: no positions (detail=none), no sizes (columnsize=0), no copy of
@@ -110,17 +114,28 @@ CREATE TABLE IF NOT EXISTS rotated_keys(
   space INTEGER NOT NULL, epoch INTEGER NOT NULL, rotation BLOB NOT NULL, key BLOB NOT NULL,
   PRIMARY KEY(space, epoch, rotation)
 ) WITHOUT ROWID;
--- Revoked devices, and per space the last seq of theirs still accepted
--- (none in a space not listed).
-CREATE TABLE IF NOT EXISTS revoked(device BLOB PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS revoked_heads(
-  device BLOB NOT NULL, space BLOB NOT NULL, last INTEGER NOT NULL,
-  PRIMARY KEY(device, space)
+-- Revocations, each by the identity whose feed carries it (the issuer):
+-- it counts only for a device whose logs that identity certified. Per space,
+-- the last seq of the device still accepted (none in a space not listed).
+CREATE TABLE IF NOT EXISTS revocations(
+  device BLOB NOT NULL, issuer INTEGER NOT NULL, PRIMARY KEY(device, issuer)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revocation_heads(
+  device BLOB NOT NULL, issuer INTEGER NOT NULL, space BLOB NOT NULL, last INTEGER NOT NULL,
+  PRIMARY KEY(device, issuer, space)
+) WITHOUT ROWID;
+-- A group's membership operations (joins, removals, leaves), one row per
+-- entry that holds one: membership is folded from them (membership.rs).
+CREATE TABLE IF NOT EXISTS group_ops(
+  entry INTEGER PRIMARY KEY, space INTEGER NOT NULL, op BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS group_ops_space ON group_ops(space);
 -- Verified entries that arrived before their predecessor; applied when it comes.
+-- Bounded per log and in all, and dropped after a day (`arrived`, ms);
+-- `certified`: the log's certificate was held when it came.
 CREATE TABLE IF NOT EXISTS pending(
   space BLOB NOT NULL, device BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
-  entry BLOB NOT NULL,
+  entry BLOB NOT NULL, arrived INTEGER NOT NULL DEFAULT 0, certified INTEGER NOT NULL DEFAULT 1,
   PRIMARY KEY(space, device, seq, hash)
 );
 -- Peers this device knows: their device (endpoint) id, direct addresses
@@ -128,6 +143,9 @@ CREATE TABLE IF NOT EXISTS pending(
 -- the last sync sessions with them covered (postcard): `asked`, the spaces
 -- this device asked them about and whether each was served; `named`, the
 -- spaces they asked this device about.
+-- `introduced`: the peer came with a ticket this device took (follow,
+-- group join, device link); the table keeps at most a few thousand others.
 CREATE TABLE IF NOT EXISTS peers(
-  device BLOB PRIMARY KEY, addrs BLOB NOT NULL, last_seen INTEGER, asked BLOB, named BLOB
+  device BLOB PRIMARY KEY, addrs BLOB NOT NULL, last_seen INTEGER, asked BLOB, named BLOB,
+  introduced INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;

@@ -6,8 +6,9 @@ use rusqlite::{OptionalExtension, params};
 use super::{ENTRY_COLS, Result, Store, blob32, rebuild, space_row};
 use crate::entry::Entry;
 use crate::id::{DeviceId, EntryId, SpaceId};
+use crate::space::AuthKey;
 use crate::space::SpaceKind;
-use crate::sync::{Asked, Frontier, Holdings, Remember};
+use crate::sync::{Asked, Frontier, Holdings, Named, Remember};
 
 impl Store {
     /// The frontier of a space this store serves: feeds and mirrored
@@ -35,6 +36,34 @@ impl Store {
         ServedTo { store: self, peer }
     }
 
+    /// The spaces this store would name or serve in a sync session, with
+    /// their auth keys: feeds, groups and conversations it chose, and with
+    /// `own_device` the private account space too.
+    pub fn sync_spaces(&self, own_device: bool) -> Result<Vec<(SpaceId, AuthKey)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.space, s.kind, k.key FROM spaces s JOIN keys k ON k.space=s.id AND k.epoch=0
+             WHERE s.kind>0 AND s.owner IS NOT NULL ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (space, kind, key) = row?;
+            let kind = SpaceKind::from_code(kind);
+            if kind == Some(SpaceKind::Account) && !own_device {
+                continue;
+            }
+            let key = crate::crypto::SpaceKey::from_bytes(blob32(key)?);
+            out.push((SpaceId(blob32(space)?), AuthKey::of(&key)));
+        }
+        Ok(out)
+    }
+
     /// The frontier of `space` as served to `peer` (the account space only
     /// to this identity's own devices).
     fn served_frontier_to(
@@ -50,6 +79,11 @@ impl Store {
         let Some((row, kind)) = found else {
             return Ok(None);
         };
+        // Only spaces this store chose (a row left by an older version
+        // without a kind is not served).
+        if SpaceKind::from_code(kind).is_none() {
+            return Ok(None);
+        }
         if SpaceKind::from_code(kind) == Some(SpaceKind::Account) {
             let own = match peer {
                 Some(p) => self.is_own_device(p)?,
@@ -144,8 +178,8 @@ impl Store {
         self.peer_memory("asked", device)
     }
 
-    /// The spaces `device` asked about in the last session it started.
-    pub fn peer_named(&self, device: &DeviceId) -> Result<Option<Vec<SpaceId>>> {
+    /// What `device` named in the last session it started.
+    pub fn peer_named(&self, device: &DeviceId) -> Result<Option<Named>> {
         self.peer_memory("named", device)
     }
 
@@ -177,7 +211,7 @@ impl Store {
             ),
             params![device.as_bytes(), bytes],
         )?;
-        Ok(())
+        self.prune_peers()
     }
 }
 
@@ -208,6 +242,11 @@ impl Holdings for ServedTo<'_> {
         // A session only owes entries of spaces whose frontier it served.
         Holdings::entries_after(self.store, space, device, after, limit)
     }
+
+    fn servable(&self) -> Vec<(SpaceId, AuthKey)> {
+        let own = self.store.is_own_device(&self.peer).unwrap_or(false);
+        self.store.sync_spaces(own).unwrap_or_default()
+    }
 }
 
 impl Holdings for Store {
@@ -226,6 +265,10 @@ impl Holdings for Store {
             .map(|es| es.iter().map(Entry::encode).collect())
             .unwrap_or_default()
     }
+
+    fn servable(&self) -> Vec<(SpaceId, AuthKey)> {
+        self.sync_spaces(false).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +281,8 @@ mod tests {
         let mut a = SynthAuthor::new(5);
         let mut b = SynthAuthor::new(6);
         let mut s = Store::open_in_memory().unwrap();
+        a.followed_by(&mut s).unwrap();
+        b.followed_by(&mut s).unwrap();
         let mut es = vec![a.cert(1), b.cert(1)];
         for i in 0..20 {
             es.push(a.post(&format!("a{i}"), None, 2 + i));

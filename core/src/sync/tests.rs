@@ -3,6 +3,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use super::*;
+use crate::crypto::SpaceKey;
+
+/// A test space's auth key (derived from its id; real ones from its key).
+fn auth(s: &SpaceId) -> AuthKey {
+    AuthKey::of(&SpaceKey::from_bytes(s.0))
+}
+
+fn keyed(spaces: &[SpaceId]) -> Vec<(SpaceId, AuthKey)> {
+    spaces.iter().map(|s| (*s, auth(s))).collect()
+}
+
+const PAIR: Pair = Pair {
+    initiator: DeviceId([0xa; 32]),
+    responder: DeviceId([0xb; 32]),
+};
 
 /// A fake entry: its place, encoded. Its id is the hash of its bytes.
 fn fake(space: &SpaceId, device: &DeviceId, seq: u64) -> Vec<u8> {
@@ -82,6 +97,10 @@ impl Holdings for Mem {
             })
             .unwrap_or_default()
     }
+
+    fn servable(&self) -> Vec<(SpaceId, AuthKey)> {
+        self.logs.keys().map(|s| (*s, auth(s))).collect()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -118,9 +137,9 @@ fn in_sync_spaces_cost_one_round_trip() {
     let stats = run(&mut a, &mut b, &spaces).unwrap();
     assert_eq!(stats.messages, 2, "Hello and Reply only");
     assert_eq!(stats.round_trips, 1);
-    // 50 spaces: id and digest out, id and a one-byte answer back.
+    // 50 spaces: a handle and digest out, a one-byte answer back.
     assert!(
-        stats.bytes < 50 * (32 + 16 + 32 + 2) + 16,
+        stats.bytes < 50 * (16 + 16 + 1) + 16,
         "{} bytes",
         stats.bytes
     );
@@ -152,13 +171,14 @@ fn unserved_spaces_stay_private() {
     b.hold(1, 1, 9);
     b.hold(7, 1, 4); // never named: never mentioned
     b.hidden.insert(SpaceId([1; 32]));
-    let (mut sa, hello) = Session::initiate(&a, &[SpaceId([1; 32])], Limits::default());
-    let mut sb = Session::respond(Limits::default());
+    let (mut sa, hello) =
+        Session::initiate(&a, PAIR, &keyed(&[SpaceId([1; 32])]), Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
     let step = sb.handle(hello, &b).unwrap();
     assert_eq!(
         step.send,
         vec![Message::Reply {
-            spaces: vec![(SpaceId([1; 32]), Answer::NotServed)]
+            answers: vec![Answer::NotServed]
         }]
     );
     assert!(step.finished);
@@ -168,36 +188,126 @@ fn unserved_spaces_stay_private() {
 }
 
 #[test]
+fn a_handle_means_nothing_without_the_key_or_in_another_pair() {
+    let mut a = Mem::default();
+    let mut b = Mem::default();
+    a.hold(1, 1, 3);
+    b.hold(1, 1, 9);
+    let s1 = SpaceId([1; 32]);
+    // Named with the wrong key: not recognised, nothing learned.
+    let wrong = vec![(s1, AuthKey::of(&SpaceKey::from_bytes([0; 32])))];
+    let (_, hello) = Session::initiate(&a, PAIR, &wrong, Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
+    let step = sb.handle(hello, &b).unwrap();
+    assert_eq!(
+        step.send,
+        vec![Message::Reply {
+            answers: vec![Answer::NotServed]
+        }]
+    );
+    assert!(matches!(step.remember, Some(Remember::Named(n)) if n.spaces.is_empty()));
+    // A Hello made for another responder, replayed: not recognised either.
+    let other = Pair {
+        initiator: PAIR.initiator,
+        responder: DeviceId([0xc; 32]),
+    };
+    let (_, hello) = Session::initiate(&a, other, &keyed(&[s1]), Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
+    let step = sb.handle(hello, &b).unwrap();
+    assert_eq!(
+        step.send,
+        vec![Message::Reply {
+            answers: vec![Answer::NotServed]
+        }]
+    );
+    // The right key and pair: recognised.
+    let (_, hello) = Session::initiate(&a, PAIR, &keyed(&[s1]), Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
+    let step = sb.handle(hello, &b).unwrap();
+    assert!(
+        matches!(&step.send[0], Message::Reply { answers } if matches!(answers[0], Answer::Differs(_)))
+    );
+}
+
+#[test]
 fn protocol_violations_are_errors() {
     let a = Mem::default();
-    let mut sb = Session::respond(Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
     let err = sb.handle(Message::Done, &a).unwrap_err();
     assert!(matches!(err, SyncError::Unexpected { got: "Done", .. }));
-    // Answers for spaces that were never asked about.
-    let (mut sa, _) = Session::initiate(&a, &[SpaceId([1; 32])], Limits::default());
+    // More answers than spaces named.
+    let (mut sa, _) = Session::initiate(&a, PAIR, &keyed(&[SpaceId([1; 32])]), Limits::default());
     let err = sa
         .handle(
             Message::Reply {
-                spaces: vec![(SpaceId([2; 32]), Answer::InSync)],
+                answers: vec![Answer::InSync, Answer::InSync],
             },
             &a,
         )
         .unwrap_err();
-    assert!(matches!(err, SyncError::UnaskedSpace(_)));
+    assert!(matches!(err, SyncError::TooManyAnswers { .. }));
     assert!(Message::decode(&[0xff, 0xff, 0xff]).is_err());
     // Too many spaces.
-    let spaces: Vec<(SpaceId, [u8; DIGEST_LEN])> = (0..=MAX_SPACES as u32)
+    let spaces: Vec<(Handle, [u8; DIGEST_LEN])> = (0..=MAX_SPACES as u32)
         .map(|i| {
-            let mut id = [0u8; 32];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            (SpaceId(id), [0; DIGEST_LEN])
+            let mut h = [0u8; crate::space::HANDLE_LEN];
+            h[..4].copy_from_slice(&i.to_le_bytes());
+            (Handle(h), [0; DIGEST_LEN])
         })
         .collect();
-    let mut sb = Session::respond(Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
     assert!(matches!(
         sb.handle(Message::Hello { spaces }, &a),
         Err(SyncError::TooManySpaces(_))
     ));
+    // A Have for a space that was not answered as differing.
+    let mut b = Mem::default();
+    b.hold(1, 1, 2);
+    let mut a2 = Mem::default();
+    a2.hold(1, 1, 1);
+    let (_, hello) = Session::initiate(&a2, PAIR, &keyed(&[SpaceId([1; 32])]), Limits::default());
+    let mut sb = Session::respond(PAIR, Limits::default());
+    sb.handle(hello, &b).unwrap();
+    let err = sb
+        .handle(
+            Message::Have {
+                spaces: vec![(SpaceId([2; 32]), Frontier::default())],
+            },
+            &b,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SyncError::UnaskedSpace(_)));
+}
+
+#[test]
+fn many_large_frontiers_go_in_bounded_messages() {
+    let mut a = Mem::default();
+    let mut b = Mem::default();
+    // 40 spaces, each with 1,000 logs that differ: ~3 MB of frontiers.
+    for s in 0..40u8 {
+        for d in 0..1000u32 {
+            let dev = DeviceId(*blake3::hash(&d.to_le_bytes()).as_bytes());
+            let space = SpaceId([s; 32]);
+            let log = a.logs.entry(space).or_default().entry(dev).or_default();
+            log.push(fake(&space, &dev, 1));
+            b.logs.entry(space).or_default();
+        }
+    }
+    let spaces: Vec<SpaceId> = (0..40u8).map(|s| SpaceId([s; 32])).collect();
+    let (mut sa, hello) = Session::initiate(&b, PAIR, &keyed(&spaces), Limits::default());
+    let mut sr = Session::respond(PAIR, Limits::default());
+    let step = sr.handle(hello, &a).unwrap();
+    assert!(step.send.len() > 1, "answers split over several replies");
+    let mut received = 0;
+    for m in step.send {
+        assert!(m.encode().len() < 2 * MESSAGE_BYTES);
+        let st = sa.handle(m, &b).unwrap();
+        for m in &st.send {
+            assert!(m.encode().len() < 2 * MESSAGE_BYTES);
+        }
+        received += 1;
+    }
+    assert!(received > 1);
 }
 
 #[test]
@@ -210,8 +320,8 @@ fn an_endless_stream_hits_the_limit() {
         max_entries: 10,
         max_bytes: 1 << 20,
     };
-    let (mut sa, hello) = Session::initiate(&a, &[SpaceId([1; 32])], limits);
-    let mut sb = Session::respond(Limits::default());
+    let (mut sa, hello) = Session::initiate(&a, PAIR, &keyed(&[SpaceId([1; 32])]), limits);
+    let mut sb = Session::respond(PAIR, Limits::default());
     let reply = sb.handle(hello, &b).unwrap().send.remove(0);
     sa.handle(reply, &a).unwrap();
     let flood = Message::Entries {
@@ -261,7 +371,7 @@ proptest! {
 /// Runs sessions that remember each other, like two stores would.
 struct Remembering {
     asked: Option<Asked>,
-    named: Option<Vec<SpaceId>>,
+    named: Option<Named>,
 }
 
 /// Runs a whole session over an in-memory pipe (every message goes through
@@ -274,8 +384,14 @@ fn run_remembering(
     mem: &mut Remembering,
 ) -> Result<Stats, SyncError> {
     let mut stats = Stats::default();
-    let (mut sa, first) = Session::initiate_with(a, spaces, Limits::default(), mem.asked.as_ref());
-    let mut sb = Session::respond_with(Limits::default(), mem.named.clone());
+    let (mut sa, first) = Session::initiate_with(
+        a,
+        PAIR,
+        &keyed(spaces),
+        Limits::default(),
+        mem.asked.as_ref(),
+    );
+    let mut sb = Session::respond_with(PAIR, Limits::default(), mem.named.clone());
     let mut to_b = vec![first];
     let mut to_a: Vec<Message> = Vec::new();
     for _ in 0..1000 {
@@ -333,7 +449,7 @@ fn peers_that_met_before_settle_in_sync_with_one_summary() {
         named: None,
     };
     let first = run_remembering(&mut a, &mut b, &spaces, &mut mem).unwrap();
-    assert!(first.bytes > 200 * 40, "first meeting names every space");
+    assert!(first.bytes > 200 * 32, "first meeting names every space");
     // Second meeting, nothing changed: a summary and one answer.
     let second = run_remembering(&mut a, &mut b, &spaces, &mut mem).unwrap();
     assert_eq!((second.messages, second.round_trips), (2, 1));
@@ -353,7 +469,7 @@ fn peers_that_met_before_settle_in_sync_with_one_summary() {
     let mut more = spaces.clone();
     more.push(SpaceId([250; 32]));
     let s = run_remembering(&mut a, &mut b, &more, &mut mem).unwrap();
-    assert!(s.bytes > 200 * 40);
+    assert!(s.bytes > 200 * 32);
     let again = run_remembering(&mut a, &mut b, &more, &mut mem).unwrap();
     assert_eq!(again.messages, 2);
 }
