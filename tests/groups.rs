@@ -549,12 +549,22 @@ async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
             .any(|x| x.reason.contains("revoked")),
         "{r:?}"
     );
+    // Bob's session also handed the phone its revocation: from then on the
+    // phone itself serves nothing past it, so the laptop is not even
+    // offered the thief's post.
+    let feed = starling_core::space::feed_space_id(&laptop.with(|n| n.identity()));
+    let held_before = laptop.with(|n| n.store().log_head(&feed, &phone_device).unwrap());
+    let served = phone.with(|n| n.store().served_frontier(&feed).unwrap().unwrap());
+    assert_eq!(
+        served.seq(&phone_device),
+        held_before.map_or(0, |h| h.seq),
+        "the phone serves its log only up to its revocation"
+    );
     let r = bounded(pl.sync_with(&pp.addr())).await.unwrap();
-    assert!(
-        r.import
-            .rejected
-            .iter()
-            .any(|x| x.reason.contains("revoked"))
+    assert_eq!(r.import.accepted, 0, "{r:?}");
+    assert_eq!(
+        laptop.with(|n| n.store().log_head(&feed, &phone_device).unwrap()),
+        held_before
     );
     // Cat hears of the revocation: the late post comes down.
     bounded(pc.sync_with(&pl.addr())).await.unwrap();

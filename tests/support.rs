@@ -35,6 +35,46 @@ pub(crate) fn device_key(home: &std::path::Path) -> starling_core::DeviceKey {
     starling_core::DeviceKey::from_secret_bytes(bytes.try_into().expect("32 bytes"))
 }
 
+/// The next entries of `node`'s own log in `space`, one per record,
+/// chained one after the other (see [`forge`]). Not stored.
+pub(crate) fn forge_chain(
+    node: &mut Node,
+    home: &std::path::Path,
+    space: &starling_core::SpaceId,
+    records: &[starling_core::record::Record],
+) -> Vec<Entry> {
+    let key = device_key(home);
+    let head = node.store().log_head(space, &key.id()).expect("log head");
+    let (epoch, sealing) = node
+        .store()
+        .sealing_key(space)
+        .expect("key")
+        .expect("a key for the space");
+    let (mut seq, mut previous, mut ts) = match head {
+        Some(h) => (h.seq, Some(h.id), h.timestamp),
+        None => (0, None, starling_core::node::now_ms()),
+    };
+    let mut out = Vec::new();
+    for r in records {
+        seq += 1;
+        ts += 1;
+        let e = Entry::create(
+            &key,
+            *space,
+            seq,
+            previous,
+            ts,
+            epoch,
+            &sealing,
+            [seq as u8; 24],
+            &r.encode(),
+        );
+        previous = Some(e.id());
+        out.push(e);
+    }
+    out
+}
+
 /// The next entry of `node`'s own log in `space`, holding `record`, signed
 /// with the device key in `home` and sealed with the key new entries use:
 /// what the device could write, whatever the rules say. Not stored.
@@ -44,28 +84,9 @@ pub(crate) fn forge(
     space: &starling_core::SpaceId,
     record: &starling_core::record::Record,
 ) -> Entry {
-    let key = device_key(home);
-    let head = node.store().log_head(space, &key.id()).expect("log head");
-    let (epoch, sealing) = node
-        .store()
-        .sealing_key(space)
-        .expect("key")
-        .expect("a key for the space");
-    let (seq, previous, ts) = match head {
-        Some(h) => (h.seq + 1, Some(h.id), h.timestamp + 1),
-        None => (1, None, starling_core::node::now_ms()),
-    };
-    Entry::create(
-        &key,
-        *space,
-        seq,
-        previous,
-        ts,
-        epoch,
-        &sealing,
-        [seq as u8; 24],
-        &record.encode(),
-    )
+    forge_chain(node, home, space, std::slice::from_ref(record))
+        .pop()
+        .expect("one entry")
 }
 
 /// A bundle holding exactly these entries, in this order.

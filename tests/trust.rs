@@ -251,7 +251,7 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
         &device_key(&f.bob.home),
         bob_cert,
         &group,
-        [7; 16],
+        ([7; 16], &[8; 32]),
         now,
         now + 3_600_000,
     );
@@ -260,6 +260,7 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
     };
     let as_owner = Ticket::Group(GroupTicket {
         invite: Box::new(minted.clone()),
+        claim_secret: [8; 32],
         ..genuine.clone()
     });
     let err = f.eve.node.group_join(&as_owner).unwrap_err().to_string();
@@ -268,42 +269,63 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
     let as_bob = Ticket::Group(GroupTicket {
         owner: bob_id,
         invite: Box::new(minted.clone()),
-        ..genuine
+        ..genuine.clone()
     });
     let err = f.eve.node.group_join(&as_bob).unwrap_err().to_string();
     assert!(err.contains("does not own"), "{err}");
     assert!(f.eve.node.group(&group).is_err(), "Eve holds nothing of it");
-    // Eve writes the join herself and hands it to the members.
+    // Eve writes joins herself and hands them to the members: one with
+    // Bob's invite, and one with an invite Dan used (every member can read
+    // it in Dan's join), dated before his, but without its ticket's secret.
+    let eve_id = f.eve.node.identity();
     let eve_cert = own_cert(&mut f.eve.node);
     let key = f.bob.node.store().space_key(&group, 0).unwrap().unwrap();
-    let eve_join = starling_core::Entry::create(
-        &device_key(&f.eve.home),
-        group,
-        1,
-        None,
-        now,
-        0,
-        &key,
-        [9; 24],
-        &Record::Group(GroupOp::Join {
-            cert: eve_cert,
-            invite: Box::new(minted),
-        })
-        .encode(),
-    );
+    let join_with = |invite: &Invite, secret: &[u8; 32], ts: u64| {
+        starling_core::Entry::create(
+            &device_key(&f.eve.home),
+            group,
+            1,
+            None,
+            ts,
+            0,
+            &key,
+            [9; 24],
+            &Record::Group(GroupOp::Join {
+                cert: eve_cert.clone(),
+                claim: Invite::claim(secret, &group, &invite.mark, &eve_id),
+                invite: Box::new(invite.clone()),
+            })
+            .encode(),
+        )
+    };
+    let joins = [
+        join_with(&minted, &[8; 32], now),
+        join_with(&genuine.invite, &[8; 32], 1),
+    ];
     for victim in [&mut f.ann, &mut f.cat] {
         let before = fingerprint(&mut victim.node);
-        let r = victim.node.import(&bundle_of([&eve_join])).unwrap();
-        assert_eq!(r.accepted, 0, "{r:?}");
-        assert!(r.rejected[0].reason.contains("invalid invite"), "{r:?}");
+        for join in &joins {
+            let r = victim.node.import(&bundle_of([join])).unwrap();
+            assert_eq!(r.accepted, 0, "{r:?}");
+            assert!(r.rejected[0].reason.contains("invalid invite"), "{r:?}");
+        }
         assert_eq!(fingerprint(&mut victim.node), before);
     }
+    assert!(
+        f.ann
+            .node
+            .group(&group)
+            .unwrap()
+            .members
+            .iter()
+            .all(|(m, _)| *m != eve_id)
+    );
 
     // Ann removes Dan; everyone hears of it.
     assert_eq!(f.ann.node.group_remove(&group, &dan_id).unwrap(), 1);
     f.everyone_meets();
-    // Dan uses his old invite again: his own device refuses it, and so do
-    // the members when he writes the join himself.
+    // Dan uses his old invite again: his own device says no (it keeps the
+    // join, like any entry past his removal: hidden, at most 64 of them).
     let err = f
         .dan
         .node
@@ -311,38 +333,62 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("removed"), "{err}");
-    let Ticket::Group(old) = &f.dan_invite else {
-        panic!("a group invite")
-    };
-    let dan_cert = own_cert(&mut f.dan.node);
-    let rejoin = forge(
-        &mut f.dan.node,
-        &f.dan.home,
-        &group,
-        &Record::Group(GroupOp::Join {
-            cert: dan_cert,
-            invite: old.invite.clone(),
-        }),
-    );
-    let late_post = forge(
-        &mut f.dan.node,
-        &f.dan.home,
-        &group,
-        &Record::Post(starling_core::record::Post {
-            text: "dan, after his removal".into(),
-            reply_to: None,
-            quote_of: None,
-            images: vec![],
-        }),
-    );
+    // Dan writes on past his removal, 100 posts, and hands all of it to the
+    // members: they keep at most 64 entries past his removal, hidden, and
+    // refuse the rest; nothing they show changes.
+    let records: Vec<Record> = (0..100)
+        .map(|i| {
+            Record::Post(starling_core::record::Post {
+                text: format!("dan, after his removal {i}"),
+                reply_to: None,
+                quote_of: None,
+                images: vec![],
+            })
+        })
+        .collect();
+    let late = crate::support::forge_chain(&mut f.dan.node, &f.dan.home, &group, &records);
+    let dan_log = f.dan.node.store().export(&[group]).unwrap();
+    let dan_device = f.dan.node.device();
+    let limit = f
+        .ann
+        .node
+        .store()
+        .log_head(&group, &dan_device)
+        .unwrap()
+        .unwrap()
+        .seq;
     for victim in [&mut f.ann, &mut f.bob, &mut f.cat] {
-        let before = fingerprint(&mut victim.node);
-        for e in [&rejoin, &late_post] {
-            let r = victim.node.import(&bundle_of([e])).unwrap();
-            assert_eq!(r.accepted, 0, "{r:?}");
-            assert!(r.rejected[0].reason.contains("not a member"), "{r:?}");
-        }
-        assert_eq!(fingerprint(&mut victim.node), before);
+        let shown = (
+            group_texts(&mut victim.node, &group),
+            victim.node.group(&group).unwrap().members,
+        );
+        let r = victim.node.import(&dan_log).unwrap();
+        assert!(r.accepted <= 64, "{r:?}");
+        assert!(
+            r.rejected
+                .iter()
+                .all(|x| x.reason.contains("not a member") || x.reason.contains("earlier entry")),
+            "{r:?}"
+        );
+        let r = victim.node.import(&bundle_of(&late)).unwrap();
+        assert!(r.accepted <= 63, "{r:?}");
+        assert!(r.refused >= 36, "{r:?}");
+        assert!(victim.node.store().equivocations().unwrap().is_empty());
+        let head = victim
+            .node
+            .store()
+            .log_head(&group, &dan_device)
+            .unwrap()
+            .unwrap()
+            .seq;
+        assert!(head <= limit + 64, "{head} > {limit} + 64");
+        assert_eq!(
+            (
+                group_texts(&mut victim.node, &group),
+                victim.node.group(&group).unwrap().members
+            ),
+            shown
+        );
     }
     assert!(
         f.dan
@@ -447,6 +493,67 @@ fn an_invite_binds_to_the_first_identity_that_uses_it() {
     assert_eq!(members(&mut cat.node), want);
 }
 
+/// A member who wrote on before hearing of their removal: the members who
+/// got those posts first hide them when the removal comes, the others keep
+/// them hidden; when the owner lets the member back in (a new invite), the
+/// posts show again on every member, the same everywhere.
+#[test]
+fn posts_past_a_removal_hide_and_show_again_if_the_member_is_let_back_in() {
+    let mut ann = TestNode::new("ann");
+    let mut cat = TestNode::new("cat");
+    let mut dan = TestNode::new("dan");
+    let group = ann.node.group_create("flock", None).unwrap();
+    for m in [&mut cat, &mut dan] {
+        let t = ann.node.group_invite(&group, 3_600_000).unwrap();
+        m.node.group_join(&t).unwrap();
+    }
+    let say = |n: &mut Node, text: &str| {
+        n.post(NewPost {
+            text: text.into(),
+            group: Some(group),
+            ..Default::default()
+        })
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let meet = |a: &mut Node, b: &mut Node| {
+        share_group(a, b, &group);
+        share_group(b, a, &group);
+    };
+    meet(&mut ann.node, &mut cat.node);
+    meet(&mut ann.node, &mut dan.node);
+    meet(&mut cat.node, &mut dan.node);
+    say(&mut dan.node, "dan, a member");
+    meet(&mut dan.node, &mut ann.node);
+    meet(&mut dan.node, &mut cat.node);
+    // Dan posts again; only Cat gets it before Ann removes him.
+    say(&mut dan.node, "dan, not yet told");
+    share_group(&mut dan.node, &mut cat.node, &group);
+    assert_eq!(group_texts(&mut cat.node, &group)[0], "dan, not yet told");
+    let dan_id = dan.node.identity();
+    ann.node.group_remove(&group, &dan_id).unwrap();
+    meet(&mut ann.node, &mut cat.node);
+    share_group(&mut dan.node, &mut ann.node, &group);
+    for n in [&mut ann.node, &mut cat.node] {
+        assert_eq!(group_texts(n, &group), ["dan, a member"]);
+        assert!(n.store().check().unwrap().problems.is_empty());
+    }
+    // Ann lets Dan back in with a new invite.
+    let again = ann.node.group_invite(&group, 3_600_000).unwrap();
+    share_group(&mut ann.node, &mut dan.node, &group);
+    dan.node.group_join(&again).unwrap();
+    meet(&mut dan.node, &mut ann.node);
+    meet(&mut dan.node, &mut cat.node);
+    meet(&mut ann.node, &mut cat.node);
+    let want = ["dan, not yet told", "dan, a member"];
+    for n in [&mut ann.node, &mut cat.node, &mut dan.node] {
+        assert_eq!(group_texts(n, &group), want);
+        assert!(n.group(&group).unwrap().my_role.is_some() || n.identity() != dan_id);
+        assert!(n.store().check().unwrap().problems.is_empty());
+    }
+    assert!(dan.node.group(&group).unwrap().my_role.is_some());
+}
+
 /// A post dated a year ahead is kept but not placed above the present: the
 /// timeline starts from now.
 #[test]
@@ -542,8 +649,8 @@ async fn read_msg(recv: &mut iroh::endpoint::RecvStream) -> Option<Message> {
 
 /// A raw client's session with `to`: names `spaces` by handle, sends its
 /// (empty) frontier for those that differ, then `then`, then `Done`.
-/// Returns what it received, and whether all it meant to send went out
-/// before the other side cut it off.
+/// Returns what it received, and whether the session ended as it should
+/// (all sent, and the other side's `Done` received) rather than cut off.
 async fn raw_session(
     client: &iroh::Endpoint,
     to: &starling_core::PeerAddr,
@@ -595,7 +702,17 @@ async fn raw_session(
         got.push(m);
     }
     conn.close(0u32.into(), b"bye");
-    (got, whole)
+    let done = differ_count_was_zero(&got) || got.contains(&Message::Done);
+    (got, whole && done)
+}
+
+/// Whether a session had nothing to exchange (every space in sync or not
+/// served), so no `Done` comes.
+fn differ_count_was_zero(got: &[Message]) -> bool {
+    got.iter().all(|m| match m {
+        Message::Reply { answers } => !answers.iter().any(|a| matches!(a, Answer::Differs(_))),
+        _ => true,
+    })
 }
 
 /// An entry of `space` written by a device Ann's store has never seen,

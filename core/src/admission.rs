@@ -92,9 +92,17 @@ fn check_cert(place: &Place, cert: &DeviceCert) -> Result<(), Refusal> {
         .map_err(|e| Refusal::BadCertificate(e.to_string()))
 }
 
-fn check_invite(place: &Place, invite: &Invite) -> Result<(), Refusal> {
+/// The invite is the owner's, and the join is signed with its claim key
+/// for the joining identity.
+fn check_invite(
+    place: &Place,
+    invite: &Invite,
+    joiner: &IdentityId,
+    claim: &[u8; 64],
+) -> Result<(), Refusal> {
     invite
         .verify(&place.space, &place.owner)
+        .and_then(|()| invite.verify_claim(&place.space, joiner, claim))
         .map_err(|e| Refusal::BadInvite(e.to_string()))
 }
 
@@ -116,8 +124,15 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
         // The first entry of a log.
         let cert = match (record, place.kind) {
             (Record::DeviceCert(c), _) => c,
-            (Record::Group(GroupOp::Join { cert, invite }), SpaceKind::Group) => {
-                check_invite(place, invite)?;
+            (
+                Record::Group(GroupOp::Join {
+                    cert,
+                    invite,
+                    claim,
+                }),
+                SpaceKind::Group,
+            ) => {
+                check_invite(place, invite, &cert.identity, claim)?;
                 cert
             }
             _ => return Err(Refusal::NoCertificate),
@@ -156,13 +171,17 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
         (Record::KeyRotation(_), SpaceKind::Group) => Ok(writer),
         (Record::KeyRotation(_), _) => not("only a group's key is rotated"),
         (Record::Group(op), SpaceKind::Group) => match op {
-            GroupOp::Join { cert, invite } => {
+            GroupOp::Join {
+                cert,
+                invite,
+                claim,
+            } => {
                 // A member's device joining again (after a removal).
                 if cert.identity != writer {
                     return not("a join names another identity than its log");
                 }
                 check_cert(place, cert)?;
-                check_invite(place, invite)?;
+                check_invite(place, invite, &writer, claim)?;
                 Ok(writer)
             }
             GroupOp::Remove { .. } if owner => Ok(writer),
@@ -260,23 +279,32 @@ mod tests {
             writer: None,
         };
         let owner_cert = DeviceCert::issue(&owner, owner_dev.id(), 1);
-        let invite = Invite::issue(&owner_dev, owner_cert, &space, [1; 16], 1, 100);
+        let invite = Invite::issue(&owner_dev, owner_cert, &space, ([1; 16], &[7; 32]), 1, 100);
         let join = Record::Group(GroupOp::Join {
             cert: DeviceCert::issue(&member, member_dev.id(), 1),
             invite: Box::new(invite.clone()),
+            claim: Invite::claim(&[7; 32], &space, &invite.mark, &member.id()),
         });
         assert_eq!(check(&place, &join), Ok(member.id()));
+        // Someone who read that join cannot use its invite for themself.
+        let copied = Record::Group(GroupOp::Join {
+            cert: DeviceCert::issue(&owner, member_dev.id(), 1),
+            invite: Box::new(invite.clone()),
+            claim: Invite::claim(&[7; 32], &space, &invite.mark, &member.id()),
+        });
+        assert!(matches!(check(&place, &copied), Err(Refusal::BadInvite(_))));
         // A member mints an invite with their own device.
         let minted = Invite::issue(
             &member_dev,
             DeviceCert::issue(&member, member_dev.id(), 1),
             &space,
-            [2; 16],
+            ([2; 16], &[3; 32]),
             1,
             100,
         );
         let bad_join = Record::Group(GroupOp::Join {
             cert: DeviceCert::issue(&member, member_dev.id(), 1),
+            claim: Invite::claim(&[3; 32], &space, &minted.mark, &member.id()),
             invite: Box::new(minted),
         });
         assert!(matches!(

@@ -28,6 +28,9 @@ pub const MAX_ENTRY_LEN: usize = MAX_PAYLOAD_LEN as usize + 512;
 pub const MAX_SEQ: u64 = 1 << 48;
 /// Largest key epoch accepted.
 pub const MAX_EPOCH: u32 = 1 << 20;
+/// Largest timestamp accepted (ms since the Unix epoch, about 140,000
+/// years ahead): every stored number fits SQLite's signed 64 bits.
+pub const MAX_TIMESTAMP: u64 = 1 << 52;
 
 const SIGN_CONTEXT: &[u8] = b"starling/entry/v1\0";
 const SEAL_CONTEXT: &[u8] = b"starling/payload/v1\0";
@@ -141,6 +144,9 @@ impl Header {
         }
         if self.key_epoch > MAX_EPOCH {
             return Err(bad("key_epoch", "out of range"));
+        }
+        if self.timestamp > MAX_TIMESTAMP {
+            return Err(bad("timestamp", "out of range"));
         }
         Ok(())
     }

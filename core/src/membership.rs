@@ -28,13 +28,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ed25519_dalek::Signature;
+use ed25519_dalek::{Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 
 use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
 use crate::identity::{DeviceCert, DeviceKey, verifying_key};
 
 const INVITE_CONTEXT: &[u8] = b"starling/invite/v1\0";
+const CLAIM_CONTEXT: &[u8] = b"starling/join/v1\0";
 
 /// Most devices named in one removal or leave.
 pub const MAX_HEADS: usize = 1024;
@@ -60,6 +61,10 @@ pub enum InviteError {
     /// Used after it expired.
     #[error("the invite has expired")]
     Expired,
+    /// The join is not signed with the invite's claim key (the secret only
+    /// the ticket holds).
+    #[error("the join is not signed with the invite's secret")]
+    BadClaim,
 }
 
 /// The id of a group owned by `owner`: a hash of the owner and a random
@@ -72,11 +77,16 @@ pub fn group_space_id(owner: &IdentityId, nonce: &[u8; 16]) -> SpaceId {
 
 /// The owner's permission for one identity to join: made and signed by one
 /// of the owner's devices, carried in a group ticket, and kept in the
-/// joiner's [`GroupOp::Join`].
+/// joiner's [`GroupOp::Join`]. It names a one-time *claim key* whose secret
+/// travels only in the ticket: a join must be signed with it for the
+/// joining identity, so a member who reads someone's join cannot use its
+/// invite for another identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
     /// A random id: the invite binds to the first identity that uses it.
     pub mark: [u8; 16],
+    /// The public half of the invite's one-time claim key.
+    pub claim: [u8; 32],
     /// When the owner issued it (the owner's clock, ms since the epoch).
     pub issued_at: u64,
     /// When it stops being valid.
@@ -89,18 +99,24 @@ pub struct Invite {
 }
 
 impl Invite {
-    /// `device` (certified by `cert`) invites someone into `space`.
+    /// `device` (certified by `cert`) invites someone into `space`; the
+    /// joiner proves holding the ticket with `claim_secret` (see
+    /// [`Invite::claim`]), whose public half the invite names.
     pub fn issue(
         device: &DeviceKey,
         cert: DeviceCert,
         space: &SpaceId,
-        mark: [u8; 16],
+        (mark, claim_secret): ([u8; 16], &[u8; 32]),
         issued_at: u64,
         expires_at: u64,
     ) -> Self {
-        let signature = device.sign(&Self::message(space, &mark, issued_at, expires_at));
+        let claim = SigningKey::from_bytes(claim_secret)
+            .verifying_key()
+            .to_bytes();
+        let signature = device.sign(&Self::message(space, &mark, &claim, issued_at, expires_at));
         Self {
             mark,
+            claim,
             issued_at,
             expires_at,
             issuer: cert,
@@ -108,13 +124,58 @@ impl Invite {
         }
     }
 
-    fn message(space: &SpaceId, mark: &[u8; 16], issued_at: u64, expires_at: u64) -> Vec<u8> {
+    fn message(
+        space: &SpaceId,
+        mark: &[u8; 16],
+        claim: &[u8; 32],
+        issued_at: u64,
+        expires_at: u64,
+    ) -> Vec<u8> {
         let mut m = INVITE_CONTEXT.to_vec();
         m.extend_from_slice(space.as_bytes());
         m.extend_from_slice(mark);
+        m.extend_from_slice(claim);
         m.extend_from_slice(&issued_at.to_le_bytes());
         m.extend_from_slice(&expires_at.to_le_bytes());
         m
+    }
+
+    fn claim_message(space: &SpaceId, mark: &[u8; 16], joiner: &IdentityId) -> Vec<u8> {
+        let mut m = CLAIM_CONTEXT.to_vec();
+        m.extend_from_slice(space.as_bytes());
+        m.extend_from_slice(mark);
+        m.extend_from_slice(joiner.as_bytes());
+        m
+    }
+
+    /// The joiner's proof that it holds the ticket: the claim key's
+    /// signature over the group, the invite and the joining identity.
+    pub fn claim(
+        claim_secret: &[u8; 32],
+        space: &SpaceId,
+        mark: &[u8; 16],
+        joiner: &IdentityId,
+    ) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        SigningKey::from_bytes(claim_secret)
+            .sign(&Self::claim_message(space, mark, joiner))
+            .to_bytes()
+    }
+
+    /// Checks a join's claim signature for `joiner`.
+    pub fn verify_claim(
+        &self,
+        space: &SpaceId,
+        joiner: &IdentityId,
+        claim: &[u8; 64],
+    ) -> Result<(), InviteError> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&self.claim)
+            .map_err(|_| InviteError::BadClaim)?;
+        key.verify_strict(
+            &Self::claim_message(space, &self.mark, joiner),
+            &Signature::from_bytes(claim),
+        )
+        .map_err(|_| InviteError::BadClaim)
     }
 
     /// Checks that a device of `owner` issued this invite into `space`.
@@ -131,7 +192,13 @@ impl Invite {
         let key =
             verifying_key(self.issuer.device.as_bytes()).map_err(|_| InviteError::BadSignature)?;
         key.verify_strict(
-            &Self::message(space, &self.mark, self.issued_at, self.expires_at),
+            &Self::message(
+                space,
+                &self.mark,
+                &self.claim,
+                self.issued_at,
+                self.expires_at,
+            ),
             &Signature::from_bytes(&self.signature),
         )
         .map_err(|_| InviteError::BadSignature)
@@ -148,6 +215,9 @@ pub enum GroupOp {
         cert: DeviceCert,
         /// The invite it uses.
         invite: Box<Invite>,
+        /// The invite's claim key's signature for the joining identity.
+        #[serde(with = "crate::identity::sig_bytes")]
+        claim: [u8; 64],
     },
     /// The owner takes `member` out. Entries of theirs up to `heads` (the
     /// last seq per device that the owner held) stay; later ones are
@@ -184,11 +254,16 @@ impl GroupOp {
         }
     }
 
-    /// Checks size limits.
+    /// Checks size and range limits.
     pub fn within_limits(&self) -> bool {
         match self {
-            GroupOp::Join { .. } => true,
-            GroupOp::Remove { heads, .. } | GroupOp::Leave { heads } => heads.len() <= MAX_HEADS,
+            GroupOp::Join { invite, .. } => {
+                invite.issued_at <= crate::entry::MAX_TIMESTAMP
+                    && invite.expires_at <= crate::entry::MAX_TIMESTAMP
+            }
+            GroupOp::Remove { heads, .. } | GroupOp::Leave { heads } => {
+                heads.len() <= MAX_HEADS && heads.iter().all(|(_, s)| *s <= crate::entry::MAX_SEQ)
+            }
         }
     }
 }
@@ -467,8 +542,14 @@ mod tests {
         let dev = DeviceKey::from_secret_bytes([3; 32]);
         let space = group_space_id(&owner.id(), &[4; 16]);
         let cert = DeviceCert::issue(&owner, dev.id(), 5);
-        let inv = Invite::issue(&dev, cert, &space, [6; 16], 10, 20);
+        let inv = Invite::issue(&dev, cert, &space, ([6; 16], &[9; 32]), 10, 20);
         inv.verify(&space, &owner.id()).unwrap();
+        // Only the ticket's secret makes a join's claim, and for one identity.
+        let claim = Invite::claim(&[9; 32], &space, &inv.mark, &member.id());
+        inv.verify_claim(&space, &member.id(), &claim).unwrap();
+        assert!(inv.verify_claim(&space, &owner.id(), &claim).is_err());
+        let forged = Invite::claim(&[8; 32], &space, &inv.mark, &member.id());
+        assert!(inv.verify_claim(&space, &member.id(), &forged).is_err());
         assert!(inv.verify(&SpaceId([0; 32]), &owner.id()).is_err());
         assert!(matches!(
             inv.verify(&space, &member.id()),
@@ -483,7 +564,7 @@ mod tests {
         // A member minting an invite with their own device.
         let mdev = DeviceKey::from_secret_bytes([7; 32]);
         let mcert = DeviceCert::issue(&member, mdev.id(), 5);
-        let minted = Invite::issue(&mdev, mcert, &space, [8; 16], 10, 20);
+        let minted = Invite::issue(&mdev, mcert, &space, ([8; 16], &[9; 32]), 10, 20);
         assert!(minted.verify(&space, &owner.id()).is_err());
         assert_ne!(group_space_id(&member.id(), &[4; 16]), space);
     }

@@ -43,8 +43,8 @@ use live::{Announce, Announcer, CatchUps, Notice};
 use media::{Media, Sources};
 
 pub use catchup::{
-    CHUNK_BYTES, FRAME_STALL, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS, SESSIONS_PER_PEER,
-    SYNC_ALPN, UNVERIFIED_BUDGET,
+    CHUNK_BYTES, FRAME_STALL, IDLE_FLUSH, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS,
+    SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
 };
 
 /// A node shared between the network tasks and its owner.
@@ -337,7 +337,8 @@ struct Inner {
     lookup: MemoryLookup,
     media: Media,
     sources: Mutex<Sources>,
-    /// The budget of unverified bytes all sessions share.
+    /// The budget of unverified bytes the sessions this node opens share
+    /// (those peers open have their own, in the sync handler).
     budget: catchup::Budget,
     /// Catch-ups this node started and still runs.
     outbound: tokio::sync::Semaphore,
@@ -350,6 +351,8 @@ struct Inner {
     ingest: mpsc::Sender<ingest::Live>,
     /// Each joined space's topic sender; `None` while the join is under way.
     senders: Mutex<BTreeMap<SpaceId, Option<GossipSender>>>,
+    /// The writers of each space already asked to join its topic.
+    joined_writers: Mutex<BTreeMap<SpaceId, BTreeSet<DeviceId>>>,
     recent: Mutex<Vec<DeviceId>>,
     /// Blobs no peer served, and when to try again.
     failed: Mutex<std::collections::HashMap<Hash, tokio::time::Instant>>,
@@ -433,7 +436,7 @@ impl Peer {
         let handler = catchup::SyncHandler {
             cx: catchup::Context {
                 node: node.clone(),
-                budget: budget.clone(),
+                budget: catchup::Budget::new(UNVERIFIED_BUDGET),
                 events: events.clone(),
             },
             me,
@@ -461,6 +464,7 @@ impl Peer {
             budget,
             outbound: tokio::sync::Semaphore::new(OUTBOUND_SESSIONS),
             per_peer: Default::default(),
+            joined_writers: Default::default(),
             met: Default::default(),
             ingest,
             senders: Default::default(),
@@ -743,9 +747,9 @@ impl Inner {
     }
 
     /// Peers to bootstrap a space's topic from: devices that write in it,
-    /// peers met on it, and peers that tickets came with (never strangers
-    /// met elsewhere: a topic id says nothing to them, but it would link
-    /// this node to it).
+    /// peers met on it, and for a feed relations too (never strangers met
+    /// elsewhere: a topic id says nothing to them, but it would link this
+    /// node to it).
     fn bootstrap(&self, space: &SpaceId) -> Vec<iroh::EndpointId> {
         let mut out: Vec<iroh::EndpointId> = Vec::new();
         let mut add = |d: &DeviceId| {
@@ -766,14 +770,47 @@ impl Inner {
         for d in store.log_devices(space).unwrap_or_default() {
             add(&d);
         }
-        for (p, _) in store.peers().unwrap_or_default() {
-            if store.is_related(&p.device).unwrap_or(false) {
-                add(&p.device);
+        // A feed's topic may also start from relations; a private space's
+        // only from those who write in it (its topic id would tell others
+        // which of this node's peers share it).
+        if store.space_kind(space).ok().flatten() == Some(crate::space::SpaceKind::Feed) {
+            for (p, _) in store.peers().unwrap_or_default() {
+                if store.is_related(&p.device).unwrap_or(false) {
+                    add(&p.device);
+                }
             }
         }
         drop(n);
         out.truncate(32);
         out
+    }
+
+    /// Asks the devices that write in each joined space, as they become
+    /// known, to join its topic (a topic is bootstrapped from them, and a
+    /// new group member knows none before its first catch-up).
+    async fn join_writers(&self) {
+        let senders: Vec<(SpaceId, GossipSender)> = guard(&self.senders)
+            .iter()
+            .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
+            .collect();
+        for (space, sender) in senders {
+            let writers = lock(&self.node)
+                .store_ref()
+                .log_devices(&space)
+                .unwrap_or_default();
+            let new: Vec<iroh::EndpointId> = {
+                let mut joined = guard(&self.joined_writers);
+                let done = joined.entry(space).or_default();
+                writers
+                    .into_iter()
+                    .filter(|d| *d != self.me && done.insert(*d))
+                    .filter_map(|d| endpoint_id(&d))
+                    .collect()
+            };
+            if !new.is_empty() {
+                let _ = sender.join_peers(new).await;
+            }
+        }
     }
 
     /// Notes that `peer` showed it knows `space` (met on its topic).
@@ -949,6 +986,7 @@ async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
             seen = counter;
             let _ = inner.refresh_lookup();
             let _ = inner.join_topics();
+            inner.join_writers().await;
             let _ = inner.announce(&mut announcer).await;
             let _ = inner.fetch_wanted(None);
         }
@@ -1044,20 +1082,31 @@ fn start_local_discovery(inner: &Arc<Inner>, endpoint: &Endpoint) -> Result<(), 
     Ok(())
 }
 
-/// Catches up with known peers that appear on the local network.
+/// Catches up with related peers that appear on the local network, and
+/// joins them on the topics of the spaces they write in (a peer that merely
+/// dialled this node once learns no topic).
 async fn watch_local_network(inner: Arc<Inner>, mdns: iroh_mdns_address_lookup::MdnsAddressLookup) {
     let mut events = mdns.subscribe().await;
     while let Some(event) = events.next().await {
         if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered { endpoint_info, .. } = event {
             let peer = device_of(&endpoint_info.endpoint_id);
-            let known = lock(&inner.node).store_ref().peer(&peer);
-            if matches!(known, Ok(Some(_))) {
-                inner.saw(peer);
-                let _ = inner.catch_up.send(peer);
-                let senders: Vec<GossipSender> =
-                    guard(&inner.senders).values().flatten().cloned().collect();
-                for s in senders {
-                    let _ = s.join_peers(vec![endpoint_info.endpoint_id]).await;
+            let related = lock(&inner.node).store_ref().is_related(&peer);
+            if !matches!(related, Ok(true)) {
+                continue;
+            }
+            inner.saw(peer);
+            let _ = inner.catch_up.send(peer);
+            let senders: Vec<(SpaceId, GossipSender)> = guard(&inner.senders)
+                .iter()
+                .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
+                .collect();
+            for (space, sender) in senders {
+                let writes = lock(&inner.node)
+                    .store_ref()
+                    .log_devices(&space)
+                    .is_ok_and(|ds| ds.contains(&peer));
+                if writes || guard(&inner.met).of(&peer).contains(&space) {
+                    let _ = sender.join_peers(vec![endpoint_info.endpoint_id]).await;
                 }
             }
         }

@@ -356,14 +356,53 @@ impl Node {
     }
 
     fn append(&mut self, space: &SpaceId, record: Record) -> Result<Entry> {
+        // A former member's store would keep what they write (hidden, like
+        // anything written past a removal): say no instead. Joining is how
+        // one gets in.
+        let joining = matches!(
+            record,
+            Record::DeviceCert(_) | Record::Group(crate::membership::GroupOp::Join { .. })
+        );
+        if !joining
+            && self.store.space_kind(space)? == Some(SpaceKind::Group)
+            && !self
+                .store
+                .group_membership(space)?
+                .is_member(&self.identity)
+        {
+            return Err(NodeError::Invalid(
+                "you are no longer a member of this group".into(),
+            ));
+        }
+        let seal = self.seal_for(space, &record)?;
         let nonce = random()?;
         let now = now_ms();
         let device = self.device.clone();
         let plain = record.encode();
-        let e = self.store.append(space, &device.id(), |head, key, epoch| {
-            next_entry(&device, space, head, (key, epoch), now, nonce, &plain)
-        })?;
+        let e = self
+            .store
+            .append(space, &device.id(), seal, |head, key, epoch| {
+                next_entry(&device, space, head, (key, epoch), now, nonce, &plain)
+            })?;
         Ok(e)
+    }
+
+    /// In a group, what every member must be able to check — who joined,
+    /// left or was removed, the certificates that open logs, the group's
+    /// name — is sealed with epoch 0 (see [`crate::store::Seal`]); the rest
+    /// with the newest key.
+    fn seal_for(&self, space: &SpaceId, record: &Record) -> Result<crate::store::Seal> {
+        let metadata = matches!(
+            record,
+            Record::DeviceCert(_) | Record::Group(_) | Record::DocChange(_)
+        );
+        Ok(
+            if metadata && self.store.space_kind(space)? == Some(SpaceKind::Group) {
+                crate::store::Seal::First
+            } else {
+                crate::store::Seal::Newest
+            },
+        )
     }
 
     /// Applies an edit to a space's document and appends the change.
@@ -372,12 +411,14 @@ impl Node {
         space: &SpaceId,
         edit: impl FnOnce(&mut crate::doc::Doc, &DeviceId, u64) -> Result<Option<Vec<u8>>, DocError>,
     ) -> Result<bool> {
+        let seal = self.seal_for(space, &Record::DocChange(Vec::new()))?;
         let nonce = random()?;
         let now = now_ms();
         let device = self.device.clone();
         let made = self.store.append_change(
             space,
             &device.id(),
+            seal,
             |doc| edit(doc, &device.id(), now),
             |head, key, epoch, plain| {
                 next_entry(&device, space, head, (key, epoch), now, nonce, plain)
@@ -420,27 +461,38 @@ impl Node {
         let Some(sealed) = self.store.blob(hash)? else {
             return Ok(None);
         };
-        let space = self
-            .store
-            .blob_space(hash)?
-            .unwrap_or_else(|| feed_space_id(owner));
+        // The space it was stored for, and the owner's feed (where someone
+        // else's post named the same image first, it is kept under theirs).
+        let mut spaces = vec![feed_space_id(owner)];
+        if let Some(s) = self.store.blob_space(hash)? {
+            spaces.insert(0, s);
+        }
+        for space in spaces {
+            if let Some(plain) = self.open_blob_in(&space, &sealed)? {
+                return Ok(Some(plain));
+            }
+        }
+        Ok(None)
+    }
+
+    fn open_blob_in(&mut self, space: &SpaceId, sealed: &[u8]) -> Result<Option<Vec<u8>>> {
         if let Some(rest) = sealed.strip_prefix(BLOB_MAGIC.as_slice())
             && rest.len() >= 4
         {
             let (epoch, body) = rest.split_at(4);
             let epoch = u32::from_le_bytes([epoch[0], epoch[1], epoch[2], epoch[3]]);
-            let aad = blob_context(&space, Some(epoch));
-            for key in self.store.epoch_keys(&space, epoch)? {
+            let aad = blob_context(space, Some(epoch));
+            for key in self.store.epoch_keys(space, epoch)? {
                 if let Ok(plain) = key.open(&aad, body) {
                     return Ok(Some(plain));
                 }
             }
         }
         // Images sealed before blobs named their epoch: epoch 0.
-        let Some(key) = self.store.space_key(&space, 0)? else {
+        let Some(key) = self.store.space_key(space, 0)? else {
             return Ok(None);
         };
-        Ok(key.open(&blob_context(&space, None), &sealed).ok())
+        Ok(key.open(&blob_context(space, None), sealed).ok())
     }
 
     fn require_post(&mut self, id: &EntryId) -> Result<PostView> {

@@ -157,6 +157,14 @@ impl Record {
                     reason: format!("more than {MAX_WRAPPED} spaces"),
                 })
             }
+            Record::Revocation { heads, .. }
+                if heads.iter().any(|(_, s)| *s > crate::entry::MAX_SEQ) =>
+            {
+                Err(RecordError::BadField {
+                    field: "revocation",
+                    reason: "a seq out of range".into(),
+                })
+            }
             Record::Group(op) if !op.within_limits() => Err(RecordError::BadField {
                 field: "group",
                 reason: format!("more than {} devices named", crate::membership::MAX_HEADS),

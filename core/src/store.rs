@@ -92,6 +92,18 @@ pub const MAX_PEERS: i64 = 4096;
 pub(crate) const LIKE: i64 = 1;
 pub(crate) const REPOST: i64 = 2;
 
+/// Which key a new entry is sealed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seal {
+    /// The newest epoch held: what only current members read.
+    Newest,
+    /// Epoch 0: what every member who ever joined reads — a group's
+    /// membership, its name, the certificates that open logs — so that a
+    /// newcomer, whose invite carries epoch 0 and the newest keys only,
+    /// can check them all.
+    First,
+}
+
 /// The head of one device's log in one space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogHead {
@@ -322,17 +334,20 @@ impl Store {
     }
 
     /// Appends a new entry written on this device: reads the log head and
-    /// stores the entry `make` builds from it, in one write transaction so
-    /// two processes never write the same seq.
+    /// stores the entry `make` builds from it (sealed with the key `seal`
+    /// picks), in one write transaction so two processes never write the
+    /// same seq.
     pub fn append(
         &mut self,
         space: &SpaceId,
         device: &DeviceId,
+        seal: Seal,
         make: impl FnOnce(Option<LogHead>, &SpaceKey, u32) -> Entry,
     ) -> Result<Entry> {
         let made = self.append_with(
             space,
             device,
+            seal,
             |_| Ok(Some(())),
             |head, key, epoch, ()| make(head, key, epoch),
         )?;
@@ -346,12 +361,14 @@ impl Store {
         &mut self,
         space: &SpaceId,
         device: &DeviceId,
+        seal: Seal,
         edit: impl FnOnce(&mut crate::doc::Doc) -> Result<Option<Vec<u8>>, DocError>,
         make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, &[u8]) -> Entry,
     ) -> Result<Option<Entry>> {
         self.append_with(
             space,
             device,
+            seal,
             |tx| {
                 let row =
                     space_row(tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
@@ -366,10 +383,17 @@ impl Store {
         &mut self,
         space: &SpaceId,
         device: &DeviceId,
+        seal: Seal,
         prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
         make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, T) -> Entry,
     ) -> Result<Option<Entry>> {
-        let res = Self::append_in(&mut self.conn, &mut self.keys, space, device, prepare, make);
+        let res = Self::append_in(
+            &mut self.conn,
+            &mut self.keys,
+            (space, device, seal),
+            prepare,
+            make,
+        );
         if res.is_err() {
             // The transaction rolled back: forget what was cached in it.
             self.keys.clear();
@@ -380,8 +404,7 @@ impl Store {
     fn append_in<T>(
         conn: &mut Connection,
         keys: &mut project::Keys,
-        space: &SpaceId,
-        device: &DeviceId,
+        (space, device, seal): (&SpaceId, &DeviceId, Seal),
         prepare: impl FnOnce(&Connection) -> Result<Option<T>>,
         make: impl FnOnce(Option<LogHead>, &SpaceKey, u32, T) -> Entry,
     ) -> Result<Option<Entry>> {
@@ -391,8 +414,10 @@ impl Store {
         };
         let head = log_head(&tx, space, device)?;
         let row = space_row(&tx, space)?.ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
-        // New entries are sealed with the newest key held.
-        let epoch = project::current_epoch(&tx, row)?;
+        let epoch = match seal {
+            Seal::Newest => project::current_epoch(&tx, row)?,
+            Seal::First => 0,
+        };
         let key = project::key_for(&tx, keys, row, epoch)?
             .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
         let entry = make(head, &key, epoch, prepared);
@@ -731,20 +756,53 @@ impl Store {
     fn check_projection(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         let mut keys = project::Keys::default();
-        let rows: Vec<(i64, Vec<u8>, Option<i64>)> = self
+        type Row = (
+            i64,
+            Vec<u8>,
+            Option<i64>,
+            Vec<u8>,
+            Vec<u8>,
+            u64,
+            Option<Vec<u8>>,
+        );
+        let rows: Vec<Row> = self
             .conn
             .prepare(
-                "SELECT e.id, e.hash, l.identity FROM entries e JOIN logs l ON l.id=e.log
-                 JOIN spaces s ON s.id=l.space WHERE s.kind IN (1, 3, 4) AND e.payload IS NOT NULL",
+                "SELECT e.id, e.hash, l.identity, s.space, l.device, e.seq, i.identity
+                 FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space
+                 LEFT JOIN identities i ON i.id=l.identity
+                 WHERE s.kind IN (1, 3, 4) AND e.payload IS NOT NULL",
             )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
             .collect::<std::result::Result<_, _>>()?;
-        for (row, hash, identity) in rows {
+        for (row, hash, identity, space, device, seq, writer) in rows {
             let Some(crate::record::Record::Post(_)) =
                 project::open_stored(&self.conn, &mut keys, row)?
             else {
                 continue;
             };
+            // A post written past its writer's removal from a group is kept
+            // and not shown, on purpose.
+            if let (Some(info), Some(writer)) = (
+                project::space_info(&self.conn, &SpaceId(blob32(space)?))?,
+                writer,
+            ) {
+                let m = membership::membership(&self.conn, &mut keys, &info)?;
+                let limit = m.limit(&IdentityId(blob32(writer)?), &DeviceId(blob32(device)?));
+                if info.kind == Some(SpaceKind::Group) && limit.is_some_and(|l| seq > l) {
+                    continue;
+                }
+            }
             let projected: bool = self
                 .conn
                 .prepare_cached(

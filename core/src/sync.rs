@@ -86,6 +86,9 @@ pub enum SyncError {
         /// Spaces named.
         named: usize,
     },
+    /// The peer named one space twice.
+    #[error("peer named a space twice")]
+    DuplicateSpace,
     /// A frontier names more logs than a space may hold.
     #[error("peer sent a frontier of {0} logs, more than {MAX_FRONTIER_LOGS}")]
     FrontierTooLarge(usize),
@@ -731,6 +734,10 @@ impl Session {
     ) -> Result<(), SyncError> {
         if spaces.len() > MAX_SPACES {
             return Err(SyncError::TooManySpaces(spaces.len()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if !spaces.iter().all(|(h, _)| seen.insert(*h)) {
+            return Err(SyncError::DuplicateSpace);
         }
         let known: BTreeMap<Handle, SpaceId> = if spaces.is_empty() {
             BTreeMap::new()

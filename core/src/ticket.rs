@@ -144,6 +144,9 @@ pub struct GroupTicket {
     pub name: String,
     /// The owner's permission to join, signed by one of their devices.
     pub invite: Box<Invite>,
+    /// The secret of the invite's claim key: whoever holds the ticket signs
+    /// their join with it.
+    pub claim_secret: [u8; 32],
     /// The inviting device and where it listens.
     pub peer: Option<PeerAddr>,
 }
@@ -388,10 +391,11 @@ mod tests {
                 &device,
                 cert,
                 &space,
-                [3; 16],
+                ([3; 16], &[4; 32]),
                 2,
                 1_800_000_000_000,
             )),
+            claim_secret: [4; 32],
             peer: Some(PeerAddr {
                 device: device.id(),
                 addrs: vec!["192.168.1.20:4433".parse().unwrap()],

@@ -4,10 +4,14 @@
 //!
 //! What a peer can make this node spend is bounded: a frame is at most
 //! [`MAX_FRAME`] and is read as its bytes arrive, against a budget of
-//! unverified bytes shared by every session ([`Budget`]); received entries
-//! wait in chunks of at most [`CHUNK_BYTES`]; a peer may hold at most
-//! [`SESSIONS_PER_PEER`] sessions here and everyone together
-//! [`MAX_SESSIONS`]; a frame that stalls ends the session.
+//! unverified bytes shared by every session peers open ([`Budget`]; the
+//! sessions this node opens have their own, so peers cannot starve them);
+//! received entries wait in chunks of at most [`CHUNK_BYTES`], and a chunk
+//! that stops growing is committed after [`IDLE_FLUSH`], so an idle peer
+//! holds no budget; a peer may hold at most [`SESSIONS_PER_PEER`] sessions
+//! here and everyone together [`MAX_SESSIONS`]; a frame that stalls ends
+//! the session, and so do [`MAX_REFUSED_PER_SESSION`] entries no honest
+//! peer sends.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,9 +34,13 @@ use crate::ticket::PeerAddr;
 pub const SYNC_ALPN: &[u8] = b"starling/sync/2";
 /// Largest protocol frame accepted.
 pub const MAX_FRAME: usize = 2 << 20;
-/// Unverified bytes all sessions together may hold (frames being read,
-/// entries waiting to be verified and committed).
+/// Unverified bytes all sessions peers open may hold together (frames
+/// being read, entries waiting to be verified and committed); the sessions
+/// this node opens have as much again.
 pub const UNVERIFIED_BUDGET: usize = 64 << 20;
+/// A chunk of received entries that has not grown for this long is
+/// committed as it is.
+pub const IDLE_FLUSH: Duration = Duration::from_millis(250);
 /// Most bytes of received entries a session gathers before handing them
 /// to its committer.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -44,9 +52,10 @@ pub const MAX_SESSIONS: usize = 16;
 pub const FRAME_STALL: Duration = Duration::from_secs(20);
 /// Bytes read (and budgeted) at a time.
 const PIECE: usize = 64 << 10;
-/// A peer that sends more entries than this that this node refuses (junk,
-/// forgeries, entries of spaces it may not write) in one session is cut
-/// off.
+/// A peer that sends more entries than this that no honest peer sends
+/// (junk, forgeries, entries it may not write) in one session is cut off.
+/// (Refusals an honest peer may cause — a revocation or removal it has not
+/// heard of — do not count.)
 pub const MAX_REFUSED_PER_SESSION: u64 = 10_000;
 
 /// The budget of unverified bytes, shared by all sessions of a node.
@@ -276,8 +285,24 @@ async fn read_half(
     let mut per_space: std::collections::BTreeMap<SpaceId, u64> = Default::default();
     let mut total = 0u64;
     let mut reported = 0u64;
+    let mut frames = FrameReader::default();
     while !session.is_finished() {
-        let (msg, held) = read_frame(recv, &cx.budget, report, peer).await?;
+        let next = if chunk.entries.is_empty() {
+            frames.next(recv, &cx.budget, report, peer).await
+        } else {
+            tokio::select! {
+                next = frames.next(recv, &cx.budget, report, peer) => next,
+                () = tokio::time::sleep(IDLE_FLUSH) => {
+                    // The peer went quiet: commit what it sent, so that it
+                    // holds no budget while it waits.
+                    if !committer.commit(std::mem::take(&mut chunk)).await {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        };
+        let (msg, held) = next?;
         let step: Step = {
             let n = lock(&cx.node);
             let step = session
@@ -305,7 +330,9 @@ async fn read_half(
             total += batch.len() as u64;
             chunk.add(space, batch, held.take());
         }
-        if chunk.full() && !committer.commit(std::mem::take(&mut chunk)).await {
+        if committer.stopped()
+            || (chunk.full() && !committer.commit(std::mem::take(&mut chunk)).await)
+        {
             break;
         }
         if total >= reported + PROGRESS_EVERY {
@@ -352,6 +379,9 @@ async fn write_half(
 struct Committer {
     chunks: mpsc::Sender<Chunk>,
     done: tokio::task::JoinHandle<Result<ImportReport, NetError>>,
+    /// Set when committing failed (or the peer was cut off): the session
+    /// stops reading at once.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Decodes a chunk's entries, refusing those not of their message's space.
@@ -381,55 +411,87 @@ fn decode_chunk(raw: &[(SpaceId, Vec<u8>)]) -> (Vec<Entry>, Vec<Rejection>) {
 impl Committer {
     fn start(node: SharedNode) -> Self {
         let (chunks, mut rx) = mpsc::channel::<Chunk>(APPLY_QUEUE);
-        let done = tokio::task::spawn_blocking(move || {
-            std::thread::scope(|s| {
-                type Checked = (Verified, Vec<Rejection>, Option<OwnedSemaphorePermit>);
-                let (tx, verified) = std::sync::mpsc::sync_channel::<Checked>(1);
-                s.spawn(move || {
-                    let mut cache = KeyCache::default();
-                    while let Some(chunk) = rx.blocking_recv() {
-                        let (entries, rejected) = decode_chunk(&chunk.entries);
-                        let held = chunk.held;
-                        drop(chunk.entries);
-                        let checked = Verified::check(entries, &mut cache);
-                        if tx.send((checked, rejected, held)).is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut report = ImportReport::default();
-                for (checked, rejected, held) in verified {
-                    for r in rejected {
-                        report.refuse(r);
-                    }
-                    if !checked.is_empty() {
-                        let r = lock(&node)
-                            .store()
-                            .import_verified(checked)
-                            .map_err(crate::node::NodeError::from)?;
-                        report.merge(r);
-                    }
-                    drop(held);
-                    if report.refused > MAX_REFUSED_PER_SESSION {
-                        return Err(NetError::Stream {
-                            peer: "peer".into(),
-                            reason: format!(
-                                "sent {} entries this node refuses; session ended",
-                                report.refused
-                            ),
-                        });
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = stopped.clone();
+        let done = tokio::task::spawn_blocking(move || Self::run(node, &mut rx, &stop));
+        Self {
+            chunks,
+            done,
+            stopped,
+        }
+    }
+
+    /// Whether committing failed (the session should stop).
+    fn stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Verifies (on one thread) and commits (on this one) what comes in
+    /// `rx`, until it closes; on an error it sets `stop` at once (the
+    /// reading half then closes `rx`, which ends the verifying thread).
+    fn run(
+        node: SharedNode,
+        rx: &mut mpsc::Receiver<Chunk>,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<ImportReport, NetError> {
+        let r = std::thread::scope(|s| -> Result<ImportReport, NetError> {
+            type Checked = (Verified, Vec<Rejection>, Option<OwnedSemaphorePermit>);
+            let (tx, verified) = std::sync::mpsc::sync_channel::<Checked>(1);
+            s.spawn(move || {
+                let mut cache = KeyCache::default();
+                while let Some(chunk) = rx.blocking_recv() {
+                    let (entries, rejected) = decode_chunk(&chunk.entries);
+                    let held = chunk.held;
+                    drop(chunk.entries);
+                    let checked = Verified::check(entries, &mut cache);
+                    if tx.send((checked, rejected, held)).is_err() {
+                        break;
                     }
                 }
-                Ok(report)
-            })
+            });
+            let mut report = ImportReport::default();
+            for (checked, rejected, held) in verified {
+                for r in rejected {
+                    report.refuse(r);
+                }
+                if !checked.is_empty() {
+                    let r = lock(&node)
+                        .store()
+                        .import_verified(checked)
+                        .map_err(crate::node::NodeError::from);
+                    let r = match r {
+                        Ok(r) => r,
+                        Err(e) => {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            return Err(e.into());
+                        }
+                    };
+                    report.merge(r);
+                }
+                drop(held);
+                if report.invalid > MAX_REFUSED_PER_SESSION {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Err(NetError::Stream {
+                        peer: "peer".into(),
+                        reason: format!(
+                            "sent {} entries no honest peer sends; session ended",
+                            report.invalid
+                        ),
+                    });
+                }
+            }
+            Ok(report)
         });
-        Self { chunks, done }
+        if r.is_err() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
     }
 
     /// Queues a chunk; false when the committer has stopped (its error
     /// comes out of [`Committer::finish`]).
     async fn commit(&self, chunk: Chunk) -> bool {
-        chunk.entries.is_empty() || self.chunks.send(chunk).await.is_ok()
+        !self.stopped() && (chunk.entries.is_empty() || self.chunks.send(chunk).await.is_ok())
     }
 
     /// Waits for every queued chunk to be committed.
@@ -484,56 +546,121 @@ async fn write_frame(
     Ok(())
 }
 
-/// Reads one frame as its bytes arrive, taking budget for each piece
-/// before reading it; returns the message and the budget it holds.
-async fn read_frame(
-    recv: &mut RecvStream,
-    budget: &Budget,
-    report: &mut SyncReport,
-    peer: &str,
-) -> Result<(Message, OwnedSemaphorePermit), NetError> {
-    let stream_err = |e: String| NetError::Stream {
-        peer: peer.to_string(),
-        reason: e,
-    };
-    let stalled = || stream_err(format!("no data for {} s", FRAME_STALL.as_secs()));
-    let mut len = [0u8; 4];
-    tokio::time::timeout(FRAME_STALL, recv.read_exact(&mut len))
-        .await
-        .map_err(|_| stalled())?
-        .map_err(|e| stream_err(e.to_string()))?;
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_FRAME {
-        return Err(stream_err(format!(
-            "frame of {len} bytes is over the {MAX_FRAME}-byte limit"
-        )));
+/// Reads frames as their bytes arrive, taking budget for each piece
+/// before reading it. Its state lives here, so waiting for a frame can be
+/// given up and taken up again without losing bytes (the reading half
+/// stops waiting to commit what it holds); a frame's bytes must keep
+/// coming, [`FRAME_STALL`] at most apart.
+#[derive(Default)]
+struct FrameReader {
+    head: [u8; 4],
+    head_got: usize,
+    len: Option<usize>,
+    body: Vec<u8>,
+    held: Option<OwnedSemaphorePermit>,
+    /// Budget taken for the next piece, not yet filled.
+    room: usize,
+    /// Where a piece is read to (a read given up leaves `body` as it was).
+    scratch: Vec<u8>,
+    /// When the bytes awaited now must have come.
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl FrameReader {
+    /// The next whole frame: its message and the budget its bytes hold.
+    async fn next(
+        &mut self,
+        recv: &mut RecvStream,
+        budget: &Budget,
+        report: &mut SyncReport,
+        peer: &str,
+    ) -> Result<(Message, OwnedSemaphorePermit), NetError> {
+        let stream_err = |e: String| NetError::Stream {
+            peer: peer.to_string(),
+            reason: e,
+        };
+        let stalled = || stream_err(format!("no data for {} s", FRAME_STALL.as_secs()));
+        loop {
+            let deadline = *self
+                .deadline
+                .get_or_insert_with(|| tokio::time::Instant::now() + FRAME_STALL);
+            let len = match self.len {
+                Some(len) => len,
+                None if self.head_got < 4 => {
+                    let n = tokio::time::timeout_at(
+                        deadline,
+                        recv.read(&mut self.head[self.head_got..]),
+                    )
+                    .await
+                    .map_err(|_| stalled())?
+                    .map_err(|e| stream_err(e.to_string()))?
+                    .ok_or_else(|| stream_err("the stream ended".into()))?;
+                    self.head_got += n;
+                    self.deadline = None;
+                    continue;
+                }
+                None => {
+                    let len = u32::from_le_bytes(self.head) as usize;
+                    if len > MAX_FRAME {
+                        return Err(stream_err(format!(
+                            "frame of {len} bytes is over the {MAX_FRAME}-byte limit"
+                        )));
+                    }
+                    self.len = Some(len);
+                    self.body = Vec::with_capacity(len.min(PIECE));
+                    len
+                }
+            };
+            if self.body.len() == len {
+                break;
+            }
+            if self.room == 0 {
+                let want = PIECE.min(len - self.body.len());
+                let more = tokio::time::timeout_at(deadline, budget.take(want))
+                    .await
+                    .map_err(|_| stream_err("this node is busy with other peers' data".into()))?
+                    .ok_or_else(|| stream_err("shutting down".into()))?;
+                match &mut self.held {
+                    Some(h) => h.merge(more),
+                    h @ None => *h = Some(more),
+                }
+                self.room = want;
+            }
+            if self.scratch.len() < PIECE {
+                self.scratch.resize(PIECE, 0);
+            }
+            let room = self.room;
+            let n = tokio::time::timeout_at(deadline, recv.read(&mut self.scratch[..room]))
+                .await
+                .map_err(|_| stalled())?
+                .map_err(|e| stream_err(e.to_string()))?
+                .ok_or_else(|| stream_err("the stream ended mid-frame".into()))?;
+            self.body.extend_from_slice(&self.scratch[..n]);
+            self.room -= n;
+            self.deadline = None;
+        }
+        let len = self.body.len();
+        let body = std::mem::take(&mut self.body);
+        let held = match self.held.take() {
+            Some(h) => h,
+            None => budget
+                .take(0)
+                .await
+                .ok_or_else(|| stream_err("shutting down".into()))?,
+        };
+        let scratch = std::mem::take(&mut self.scratch);
+        *self = Self {
+            scratch,
+            ..Self::default()
+        };
+        report.messages += 1;
+        report.bytes_received += 4 + len as u64;
+        let msg = Message::decode(&body).map_err(|error| NetError::Protocol {
+            peer: peer.to_string(),
+            error,
+        })?;
+        Ok((msg, held))
     }
-    let mut held = budget
-        .take(0)
-        .await
-        .ok_or_else(|| stream_err("shutting down".into()))?;
-    let mut buf = Vec::new();
-    let mut piece = vec![0u8; PIECE.min(len)];
-    while buf.len() < len {
-        let n = PIECE.min(len - buf.len());
-        let more = tokio::time::timeout(FRAME_STALL, budget.take(n))
-            .await
-            .map_err(|_| stream_err("this node is busy with other peers' data".into()))?
-            .ok_or_else(|| stream_err("shutting down".into()))?;
-        held.merge(more);
-        tokio::time::timeout(FRAME_STALL, recv.read_exact(&mut piece[..n]))
-            .await
-            .map_err(|_| stalled())?
-            .map_err(|e| stream_err(e.to_string()))?;
-        buf.extend_from_slice(&piece[..n]);
-    }
-    report.messages += 1;
-    report.bytes_received += 4 + len as u64;
-    let msg = Message::decode(&buf).map_err(|error| NetError::Protocol {
-        peer: peer.to_string(),
-        error,
-    })?;
-    Ok((msg, held))
 }
 
 /// Serves the catch-up protocol to peers that connect.

@@ -1,10 +1,10 @@
 //! Entries that arrive live, through gossip, on their way to the store:
-//! gathered for a moment, verified off the node's lock (the lock the app's
-//! screens need), then committed in one transaction per batch.
+//! whatever queued up while the last batch was committed is taken as one
+//! batch, verified off the node's lock (the lock the app's screens need),
+//! then committed in one transaction.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -17,8 +17,6 @@ use crate::store::Verified;
 pub(super) const QUEUE: usize = 1024;
 /// Most entries committed in one transaction.
 const BATCH: usize = 256;
-/// Longest an entry waits for others to share its transaction.
-const GATHER: Duration = Duration::from_millis(10);
 
 /// An entry that came on `space`'s topic from the neighbour `from`.
 pub(super) struct Live {
@@ -31,12 +29,13 @@ pub(super) struct Live {
 pub(super) async fn run(inner: Arc<Inner>, mut arrivals: mpsc::Receiver<Live>) {
     let mut cache = KeyCache::default();
     while let Some(first) = arrivals.recv().await {
+        // What queued up meanwhile shares the transaction; nothing waits
+        // for company.
         let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + GATHER;
         while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, arrivals.recv()).await {
-                Ok(Some(live)) => batch.push(live),
-                _ => break,
+            match arrivals.try_recv() {
+                Ok(live) => batch.push(live),
+                Err(_) => break,
             }
         }
         // One import per neighbour and space, so events and catch-ups go

@@ -89,11 +89,12 @@ impl Node {
         keys.drain(1..1 + drop);
         let cert = self.own_cert()?;
         let now = now_ms();
+        let claim_secret: [u8; 32] = random()?;
         let invite = Box::new(Invite::issue(
             &self.device,
             cert,
             group,
-            random()?,
+            (random()?, &claim_secret),
             now,
             now.saturating_add(valid_ms),
         ));
@@ -105,6 +106,7 @@ impl Node {
             keys,
             name: view.name.unwrap_or_default(),
             invite,
+            claim_secret,
             peer: Some(PeerAddr::decode_reach(self.device(), &reach)),
         }))
     }
@@ -173,13 +175,26 @@ impl Node {
         let cert = self.own_cert()?;
         let join = Record::Group(GroupOp::Join {
             cert,
+            claim: Invite::claim(&t.claim_secret, &t.space, &t.invite.mark, &self.identity),
             invite: t.invite.clone(),
         });
-        match self.append(&t.space, join) {
-            Ok(_) => Ok(t.space),
-            Err(NodeError::Store(StoreError::Refused(_))) => Err(NodeError::Invalid(
+        let refused = || {
+            NodeError::Invalid(
                 "this invite was used by someone else, or you were removed from the group after it was made; ask the owner for a new one".into(),
-            )),
+            )
+        };
+        match self.append(&t.space, join) {
+            Ok(_)
+                if self
+                    .store
+                    .group_membership(&t.space)?
+                    .is_member(&self.identity) =>
+            {
+                Ok(t.space)
+            }
+            // Kept like anything a former member writes (hidden), but it
+            // does not let them in.
+            Ok(_) | Err(NodeError::Store(StoreError::Refused(_))) => Err(refused()),
             Err(e) => Err(e),
         }
     }

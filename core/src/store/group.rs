@@ -78,6 +78,8 @@ impl Store {
         let Some(info) = project::space_info(&self.conn, space)? else {
             return Ok(Membership::default());
         };
+        // Fresh: another process may have written to the group.
+        self.keys.memberships.remove(&info.row);
         super::membership::membership(&self.conn, &mut self.keys, &info)
     }
 

@@ -25,6 +25,8 @@ const MAX_PENDING_PER_LOG: i64 = 4096;
 const MAX_PENDING_UNCERTIFIED: i64 = 64;
 /// Most out-of-order entries held in all.
 pub(crate) const MAX_PENDING: i64 = 65_536;
+/// Most bytes of out-of-order entries held in all.
+pub(crate) const MAX_PENDING_BYTES: i64 = 256 << 20;
 /// How long an out-of-order entry waits for its gap to fill: a day.
 pub(crate) const PENDING_TTL_MS: u64 = 24 * 3600 * 1000;
 /// Most device logs a space holds: its frontier stays well under a sync
@@ -91,6 +93,11 @@ pub struct ImportReport {
     pub rejected: Vec<Rejection>,
     /// Entries (or blobs) refused in all.
     pub refused: u64,
+    /// Of those, the ones no honest peer sends (malformed, forged, or
+    /// breaking a rule that does not depend on what else has arrived); the
+    /// others may be a peer's honest disagreement (a revocation or removal
+    /// it has not heard of yet, a gap).
+    pub invalid: u64,
 }
 
 /// Most refusals an [`ImportReport`] keeps with their reasons (a hostile
@@ -114,8 +121,15 @@ impl ImportReport {
         });
     }
 
-    /// Counts a refusal, keeping its reason while there is room.
+    /// Counts a refusal of something no honest peer sends, keeping its
+    /// reason while there is room.
     pub fn refuse(&mut self, r: Rejection) {
+        self.invalid += 1;
+        self.dispute(r);
+    }
+
+    /// Counts a refusal that may be a peer's honest disagreement.
+    fn dispute(&mut self, r: Rejection) {
         self.refused += 1;
         if self.rejected.len() < MAX_REJECTIONS_KEPT {
             self.rejected.push(r);
@@ -129,6 +143,7 @@ impl ImportReport {
         self.pending += r.pending;
         self.blobs += r.blobs;
         self.refused += r.refused;
+        self.invalid += r.invalid;
         for x in r.rejected {
             if self.rejected.len() < MAX_REJECTIONS_KEPT {
                 self.rejected.push(x);
@@ -142,6 +157,10 @@ impl ImportReport {
             Outcome::Known => self.known += 1,
             Outcome::Pending => self.pending += 1,
             Outcome::Rejected(reason) => self.reject(Some(id), reason),
+            Outcome::Disputed(reason) => self.dispute(Rejection {
+                id: Some(id),
+                reason,
+            }),
         }
     }
 }
@@ -152,7 +171,17 @@ pub(crate) enum Outcome {
     Accepted,
     Known,
     Pending,
+    /// Refused: no honest peer sends this.
     Rejected(String),
+    /// Refused, though an honest peer may send it (see
+    /// [`ImportReport::invalid`]).
+    Disputed(String),
+}
+
+impl Outcome {
+    fn refused(&self) -> bool {
+        matches!(self, Outcome::Rejected(_) | Outcome::Disputed(_))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +220,9 @@ pub(crate) struct Apply<'a> {
 impl<'a> Apply<'a> {
     /// Starts applying inside the transaction `conn` is in, at time `now`.
     pub(crate) fn new(conn: &'a Connection, keys: &'a mut super::project::Keys, now: u64) -> Self {
+        // Another process may have changed a group's membership since the
+        // last transaction: fold it again.
+        keys.memberships.clear();
         Self {
             conn,
             keys,
@@ -217,7 +249,8 @@ struct Ctx {
     spaces: HashMap<SpaceId, Option<SpaceInfo>>,
     logs: HashMap<(i64, DeviceId), LogState>,
     refused: std::collections::HashSet<(SpaceId, DeviceId)>,
-    pending: Option<i64>,
+    /// Entries and bytes waiting in `pending`.
+    pending: Option<(i64, i64)>,
 }
 
 impl Ctx {
@@ -242,12 +275,17 @@ impl Ctx {
         Ok(info)
     }
 
-    /// Entries waiting in `pending`, counted once per transaction.
-    fn pending(&mut self, conn: &Connection) -> Result<i64> {
+    /// Entries and bytes waiting in `pending`, counted once per
+    /// transaction.
+    fn pending(&mut self, conn: &Connection) -> Result<(i64, i64)> {
         if let Some(n) = self.pending {
             return Ok(n);
         }
-        let n: i64 = conn.query_row("SELECT count(*) FROM pending", [], |r| r.get(0))?;
+        let n = conn.query_row(
+            "SELECT count(*), coalesce(sum(length(entry)), 0) FROM pending",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         self.pending = Some(n);
         Ok(n)
     }
@@ -495,7 +533,7 @@ impl Apply<'_> {
         let outcome = self.check_and_store(entry)?;
         let (conn, ctx) = (self.conn, &mut self.ctx);
         let h = entry.header();
-        if let Outcome::Rejected(_) = outcome {
+        if outcome.refused() {
             // Later entries of this log in this transaction cannot chain.
             ctx.refused.insert((h.space, h.author));
         }
@@ -523,8 +561,9 @@ impl Apply<'_> {
         let h = entry.header();
         let id = entry.id();
         let refuse = |s: String| Ok(Outcome::Rejected(s));
+        let dispute = |s: String| Ok(Outcome::Disputed(s));
         let Some(space) = ctx.space(conn, &h.space)? else {
-            return refuse(format!(
+            return dispute(format!(
                 "space {} is not held here: entries are kept only for spaces this device follows, joined or made",
                 h.space.fmt_short()
             ));
@@ -543,13 +582,13 @@ impl Apply<'_> {
             }
         }
         if log.compromised {
-            return refuse(format!(
+            return dispute(format!(
                 "device {} is marked compromised after equivocating; its entries are refused",
                 h.author.fmt_short()
             ));
         }
         if ctx.refused.contains(&(h.space, h.author)) && h.seq > log.seq {
-            return refuse(format!(
+            return dispute(format!(
                 "an earlier entry of device {}'s log was refused",
                 h.author.fmt_short()
             ));
@@ -569,7 +608,7 @@ impl Apply<'_> {
                 .execute([log.id])?;
             log.compromised = true;
             ctx.logs.insert((space.row, h.author), log);
-            return refuse(format!(
+            return dispute(format!(
                 "equivocation: device {} already signed a different entry at seq {}; kept as evidence",
                 h.author.fmt_short(),
                 h.seq
@@ -579,7 +618,7 @@ impl Apply<'_> {
             return self.wait(entry, space.row, log);
         }
         if h.previous != log.head {
-            return refuse(format!(
+            return dispute(format!(
                 "broken chain: seq {} of device {} does not name the entry held at seq {}",
                 h.seq,
                 h.author.fmt_short(),
@@ -595,14 +634,15 @@ impl Apply<'_> {
             writer: log.identity,
         };
         let (record, writer) = match project::open_record(conn, keys, &space, &pos, entry)? {
-            project::Opened::Record(r, w) => (Some(r), w),
+            project::Opened::Record(r, w) => (Some(*r), w),
             project::Opened::Invalid(reason) => return refuse(reason),
+            project::Opened::WrongKey(reason) => return dispute(reason),
             project::Opened::NoKey => match log.identity {
                 // Kept sealed until the key of its epoch arrives; its log's
                 // certificate says who wrote it.
                 Some(w) if !first => (None, w),
                 _ => {
-                    return refuse(format!(
+                    return dispute(format!(
                         "cannot check the certificate of device {}: key epoch {} of space {} is not held",
                         h.author.fmt_short(),
                         h.key_epoch,
@@ -614,7 +654,7 @@ impl Apply<'_> {
         if let Some(last) = project::revoked_limit(conn, &h.author, &writer, &h.space)?
             && h.seq > last
         {
-            return refuse(format!(
+            return dispute(format!(
                 "device {} was revoked by its owner; what it signed after that is refused",
                 h.author.fmt_short()
             ));
@@ -629,19 +669,19 @@ impl Apply<'_> {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
             if in_space >= MAX_LOGS_PER_SPACE {
-                return refuse(format!(
+                return dispute(format!(
                     "space {} holds {MAX_LOGS_PER_SPACE} device logs already",
                     h.space.fmt_short()
                 ));
             }
             if of_writer >= MAX_DEVICES_PER_IDENTITY {
-                return refuse(format!(
+                return dispute(format!(
                     "identity {} writes from {MAX_DEVICES_PER_IDENTITY} devices in this space already",
                     writer.fmt_short()
                 ));
             }
         }
-        let admitted = super::membership::admits(
+        let standing = super::membership::standing(
             conn,
             keys,
             &space,
@@ -652,8 +692,8 @@ impl Apply<'_> {
             h.timestamp,
             record.as_ref(),
         )?;
-        if !admitted {
-            return refuse(format!(
+        if standing == super::membership::Standing::Refused {
+            return dispute(format!(
                 "{} is not a member of group {}",
                 writer.fmt_short(),
                 h.space.fmt_short()
@@ -706,7 +746,7 @@ impl Apply<'_> {
         let (conn, ctx) = (self.conn, &mut self.ctx);
         let h = entry.header();
         let gap = |why: &str| {
-            Ok(Outcome::Rejected(format!(
+            Ok(Outcome::Disputed(format!(
                 "gap in log of device {}: have seq {}, got {}; {why}",
                 h.author.fmt_short(),
                 log.seq,
@@ -730,20 +770,24 @@ impl Apply<'_> {
         if held >= per_log {
             return gap("its wait list is full");
         }
-        if ctx.pending(conn)? >= MAX_PENDING {
-            let evicted = certified
-                && conn
-                    .prepare_cached(
-                        "DELETE FROM pending WHERE rowid=(SELECT rowid FROM pending
-                         WHERE certified=0 ORDER BY arrived LIMIT 1)",
-                    )?
-                    .execute([])?
-                    > 0;
-            if !evicted {
+        let size = entry.encode().len() as i64;
+        let (count, bytes) = ctx.pending(conn)?;
+        if count >= MAX_PENDING || bytes + size > MAX_PENDING_BYTES {
+            let evicted: Option<i64> = if certified {
+                conn.prepare_cached(
+                    "DELETE FROM pending WHERE rowid=(SELECT rowid FROM pending
+                     WHERE certified=0 ORDER BY arrived LIMIT 1) RETURNING length(entry)",
+                )?
+                .query_row([], |r| r.get(0))
+                .optional()?
+            } else {
+                None
+            };
+            let Some(freed) = evicted else {
                 return gap("the wait list is full");
-            }
+            };
             if let Some(p) = &mut ctx.pending {
-                *p -= 1;
+                *p = (p.0 - 1, p.1 - freed);
             }
         }
         let n = conn
@@ -761,7 +805,7 @@ impl Apply<'_> {
                 certified
             ])?;
         if let Some(p) = &mut ctx.pending {
-            *p += n as i64;
+            *p = (p.0 + n as i64, p.1 + size * n as i64);
         }
         log.pending = true;
         ctx.logs.insert((space_row, h.author), log);

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, params};
 
-use super::project::{Keys, Placed, SpaceInfo, hide_post, insert_post, open_stored};
+use super::project::{
+    DocChanges, Keys, Placed, SpaceInfo, apply_doc_changes, hide_post, open_stored, project,
+};
 use super::{Result, StoreError, blob32, identity_row};
 use crate::id::{DeviceId, EntryId, IdentityId};
 use crate::membership::{GroupOp, Membership, Op, fold};
@@ -30,6 +32,15 @@ fn ops(conn: &Connection, space: i64) -> Result<Vec<Op>> {
         .collect()
 }
 
+/// The membership of a group, folded now (no cache: for reads that
+/// cannot hold one).
+pub(crate) fn fold_now(conn: &Connection, space: &SpaceInfo) -> Result<Membership> {
+    let Some((SpaceKind::Group, owner)) = space.chosen() else {
+        return Ok(Membership::default());
+    };
+    Ok(fold(&owner, &ops(conn, space.row)?))
+}
+
 /// The membership of a group (cached until its operations change).
 pub(crate) fn membership(
     conn: &Connection,
@@ -47,11 +58,28 @@ pub(crate) fn membership(
     Ok(m)
 }
 
-/// Whether an entry of `writer`'s device at `seq` may stand in the group:
-/// its writer is a member, or it was written before their removal. A join
-/// is judged with itself counted (it is what lets its writer in).
+/// How many entries past its limit a former member's device may still
+/// have kept (not shown): enough that a member who wrote on before hearing
+/// of their removal can be let back in — their log goes on past those
+/// entries — and few enough that a removed member cannot fill a store.
+pub(crate) const MAX_HIDDEN_TAIL: u64 = 64;
+
+/// Where an entry of a group stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// Its writer is a member, or wrote it before their removal.
+    Shown,
+    /// Written past its writer's removal: kept, not shown (shown if they
+    /// are let back in).
+    Hidden,
+    /// Written far past its writer's removal, or by someone never let in.
+    Refused,
+}
+
+/// Where an entry of `writer`'s device at `seq` stands in the group. A
+/// join is judged with itself counted (it is what lets its writer in).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn admits(
+pub(crate) fn standing(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
@@ -61,11 +89,18 @@ pub(crate) fn admits(
     id: &EntryId,
     timestamp: u64,
     record: Option<&Record>,
-) -> Result<bool> {
+) -> Result<Standing> {
     let Some((SpaceKind::Group, owner)) = space.chosen() else {
-        return Ok(true);
+        return Ok(Standing::Shown);
     };
     let m = match record {
+        Some(Record::Group(GroupOp::Join { .. }))
+            if seq > 1 && membership(conn, keys, space)?.is_member(writer) =>
+        {
+            // A member has no reason to join again (and each operation
+            // costs every member a fold).
+            return Ok(Standing::Refused);
+        }
         Some(Record::Group(op @ GroupOp::Join { .. })) => {
             let mut all = ops(conn, space.row)?;
             all.push(Op {
@@ -80,10 +115,16 @@ pub(crate) fn admits(
         }
         _ => membership(conn, keys, space)?,
     };
-    Ok(m.limit(writer, device).is_none_or(|last| seq <= last))
+    let was_member = m.is_member(writer) || m.former.contains_key(writer);
+    Ok(match m.limit(writer, device) {
+        None => Standing::Shown,
+        Some(last) if seq <= last => Standing::Shown,
+        Some(last) if was_member && seq <= last.saturating_add(MAX_HIDDEN_TAIL) => Standing::Hidden,
+        Some(_) => Standing::Refused,
+    })
 }
 
-/// Whether a post at `placed` by `writer` is past its writer's removal
+/// Whether an entry at `placed` by `writer` is past its writer's removal
 /// (kept, not shown).
 pub(crate) fn hidden(
     conn: &Connection,
@@ -159,49 +200,64 @@ fn reconcile(
             .collect::<std::result::Result<_, _>>()?;
         for (log, device) in logs {
             let device = DeviceId(blob32(device)?);
-            let limit = after.limit(who, &device);
-            show_up_to(conn, keys, space, author, (log, device), limit)?;
+            let limits = (before.limit(who, &device), after.limit(who, &device));
+            show_up_to(conn, keys, space, (*who, author), (log, device), limits)?;
         }
     }
     Ok(())
 }
 
-/// Makes a log's posts up to `limit` (all when `None`) shown and the later
-/// ones hidden.
+/// Makes a log's entries up to its new limit (all when `None`) shown and
+/// its later posts hidden: when the limit drops, posts past it come down
+/// (other records that arrived before the removal stay); when it rises (let
+/// back in), the entries kept between the two limits are projected.
 fn show_up_to(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
-    author: i64,
+    (who, author): (IdentityId, i64),
     (log, device): (i64, DeviceId),
-    limit: Option<u64>,
+    (before, after): (Option<u64>, Option<u64>),
 ) -> Result<()> {
-    let cut = limit.unwrap_or(u64::MAX);
-    let shown_late: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT p.id FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id
-             WHERE e.log=?1 AND e.seq>?2",
-        )?
-        .query_map(params![log, cut.min(i64::MAX as u64)], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    for row in shown_late {
-        hide_post(conn, keys, row, author)?;
+    let seq_of = |l: Option<u64>| l.unwrap_or(i64::MAX as u64).min(i64::MAX as u64);
+    let (was, now) = (seq_of(before), seq_of(after));
+    if now < was {
+        let shown_late: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT p.id FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id
+                 WHERE e.log=?1 AND e.seq>?2",
+            )?
+            .query_map(params![log, now], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        for row in shown_late {
+            hide_post(conn, keys, row, author)?;
+        }
     }
-    // Posts up to the limit that are kept but not shown: show them.
+    if now <= was {
+        return Ok(());
+    }
+    // Kept while hidden: project them now. Projection is idempotent for
+    // what was projected before the removal arrived; posts already shown
+    // are left alone, and membership operations were applied on arrival.
     let kept: Vec<(i64, Vec<u8>, u64, u64)> = conn
         .prepare_cached(
             "SELECT e.id, e.hash, e.seq, e.ts FROM entries e
-             WHERE e.log=?1 AND e.seq<=?2 AND e.payload IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.ts=e.ts AND p.id=e.id)",
+             WHERE e.log=?1 AND e.seq>?2 AND e.seq<=?3 AND e.payload IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.ts=e.ts AND p.id=e.id)
+             ORDER BY e.id",
         )?
-        .query_map(params![log, cut.min(i64::MAX as u64)], |r| {
+        .query_map(params![log, was, now], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<std::result::Result<_, _>>()?;
+    let mut changes = DocChanges::default();
     for (row, hash, seq, ts) in kept {
-        let Some(Record::Post(p)) = open_stored(conn, keys, row)? else {
+        let Some(record) = open_stored(conn, keys, row)? else {
             continue;
         };
+        if matches!(record, Record::Group(_) | Record::DeviceCert(_)) {
+            continue;
+        }
         let placed = Placed {
             row,
             id: EntryId(blob32(hash)?),
@@ -210,12 +266,7 @@ fn show_up_to(
             seq,
             timestamp: ts,
         };
-        let deleted = conn
-            .prepare_cached("SELECT 1 FROM deletes WHERE target=?1 AND identity=?2")?
-            .exists(params![placed.id.as_bytes(), author])?;
-        if !deleted {
-            insert_post(conn, keys, space, author, &placed, &p)?;
-        }
+        project(conn, keys, space, who, &placed, record, &mut changes)?;
     }
-    Ok(())
+    apply_doc_changes(conn, keys, changes)
 }

@@ -60,8 +60,11 @@ pub(crate) struct Placed {
 /// The result of opening a payload.
 pub(crate) enum Opened {
     /// The record, and the identity that writes it.
-    Record(Record, IdentityId),
+    Record(Box<Record>, IdentityId),
     NoKey,
+    /// Does not open with the key held for its epoch (another rotation's
+    /// key, not held yet).
+    WrongKey(String),
     Invalid(String),
 }
 
@@ -271,7 +274,7 @@ fn reproject(
                 seq,
                 timestamp: ts,
             };
-            project(conn, keys, space, writer, &placed, record, changes)?;
+            project(conn, keys, space, writer, &placed, *record, changes)?;
         }
     }
     Ok(())
@@ -323,7 +326,7 @@ fn open_parts(
     let plain = match open_sealed(conn, keys, space.row, epoch, &aad, payload)? {
         Ok(p) => p,
         Err(e) => {
-            return Ok(Opened::Invalid(format!(
+            return Ok(Opened::WrongKey(format!(
                 "{e} (space {}, key epoch {epoch})",
                 space.id.fmt_short()
             )));
@@ -341,7 +344,7 @@ fn open_parts(
         writer: pos.writer,
     };
     Ok(match admission::check(&place, &record) {
-        Ok(writer) => Opened::Record(record, writer),
+        Ok(writer) => Opened::Record(Box::new(record), writer),
         Err(e) => Opened::Invalid(e.to_string()),
     })
 }
@@ -355,9 +358,13 @@ fn want_blob(
     log: i64,
     len: u32,
 ) -> Result<()> {
+    // Another post naming the same hash with a smaller size (someone
+    // squatting it) does not stop the fetch: the largest declared wins,
+    // and no fetch takes more than an image may be.
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO wants(hash, space, log, len)
-         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS(SELECT 1 FROM blobs WHERE hash=?1)",
+        "INSERT INTO wants(hash, space, log, len)
+         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS(SELECT 1 FROM blobs WHERE hash=?1)
+         ON CONFLICT(hash) DO UPDATE SET len=max(coalesce(len, 0), excluded.len)",
     )?
     .execute(params![hash.as_bytes(), space, log, len])?;
     Ok(())
@@ -379,15 +386,18 @@ pub(crate) fn project(
         conn.prepare_cached("UPDATE logs SET identity=?1 WHERE id=?2")?
             .execute(params![author, placed.log])?;
     }
+    if !matches!(record, Record::Group(_))
+        && super::membership::hidden(conn, keys, space, &writer, placed)?
+    {
+        // Written past its writer's removal from a group: kept, not shown
+        // (a membership operation still counts: it may let them back in).
+        return Ok(());
+    }
     match record {
         Record::DeviceCert(_) => {}
         Record::Post(p) => {
             if is_deleted(conn, &placed.id, author)? {
                 drop_payload(conn, placed.row)?;
-                return Ok(());
-            }
-            if super::membership::hidden(conn, keys, space, &writer, placed)? {
-                // Written past a removal: kept, not shown.
                 return Ok(());
             }
             insert_post(conn, keys, space, author, placed, &p)?;
@@ -413,8 +423,9 @@ pub(crate) fn project(
             if let Some(post_row) = post_of(conn, &target, author)? {
                 unpost(conn, keys, post_row, author)?;
             }
-            // A hidden post (past a removal) comes down too.
-            if let Some(row) = entry_row(conn, &target)? {
+            // A hidden post (past a removal) comes down too: a post of the
+            // same author, and nothing else.
+            if let Some(row) = own_post_entry(conn, keys, &target, author)? {
                 drop_payload(conn, row)?;
             }
             let edit_rows: Vec<i64> = conn
@@ -446,7 +457,7 @@ pub(crate) fn project(
 }
 
 /// Puts a post into the timeline tables and the search index.
-pub(crate) fn insert_post(
+fn insert_post(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
@@ -456,16 +467,21 @@ pub(crate) fn insert_post(
 ) -> Result<()> {
     let group =
         matches!(space.kind, Some(SpaceKind::Group | SpaceKind::Direct)).then_some(space.row);
-    conn.prepare_cached(
-        "INSERT INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        placed.row,
-        author,
-        placed.timestamp,
-        p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
-        group,
-    ])?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO posts(id, author, ts, reply_to, space) VALUES(?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            placed.row,
+            author,
+            placed.timestamp,
+            p.reply_to.as_ref().map(|r| r.as_bytes().as_slice()),
+            group,
+        ])?;
+    if inserted == 0 {
+        // Shown already (projected again after a key or membership change).
+        return Ok(());
+    }
     conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
         .execute(params![placed.row, p.text])?;
     count_post(conn, author, 1)?;
@@ -475,14 +491,22 @@ pub(crate) fn insert_post(
     pick_edit(conn, keys, placed.row, &placed.id, author)
 }
 
-/// The row of a stored entry by id.
-fn entry_row(conn: &Connection, id: &EntryId) -> Result<Option<i64>> {
-    Ok(conn
+/// The row of a stored post by id, if `author` wrote it.
+fn own_post_entry(
+    conn: &Connection,
+    keys: &mut Keys,
+    id: &EntryId,
+    author: i64,
+) -> Result<Option<i64>> {
+    let row: Option<i64> = conn
         .prepare_cached(
-            "SELECT id FROM entries WHERE substr(hash, 1, 8)=substr(?1, 1, 8) AND hash=?1",
+            "SELECT e.id FROM entries e JOIN logs l ON l.id=e.log
+             WHERE substr(e.hash, 1, 8)=substr(?1, 1, 8) AND e.hash=?1 AND l.identity=?2",
         )?
-        .query_row([id.as_bytes()], |r| r.get(0))
-        .optional()?)
+        .query_row(params![id.as_bytes(), author], |r| r.get(0))
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(matches!(open_stored(conn, keys, row)?, Some(Record::Post(_))).then_some(row))
 }
 
 /// Keeps `key` as `space`'s key at `epoch` unless one is held, and projects

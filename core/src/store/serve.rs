@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{ENTRY_COLS, Result, Store, blob32, rebuild, space_row};
 use crate::entry::Entry;
-use crate::id::{DeviceId, EntryId, SpaceId};
+use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
 use crate::space::AuthKey;
 use crate::space::SpaceKind;
 use crate::sync::{Asked, Frontier, Holdings, Named, Remember};
@@ -93,25 +93,55 @@ impl Store {
                 return Ok(None);
             }
         }
+        let limits = Limits::of(self, space)?;
         let mut f = Frontier::default();
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT device, seq, head FROM logs l WHERE space=?1 AND seq>0
+                "SELECT l.id, l.device, l.seq, l.head, i.identity FROM logs l
+                 LEFT JOIN identities i ON i.id=l.identity WHERE l.space=?1 AND l.seq>0
                  AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=l.identity AND a.blocked=1)",
             )?;
         let rows = stmt.query_map([row], |r| {
             Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, u64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, u64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
             ))
         })?;
         for row in rows {
-            let (d, seq, head) = row?;
-            f.insert(DeviceId(blob32(d)?), seq, EntryId(blob32(head)?));
+            let (log, d, seq, head, who) = row?;
+            let device = DeviceId(blob32(d)?);
+            let who = who.map(blob32).transpose()?.map(IdentityId);
+            match limits.of_log(self, space, &device, who.as_ref())? {
+                Some(last) if last < seq => {
+                    // Served only as far as the rules accept it.
+                    if let Some(at) = self.entry_at(log, last)? {
+                        f.insert(device, last, at);
+                    }
+                }
+                _ => f.insert(device, seq, EntryId(blob32(head)?)),
+            }
         }
         Ok(Some(f))
+    }
+
+    /// The id of a log's entry at `seq` (from 1).
+    fn entry_at(&self, log: i64, seq: u64) -> Result<Option<EntryId>> {
+        if seq == 0 {
+            return Ok(None);
+        }
+        let hash: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT hash FROM entries INDEXED BY entries_log WHERE log=?1
+                 ORDER BY id LIMIT 1 OFFSET ?2",
+            )?
+            .query_row(params![log, seq - 1], |r| r.get(0))
+            .optional()?;
+        hash.map(|h| Ok(EntryId(blob32(h)?))).transpose()
     }
 
     /// Entries of `device`'s log in `space` after seq `after`, in seq order,
@@ -128,16 +158,27 @@ impl Store {
         let Some(space_row) = space_row(&self.conn, space)? else {
             return Ok(Vec::new());
         };
-        let log: Option<i64> = self
+        let log: Option<(i64, Option<Vec<u8>>)> = self
             .conn
             .prepare_cached(
-                "SELECT id FROM logs l WHERE space=?1 AND device=?2
+                "SELECT l.id, i.identity FROM logs l LEFT JOIN identities i ON i.id=l.identity
+                 WHERE l.space=?1 AND l.device=?2
                  AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=l.identity AND a.blocked=1)",
             )?
-            .query_row(params![space_row, device.as_bytes()], |r| r.get(0))
+            .query_row(params![space_row, device.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
-        let Some(log) = log else {
+        let Some((log, who)) = log else {
             return Ok(Vec::new());
+        };
+        // Never past what the rules accept (a revoked device's or removed
+        // member's entries that arrived before the news did).
+        let who = who.map(blob32).transpose()?.map(IdentityId);
+        let limit = match Limits::of(self, space)?.of_log(self, space, device, who.as_ref())? {
+            Some(last) if last <= after => return Ok(Vec::new()),
+            Some(last) => limit.min((last - after) as usize),
+            None => limit,
         };
         let (start, mut previous) = if after == 0 {
             (0, None)
@@ -169,6 +210,42 @@ impl Store {
             out.push(e);
         }
         Ok(out)
+    }
+}
+
+/// What limits the entries a store serves in one space: revocations (by
+/// the identity that certified a log) and, in a group, its membership.
+struct Limits {
+    membership: Option<crate::membership::Membership>,
+}
+
+impl Limits {
+    fn of(store: &Store, space: &SpaceId) -> Result<Self> {
+        let info = super::project::space_info(&store.conn, space)?;
+        let membership = match info {
+            Some(i) if i.kind == Some(SpaceKind::Group) => {
+                Some(super::membership::fold_now(&store.conn, &i)?)
+            }
+            _ => None,
+        };
+        Ok(Self { membership })
+    }
+
+    /// The last seq of `device`'s log (written by `who`) that is served.
+    fn of_log(
+        &self,
+        store: &Store,
+        space: &SpaceId,
+        device: &DeviceId,
+        who: Option<&IdentityId>,
+    ) -> Result<Option<u64>> {
+        let Some(who) = who else { return Ok(None) };
+        let revoked = super::project::revoked_limit(&store.conn, device, who, space)?;
+        let removed = self.membership.as_ref().and_then(|m| m.limit(who, device));
+        Ok(match (revoked, removed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 }
 
