@@ -21,12 +21,7 @@ fn group_post(r: &Running, group: SpaceId, text: &str) -> starling_core::EntryId
 }
 
 fn group_texts(r: &Running, group: SpaceId) -> Vec<String> {
-    r.with(|n| n.group_timeline(&group, 100, None))
-        .unwrap()
-        .posts
-        .into_iter()
-        .map(|p| p.text)
-        .collect()
+    r.with(|n| crate::support::group_texts(n, &group))
 }
 
 fn invite(r: &Running, group: SpaceId) -> Ticket {

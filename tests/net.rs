@@ -58,14 +58,7 @@ impl Running {
     }
 
     pub(crate) fn texts(&self) -> Vec<String> {
-        self.with(|n| {
-            n.timeline(100, None)
-                .unwrap()
-                .posts
-                .into_iter()
-                .map(|p| p.text)
-                .collect()
-        })
+        self.with(crate::support::texts)
     }
 }
 
@@ -146,14 +139,7 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
 
 /// A raw client speaking the sync ALPN directly.
 pub(crate) async fn raw_client() -> iroh::Endpoint {
-    iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
-        .relay_mode(iroh::RelayMode::Disabled)
-        .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap()
+    crate::support::loopback_endpoint(None).await
 }
 
 pub(crate) fn endpoint_addr(p: &PeerAddr) -> iroh::EndpointAddr {

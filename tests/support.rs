@@ -156,3 +156,31 @@ pub(crate) fn png(seed: u8, side: u32) -> Vec<u8> {
         .expect("encode png");
     out.into_inner()
 }
+
+/// The texts of a node's home timeline, newest first.
+pub(crate) fn texts(node: &mut Node) -> Vec<String> {
+    texts_of(node.timeline(100, None).unwrap())
+}
+
+/// The texts of a group's timeline, newest first.
+pub(crate) fn group_texts(node: &mut Node, group: &starling_core::SpaceId) -> Vec<String> {
+    texts_of(node.group_timeline(group, 100, None).unwrap())
+}
+
+fn texts_of(page: starling_core::Page) -> Vec<String> {
+    page.posts.into_iter().map(|p| p.text).collect()
+}
+
+/// An iroh endpoint on 127.0.0.1 with relays and discovery off, with the
+/// given key (or a random one).
+pub(crate) async fn loopback_endpoint(secret: Option<iroh::SecretKey>) -> iroh::Endpoint {
+    let mut builder = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap();
+    if let Some(secret) = secret {
+        builder = builder.secret_key(secret);
+    }
+    builder.bind().await.unwrap()
+}

@@ -9,16 +9,9 @@ use starling_core::membership::{GroupOp, Invite};
 use starling_core::record::{KeyRotation, Record};
 use starling_core::{Audience, GroupTicket, NewPost, Node, SpaceId, Ticket};
 
-use crate::support::{TestNode, bundle_of, device_key, fingerprint, forge};
-
-fn texts(n: &mut Node) -> Vec<String> {
-    n.timeline(100, None)
-        .unwrap()
-        .posts
-        .into_iter()
-        .map(|p| p.text)
-        .collect()
-}
+use crate::support::{
+    TestNode, bundle_of, device_key, fingerprint, forge, group_texts, loopback_endpoint, texts,
+};
 
 fn post(n: &mut Node, text: &str) {
     n.post(NewPost {
@@ -111,13 +104,21 @@ struct Flock {
     dan_invite: Ticket,
 }
 
-fn group_texts(n: &mut Node, group: &SpaceId) -> Vec<String> {
-    n.group_timeline(group, 100, None)
-        .unwrap()
-        .posts
-        .into_iter()
-        .map(|p| p.text)
-        .collect()
+/// A group's posts and members as a node shows them.
+fn what_members_see(
+    n: &mut Node,
+    group: &SpaceId,
+) -> (
+    Vec<String>,
+    Vec<(starling_core::IdentityId, starling_core::doc::Role)>,
+) {
+    let members = n.group(group).unwrap().members;
+    (group_texts(n, group), members)
+}
+
+/// The seq of the newest entry a node holds of a device's log in a space.
+fn head_seq(n: &mut Node, space: &SpaceId, device: &starling_core::DeviceId) -> u64 {
+    n.store().log_head(space, device).unwrap().unwrap().seq
 }
 
 fn share_group(from: &mut Node, to: &mut Node, group: &SpaceId) {
@@ -349,19 +350,9 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
     let late = crate::support::forge_chain(&mut f.dan.node, &f.dan.home, &group, &records);
     let dan_log = f.dan.node.store().export(&[group]).unwrap();
     let dan_device = f.dan.node.device();
-    let limit = f
-        .ann
-        .node
-        .store()
-        .log_head(&group, &dan_device)
-        .unwrap()
-        .unwrap()
-        .seq;
+    let limit = head_seq(&mut f.ann.node, &group, &dan_device);
     for victim in [&mut f.ann, &mut f.bob, &mut f.cat] {
-        let shown = (
-            group_texts(&mut victim.node, &group),
-            victim.node.group(&group).unwrap().members,
-        );
+        let shown = what_members_see(&mut victim.node, &group);
         let r = victim.node.import(&dan_log).unwrap();
         assert!(r.accepted <= 64, "{r:?}");
         assert!(
@@ -374,21 +365,9 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
         assert!(r.accepted <= 63, "{r:?}");
         assert!(r.refused >= 36, "{r:?}");
         assert!(victim.node.store().equivocations().unwrap().is_empty());
-        let head = victim
-            .node
-            .store()
-            .log_head(&group, &dan_device)
-            .unwrap()
-            .unwrap()
-            .seq;
+        let head = head_seq(&mut victim.node, &group, &dan_device);
         assert!(head <= limit + 64, "{head} > {limit} + 64");
-        assert_eq!(
-            (
-                group_texts(&mut victim.node, &group),
-                victim.node.group(&group).unwrap().members
-            ),
-            shown
-        );
+        assert_eq!(what_members_see(&mut victim.node, &group), shown);
     }
     assert!(
         f.dan
@@ -1092,15 +1071,7 @@ async fn an_image_fetch_stops_at_the_declared_size() {
     // Eve's device, as an iroh endpoint that serves one 200 MiB blob and
     // counts what it sends.
     let secret = iroh::SecretKey::from_bytes(&eve.device_key().secret_bytes());
-    let endpoint = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
-        .secret_key(secret)
-        .relay_mode(iroh::RelayMode::Disabled)
-        .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
+    let endpoint = loopback_endpoint(Some(secret)).await;
     let mem = iroh_blobs::store::mem::MemStore::new();
     let huge = vec![7u8; 200 << 20];
     let tag = mem.blobs().add_bytes(huge).temp_tag().await.unwrap();

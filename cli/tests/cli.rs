@@ -40,6 +40,22 @@ fn json(home: &Path, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?} printed non-JSON {text:?}: {e}"))
 }
 
+/// The profile's feed ticket, as `starling ticket` prints it.
+fn feed_ticket(home: &Path) -> String {
+    json(home, &["ticket"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// One catch-up round with the profile's peers (`starling sync --once`).
+fn sync_once(home: &Path) -> Value {
+    json(
+        home,
+        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
+    )
+}
+
 fn fails(home: &Path, args: &[&str], needle: &str) {
     let out = run(home, args);
     assert!(!out.status.success(), "starling {args:?} should fail");
@@ -197,10 +213,7 @@ fn profiles_tickets_follow_export_import() {
     let shown = json(&a, &["profile", "show"]);
     assert_eq!(shown["bio"], "birds");
     assert!(shown["avatar"].is_string());
-    let ticket = json(&a, &["ticket"])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ticket = feed_ticket(&a);
     assert!(ticket.starts_with("starling1"));
     let qr = ok(&a, &["ticket", "--qr"]);
     assert!(qr.lines().count() > 10 && qr.contains(&ticket));
@@ -492,10 +505,7 @@ fn groups_by_invite_picture_and_sync() {
     assert_eq!(joined["id"], id.as_str());
     assert_eq!(joined["name"], "birders");
     json(&b, &["post", "--group", &id, "bob says hi"]);
-    let r = json(
-        &b,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    let r = sync_once(&b);
     assert!(r["accepted"].as_u64().unwrap() >= 2, "{r}");
     let tl = json(&b, &["group", "timeline", &id]);
     let texts: Vec<&str> = tl["posts"]
@@ -547,14 +557,8 @@ fn groups_by_invite_picture_and_sync() {
     );
     fails(&a, &["group", "remove", &id, &bob_id], "not a member");
     // Direct messages: they follow each other, Bob writes, Ann reads.
-    let ta = json(&a, &["ticket"])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let tb = json(&b, &["ticket"])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ta = feed_ticket(&a);
+    let tb = feed_ticket(&b);
     json(&a, &["follow", &tb]);
     json(&b, &["follow", &ta]);
     let ann_id = json(&a, &["whoami"])["identity"]
@@ -562,10 +566,7 @@ fn groups_by_invite_picture_and_sync() {
         .unwrap()
         .to_string();
     json(&b, &["dm", &ann_id, "just between us"]);
-    json(
-        &b,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    sync_once(&b);
     let list = json(&a, &["dm", "list"]);
     assert_eq!(list["conversations"][0]["with"], bob_id.as_str());
     assert_eq!(list["conversations"][0]["last"]["text"], "just between us");
@@ -587,10 +588,7 @@ fn groups_by_invite_picture_and_sync() {
         &["device", "join", link.to_str().unwrap()],
         "already holds",
     );
-    json(
-        &a2,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    sync_once(&a2);
     assert_eq!(
         json(&a2, &["timeline"])["posts"],
         json(&a, &["timeline"])["posts"]
@@ -607,15 +605,9 @@ fn run_serves_and_sync_once_catches_up() {
     json(&a, &["post", "served over iroh"]);
     let (child, rx, ev) = spawn_run(&a);
     // The ticket now carries the running node's address.
-    let ticket = json(&a, &["ticket"])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ticket = feed_ticket(&a);
     json(&b, &["follow", &ticket]);
-    let r = json(
-        &b,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    let r = sync_once(&b);
     assert!(r["accepted"].as_u64().unwrap() >= 3, "{r}");
     assert_eq!(
         json(&b, &["timeline"])["posts"][0]["text"],
@@ -722,16 +714,10 @@ fn a_flood_of_hostile_sessions_stays_within_memory_and_service_goes_on() {
     json(&a, &["post", "still here"]);
     let (child, rx, ev) = spawn_run(&a);
     let pid = child.id();
-    let ticket = json(&a, &["ticket"])["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ticket = feed_ticket(&a);
     json(&b, &["follow", &ticket]);
     // Warm up: one honest session, then the baseline.
-    let r = json(
-        &b,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    let r = sync_once(&b);
     assert!(r["accepted"].as_u64().unwrap() >= 1, "{r}");
     std::thread::sleep(Duration::from_millis(500));
     let baseline = rss(pid);
@@ -813,10 +799,7 @@ fn a_flood_of_hostile_sessions_stays_within_memory_and_service_goes_on() {
     );
     assert!(grew < 100 << 20, "memory grew by {} MiB", grew >> 20);
     // It still answers.
-    let r = json(
-        &b,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    );
+    let r = sync_once(&b);
     assert_eq!(r["peers"][0]["ok"], true, "{r}");
     stop_run(child, rx);
 }

@@ -587,14 +587,7 @@ mod tests {
                 Just(OpKind::Leave { heads: vec![] }),
             ],
         )
-            .prop_map(|(n, author, ts, kind)| Op {
-                id: EntryId([n; 32]),
-                author: id(author),
-                device: DeviceId([author; 32]),
-                seq: 1,
-                timestamp: ts,
-                kind,
-            })
+            .prop_map(|(n, author, ts, kind)| op(n, author, ts, kind))
     }
 
     proptest! {

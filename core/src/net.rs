@@ -785,15 +785,19 @@ impl Inner {
         out
     }
 
+    /// The senders of the topics joined so far, by space.
+    fn topic_senders(&self) -> Vec<(SpaceId, GossipSender)> {
+        guard(&self.senders)
+            .iter()
+            .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
+            .collect()
+    }
+
     /// Asks the devices that write in each joined space, as they become
     /// known, to join its topic (a topic is bootstrapped from them, and a
     /// new group member knows none before its first catch-up).
     async fn join_writers(&self) {
-        let senders: Vec<(SpaceId, GossipSender)> = guard(&self.senders)
-            .iter()
-            .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
-            .collect();
-        for (space, sender) in senders {
+        for (space, sender) in self.topic_senders() {
             let writers = lock(&self.node)
                 .store_ref()
                 .log_devices(&space)
@@ -1096,11 +1100,7 @@ async fn watch_local_network(inner: Arc<Inner>, mdns: iroh_mdns_address_lookup::
             }
             inner.saw(peer);
             let _ = inner.catch_up.send(peer);
-            let senders: Vec<(SpaceId, GossipSender)> = guard(&inner.senders)
-                .iter()
-                .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
-                .collect();
-            for (space, sender) in senders {
+            for (space, sender) in inner.topic_senders() {
                 let writes = lock(&inner.node)
                     .store_ref()
                     .log_devices(&space)

@@ -773,17 +773,7 @@ impl Store {
                  LEFT JOIN identities i ON i.id=l.identity
                  WHERE s.kind IN (1, 3, 4) AND e.payload IS NOT NULL",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
+            .query_map([], |r| r.try_into())?
             .collect::<std::result::Result<_, _>>()?;
         for (row, hash, identity, space, device, seq, writer) in rows {
             let Some(crate::record::Record::Post(_)) =

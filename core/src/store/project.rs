@@ -239,19 +239,7 @@ fn reproject(
              FROM entries e JOIN logs l ON l.id=e.log LEFT JOIN identities i ON i.id=l.identity
              WHERE l.space=?1 AND (?2 IS NULL OR e.epoch=?2) ORDER BY e.id",
         )?
-        .query_map(params![space.row, epoch], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })?
+        .query_map(params![space.row, epoch], |r| r.try_into())?
         .collect::<std::result::Result<_, _>>()?;
     let mut writers: HashMap<i64, IdentityId> = HashMap::new();
     for (row, hash, log, seq, ts, epoch, payload, device, identity) in rows {
@@ -828,16 +816,7 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
             "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload
              FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space WHERE e.id=?1",
         )?
-        .query_row([row], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
+        .query_row([row], |r| r.try_into())
         .optional()?;
     let Some((space, device, space_row, seq, epoch, Some(payload))) = found else {
         return Ok(None);

@@ -128,15 +128,7 @@ pub(super) struct RawPost {
 }
 
 pub(super) fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+    r.try_into()
 }
 
 pub(super) type RawTuple = (
