@@ -67,12 +67,33 @@ fn decompress_canonical(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
     if !canonical_y(bytes) {
         return None;
     }
-    let point = CompressedEdwardsY(*bytes).decompress()?;
-    // x = 0 with the sign bit set is a second encoding of (0, ±1).
-    if bytes[31] >> 7 == 1 && point.compress().as_bytes()[31] >> 7 == 0 {
+    // x = 0 with the sign bit set is a second encoding of (0, ±1), the
+    // only points with x = 0. (Read from the bytes: compressing the point
+    // again to compare would cost a field inversion.)
+    if bytes[31] >> 7 == 1 && (y_is(bytes, &Y_ONE) || y_is(bytes, &Y_MINUS_ONE)) {
         return None;
     }
-    Some(point)
+    CompressedEdwardsY(*bytes).decompress()
+}
+
+/// y = 1, little-endian.
+const Y_ONE: [u8; 32] = {
+    let mut b = [0; 32];
+    b[0] = 1;
+    b
+};
+
+/// y = p − 1 = 2²⁵⁵ − 20, little-endian.
+const Y_MINUS_ONE: [u8; 32] = {
+    let mut b = [0xff; 32];
+    b[0] = 0xec;
+    b[31] = 0x7f;
+    b
+};
+
+/// Whether `bytes` encode `y` (the sign bit aside).
+fn y_is(bytes: &[u8; 32], y: &[u8; 32]) -> bool {
+    bytes[..31] == y[..31] && bytes[31] & 0x7f == y[31]
 }
 
 /// A signature's parts, checked for encoding: `R` canonical and not of
@@ -350,8 +371,57 @@ mod tests {
         }
     }
 
+    /// A canonical encoding is one that compressing the point gives back.
+    fn canonical_by_compressing(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
+        CompressedEdwardsY(*bytes)
+            .decompress()
+            .filter(|p| p.compress().as_bytes() == bytes)
+    }
+
+    #[test]
+    fn the_edge_encodings_are_judged_as_by_compressing() {
+        let mut cases = vec![Y_ONE, Y_MINUS_ONE, [0; 32], [0xff; 32]];
+        for y in [Y_ONE, Y_MINUS_ONE] {
+            let mut signed = y;
+            signed[31] |= 0x80;
+            cases.push(signed);
+        }
+        // y = p and y = p + 1 (non-canonical encodings of 0 and 1).
+        let mut p = Y_MINUS_ONE;
+        p[0] = 0xed;
+        cases.push(p);
+        p[0] = 0xee;
+        cases.push(p);
+        for b in cases {
+            assert_eq!(
+                decompress_canonical(&b).map(|p| p.compress()),
+                canonical_by_compressing(&b).map(|p| p.compress()),
+                "{b:02x?}"
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        /// Reading canonicity from the bytes agrees with compressing the
+        /// point again, on any 32 bytes (and on small y, where x = 0 lives).
+        #[test]
+        fn canonical_encodings_read_from_bytes_agree_with_compressing(
+            mut b in any::<[u8; 32]>(),
+            small in any::<bool>(),
+        ) {
+            if small {
+                let (sign, low) = (b[31] & 0x80, b[0]);
+                b = [0; 32];
+                b[0] = low % 4;
+                b[31] = sign;
+            }
+            prop_assert_eq!(
+                decompress_canonical(&b).map(|p| p.compress()),
+                canonical_by_compressing(&b).map(|p| p.compress())
+            );
+        }
 
         /// One verdict per signature: a batch passes exactly when every
         /// signature in it passes alone, whatever adversarial signatures it
