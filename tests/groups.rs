@@ -114,6 +114,37 @@ async fn three_members_converge_and_an_outsider_reads_nothing() {
     }
 }
 
+/// A member who leaves is out on every member: the leave itself reaches
+/// the owner (it is served like the entries before it), the group leaves
+/// the member's list, and what they posted before stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_leaves_is_out_everywhere() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let pa = ann.start().await;
+    let group = ann.with(|n| n.group_create("roost", None)).unwrap();
+    let to_bob = invite(&ann, group);
+    bob.with(|n| n.group_join(&to_bob)).unwrap();
+    let pb = bob.start().await;
+    group_post(&bob, group, "bob before leaving");
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    until(|| group_texts(&ann, group) == ["bob before leaving"]).await;
+    bob.with(|n| n.group_leave(&group)).unwrap();
+    pb.notify_local_change();
+    let bob_id = bob.with(|n| n.identity());
+    until(|| {
+        ann.with(|n| n.group(&group))
+            .is_ok_and(|g| g.members.iter().all(|(who, _)| *who != bob_id))
+    })
+    .await;
+    assert!(bob.with(|n| n.groups()).unwrap().is_empty());
+    assert!(bob.with(|n| n.group_leave(&group)).is_err());
+    assert_eq!(group_texts(&ann, group), ["bob before leaving"]);
+    for p in [pa, pb] {
+        p.shutdown().await;
+    }
+}
+
 #[test]
 fn invites_are_checked() {
     let dir = tempfile::tempdir().unwrap();

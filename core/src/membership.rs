@@ -352,6 +352,9 @@ struct Event<'a> {
     out: bool,
     id: EntryId,
     heads: Option<&'a [(DeviceId, u64)]>,
+    /// A leave's own place (device, seq): it stays accepted too, or the
+    /// leave would refuse itself.
+    own: Option<(DeviceId, u64)>,
 }
 
 /// The membership the set `ops` gives a group owned by `owner`. `Join`
@@ -387,6 +390,7 @@ pub fn fold(owner: &IdentityId, ops: &[Op]) -> Membership {
                     out: false,
                     id: op.id,
                     heads: None,
+                    own: None,
                 });
             }
             OpKind::Remove { member, heads } if op.author == *owner && member != owner => {
@@ -395,6 +399,7 @@ pub fn fold(owner: &IdentityId, ops: &[Op]) -> Membership {
                     out: true,
                     id: op.id,
                     heads: Some(heads),
+                    own: None,
                 });
             }
             OpKind::Leave { heads } if op.author != *owner => {
@@ -403,6 +408,7 @@ pub fn fold(owner: &IdentityId, ops: &[Op]) -> Membership {
                     out: true,
                     id: op.id,
                     heads: Some(heads),
+                    own: Some((op.device, op.seq)),
                 });
             }
             _ => {}
@@ -419,7 +425,12 @@ pub fn fold(owner: &IdentityId, ops: &[Op]) -> Membership {
                 m.members.insert(who);
             }
             Some(heads) => {
-                m.former.insert(who, heads.iter().copied().collect());
+                let mut kept: BTreeMap<DeviceId, u64> = heads.iter().copied().collect();
+                if let Some((device, seq)) = last.own {
+                    let at = kept.entry(device).or_default();
+                    *at = (*at).max(seq);
+                }
+                m.former.insert(who, kept);
             }
         }
     }
@@ -517,13 +528,14 @@ mod tests {
         let owner = id(OWNER);
         let ops = vec![join(1, 2, 11, 7, 20), remove(9, OWNER, 2, 20)];
         assert!(!fold(&owner, &ops).is_member(&id(2)));
-        let ops = vec![
-            join(1, 2, 11, 7, 10),
-            op(2, 2, 30, OpKind::Leave { heads: vec![] }),
-        ];
+        let mut leave = op(2, 2, 30, OpKind::Leave { heads: vec![] });
+        leave.seq = 4;
+        let ops = vec![join(1, 2, 11, 7, 10), leave];
         let m = fold(&owner, &ops);
         assert!(!m.is_member(&id(2)));
-        assert_eq!(m.limit(&id(2), &DeviceId([2; 32])), Some(0));
+        // The leave itself stays accepted, nothing after it.
+        assert_eq!(m.limit(&id(2), &DeviceId([2; 32])), Some(4));
+        assert_eq!(m.limit(&id(2), &DeviceId([9; 32])), Some(0));
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub const COMMANDS: &[&str] = &[
     "group_join",
     "group_timeline",
     "group_remove",
+    "group_leave",
     "conversations",
     "messages",
     "dm",

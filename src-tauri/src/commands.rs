@@ -436,6 +436,14 @@ async fn group_remove(shell: State<'_, Shell>, id: String, member: String) -> Re
 }
 
 #[tauri::command]
+async fn group_leave(shell: State<'_, Shell>, id: String) -> Res<()> {
+    let id: SpaceId = parse(&id, "group")?;
+    with(&shell, |n| n.group_leave(&id))?;
+    shell.changed().await;
+    Ok(())
+}
+
+#[tauri::command]
 async fn conversations(shell: State<'_, Shell>) -> Res<Value> {
     with(&shell, |n| n.conversations()).map(|cs| {
         Value::Array(
@@ -601,6 +609,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         group_join,
         group_timeline,
         group_remove,
+        group_leave,
         conversations,
         messages,
         dm,

@@ -156,6 +156,32 @@ test("a group: create, invite the CLI peer, exchange posts", async () => {
   assert.ok(!texts.includes("Bob in the chorus"));
 });
 
+test("a group the CLI peer made: join by invite, read it, leave it", async () => {
+  const roost = bob.cli(["group", "create", "Night roost"], { json: true }).id;
+  const invite = bob.cli(["group", "invite", roost], { json: true }).ticket;
+  bob.cli(["post", "--group", roost, "Roosting at nine"]);
+  await app.nav("groups");
+  await app.type("group-join-ticket", invite);
+  await app.click("group-join");
+  assert.match(await app.textOf("group-join-result", 20000), /^Joined the group/);
+  await app.s.exec("location.hash = arguments[0];", `#/group/${roost}`);
+  await app.s.waitFind(`[data-testid="group-view"][data-id="${roost}"]`);
+  await app.postWithText("Roosting at nine", 40000);
+  // A member who is not the owner cannot invite; they can leave.
+  assert.equal((await app.s.findAll('[data-testid="group-invite"]')).length, 0);
+  await app.shot("desktop-group-member");
+  await app.s.exec("window.confirm = () => true;");
+  await app.click("group-leave");
+  await app.s.waitFind('[data-testid="group-item"]');
+  assert.ok(!(await app.invoke("groups")).some((g) => g.id === roost));
+  await waitFor(
+    "the owner to see the app leave",
+    () => bob.cli(["group", "show", roost], { json: true }).members.length === 1,
+    40000,
+    1000,
+  );
+});
+
 test("screenshots of the main screens at desktop and phone size", async () => {
   // Something in every list: a direct message and a reply that names Ann.
   const status = await app.invoke("status");

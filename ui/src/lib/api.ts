@@ -185,6 +185,7 @@ export const api = {
   groupTimeline: (id: string, limit: number, before: string | null) =>
     invoke<Page>("group_timeline", { id, limit, before }),
   groupRemove: (id: string, member: string) => invoke<void>("group_remove", { id, member }),
+  groupLeave: (id: string) => invoke<void>("group_leave", { id }),
 
   conversations: () => invoke<Conversation[]>("conversations"),
   messages: (identity: string) => invoke<Post[]>("messages", { identity }),

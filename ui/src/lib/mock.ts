@@ -135,6 +135,10 @@ const handlers: Record<string, (a: Args) => unknown> = {
     const g = groups.find((x) => x.id === a.id);
     if (g) g.members = g.members.filter((m) => m.identity !== a.member);
   },
+  group_leave: (a) => {
+    const i = groups.findIndex((x) => x.id === a.id);
+    if (i >= 0) groups.splice(i, 1);
+  },
   conversations: (): Conversation[] => [{ identity: FRIENDS[0], name: "Ada", last: dms[dms.length - 1] }],
   messages: () => dms,
   dm: (a) => void dms.push(makePost(ME, String(a.text), Date.now())),
