@@ -262,10 +262,11 @@ fn a_feed_cannot_be_written_by_another_identity() {
     f.node.follow(&a.ticket()).unwrap();
     f.node.import(&bundle_of([&a.cert(T0)])).unwrap();
     // Mallory signs a certificate for her own device and writes it into Ann's feed.
-    let cert = match Record::decode(&mallory.cert(T0).open(mallory.space_key()).unwrap()).unwrap() {
-        Record::DeviceCert(c) => c,
-        other => panic!("{other:?}"),
-    };
+    let cert =
+        match Record::decode(2, &mallory.cert(T0).open(mallory.space_key()).unwrap()).unwrap() {
+            Record::DeviceCert(c) => c,
+            other => panic!("{other:?}"),
+        };
     let space = starling_core::space::feed_space_id(&a.identity());
     let e = Entry::create(
         mallory.device_key(),

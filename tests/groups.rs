@@ -717,7 +717,7 @@ fn bad_private_tickets_and_records_are_refused_clearly() {
         },
     ] {
         assert!(matches!(
-            Record::decode(&Record::KeyRotation(r).encode()),
+            Record::decode(2, &Record::KeyRotation(r).encode()),
             Err(RecordError::BadField {
                 field: "key rotation",
                 ..

@@ -1,6 +1,7 @@
 //! Cross-crate tests of the Starling engine, one binary with a module per purpose.
 
 mod bad_input;
+mod compat;
 mod convergence;
 mod groups;
 mod net;

@@ -109,7 +109,9 @@ fn main() {
         .iter()
         .map(|e| {
             matches!(
-                e.open(&key).ok().map(|p| Record::decode(&p)),
+                e.open(&key)
+                    .ok()
+                    .map(|p| Record::decode(e.header().version, &p)),
                 Some(Ok(Record::Post(_)))
             )
         })
@@ -147,7 +149,7 @@ fn main() {
         raw.push(entries.len() as f64 / t.elapsed().as_secs_f64());
         let t = Instant::now();
         for e in &entries {
-            let r = e.open(&key).map(|p| Record::decode(&p));
+            let r = e.open(&key).map(|p| Record::decode(e.header().version, &p));
             std::hint::black_box(r.expect("open").expect("record"));
         }
         ours.push(entries.len() as f64 / t.elapsed().as_secs_f64());

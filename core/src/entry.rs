@@ -18,8 +18,13 @@ use crate::id::{DeviceId, EntryId, Hash, SpaceId};
 use crate::identity::DeviceKey;
 use crate::signature::{self, PublicKey};
 
-/// The entry format version this code writes and accepts.
-pub const ENTRY_VERSION: u8 = 1;
+/// The entry format version this code writes: version 2 seals a record
+/// envelope ([`crate::record`]); version 1, the first record format, is
+/// still read.
+pub const ENTRY_VERSION: u8 = 2;
+
+/// The oldest entry format version this code reads.
+pub const OLDEST_ENTRY_VERSION: u8 = 1;
 /// Largest sealed payload accepted, in bytes.
 pub const MAX_PAYLOAD_LEN: u32 = 64 * 1024;
 /// Largest encoded entry accepted (header, signature and payload), in bytes.
@@ -119,7 +124,7 @@ impl Header {
             field,
             reason: reason.to_string(),
         };
-        if self.version != ENTRY_VERSION {
+        if !(OLDEST_ENTRY_VERSION..=ENTRY_VERSION).contains(&self.version) {
             return Err(bad("version", &format!("unknown version {}", self.version)));
         }
         if self.seq == 0 || self.seq > MAX_SEQ {
@@ -210,11 +215,41 @@ impl Entry {
         nonce: [u8; 24],
         plaintext: &[u8],
     ) -> Self {
+        Self::create_as(
+            ENTRY_VERSION,
+            device,
+            space,
+            seq,
+            previous,
+            timestamp,
+            key_epoch,
+            key,
+            nonce,
+            plaintext,
+        )
+    }
+
+    /// [`Entry::create`] with a header of format `version` (for tests of
+    /// older and newer formats).
+    #[allow(clippy::too_many_arguments)]
+    #[doc(hidden)]
+    pub fn create_as(
+        version: u8,
+        device: &DeviceKey,
+        space: SpaceId,
+        seq: u64,
+        previous: Option<EntryId>,
+        timestamp: u64,
+        key_epoch: u32,
+        key: &SpaceKey,
+        nonce: [u8; 24],
+        plaintext: &[u8],
+    ) -> Self {
         let author = device.id();
         let aad = Header::seal_context(&space, &author, seq, key_epoch);
         let sealed = key.seal(nonce, &aad, plaintext);
         let header = Header {
-            version: ENTRY_VERSION,
+            version,
             space,
             author,
             seq,
@@ -559,6 +594,10 @@ mod tests {
         let mut h = e.header().clone();
         h.version = 9;
         assert!(h.validate().is_err());
+        h.version = 0;
+        assert!(h.validate().is_err());
+        h.version = 1;
+        assert!(h.validate().is_ok());
     }
 
     #[test]

@@ -1,4 +1,29 @@
 //! What a decrypted payload holds: an immutable record or an automerge change.
+//!
+//! # Format
+//!
+//! Entries of header version 2 ([`crate::entry::ENTRY_VERSION`]) seal a
+//! record *envelope* that an older reader can always take apart:
+//!
+//! ```text
+//! kind (varint) ‖ version (varint) ‖ fields (postcard) ‖ extensions
+//! extensions = (tag (varint) ‖ length (varint) ‖ bytes)*
+//! ```
+//!
+//! - A reader that does not know a record's kind, or knows only older
+//!   versions of it, gets [`Record::Unknown`]: the entry is verified,
+//!   stored and passed on like any other, and shows nothing.
+//! - A new field of an existing record is an extension with a new tag:
+//!   older readers skip it (and keep it, in [`Envelope::extensions`]).
+//!   The entry's payload is stored and relayed as it came, so the field
+//!   reaches newer readers through older ones.
+//! - A kind's `version` goes up only for a change older readers cannot
+//!   skip; they then see the record as unknown.
+//!
+//! Entries of header version 1 hold the first format: `kind ‖ fields`, no
+//! version and no extensions (bytes after the fields ignored). They are
+//! read with the same kind numbers and field layouts, so the same bytes
+//! give the same record as before.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +80,7 @@ pub struct Post {
 }
 
 /// The plaintext of a payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// The identity vouches for the author device; the first entry of every log.
     DeviceCert(DeviceCert),
@@ -100,6 +125,14 @@ pub enum Record {
     },
     /// A change to a group's membership: see [`crate::membership`].
     Group(GroupOp),
+    /// A record of a kind (or a version of a kind) this code does not
+    /// know, written by newer software: kept and passed on, not shown.
+    Unknown {
+        /// Its kind number.
+        kind: u32,
+        /// Its version.
+        version: u32,
+    },
 }
 
 /// Most members a key rotation wraps the key for.
@@ -117,18 +150,232 @@ pub struct KeyRotation {
     pub wrapped: Vec<(IdentityId, Vec<u8>)>,
 }
 
-impl Record {
-    /// Encodes the record.
+/// Kind numbers (the same in both formats).
+mod kind {
+    pub(super) const DEVICE_CERT: u32 = 0;
+    pub(super) const POST: u32 = 1;
+    pub(super) const LIKE: u32 = 2;
+    pub(super) const REPOST: u32 = 3;
+    pub(super) const EDIT: u32 = 4;
+    pub(super) const DELETE: u32 = 5;
+    pub(super) const DOC_CHANGE: u32 = 6;
+    pub(super) const KEY_ROTATION: u32 = 7;
+    pub(super) const REVOCATION: u32 = 8;
+    pub(super) const GROUP: u32 = 9;
+}
+
+/// The version of every kind this code writes and reads.
+const VERSION: u32 = 1;
+
+/// Fields a newer writer added to a record, by tag, that this code does
+/// not read: kept so that the record encodes back to the same bytes.
+pub type Extensions = Vec<(u32, Vec<u8>)>;
+
+/// A decoded record envelope: the record and the extensions this code
+/// does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The record.
+    pub record: Record,
+    /// Extension fields by tag, in the order they came.
+    pub extensions: Extensions,
+}
+
+impl Envelope {
+    /// Encodes the envelope (the format of header version 2).
     pub fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).unwrap_or_default()
+        let (kind, version, mut out) = match &self.record {
+            Record::Unknown { kind, version } => (*kind, *version, Vec::new()),
+            r => (r.kind(), VERSION, r.fields()),
+        };
+        let mut head = Vec::with_capacity(out.len() + 4);
+        push_varint(&mut head, kind);
+        push_varint(&mut head, version);
+        head.append(&mut out);
+        for (tag, bytes) in &self.extensions {
+            push_varint(&mut head, *tag);
+            push_varint(&mut head, bytes.len() as u32);
+            head.extend_from_slice(bytes);
+        }
+        head
     }
 
-    /// Decodes and checks limits.
-    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
-        let r: Record =
-            postcard::from_bytes(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
-        r.validate()?;
-        Ok(r)
+    /// Decodes a payload of an entry of header version `entry_version`
+    /// and checks its limits.
+    pub fn decode(entry_version: u8, bytes: &[u8]) -> Result<Self, RecordError> {
+        let (kind, rest) = take_varint(bytes)?;
+        if entry_version < 2 {
+            // The first format: the fields follow the kind, and whatever
+            // follows them was always ignored.
+            if kind > kind::GROUP {
+                return Err(RecordError::Malformed(format!(
+                    "unknown record kind {kind}"
+                )));
+            }
+            let (record, _) = Record::take_fields(kind, rest)?;
+            record.validate()?;
+            return Ok(Self {
+                record,
+                extensions: Vec::new(),
+            });
+        }
+        let (version, rest) = take_varint(rest)?;
+        if kind > kind::GROUP || version > VERSION || version == 0 {
+            // Newer software's record: its layout is not ours to read.
+            return Ok(Self {
+                record: Record::Unknown { kind, version },
+                extensions: Vec::new(),
+            });
+        }
+        let (record, mut rest) = Record::take_fields(kind, rest)?;
+        record.validate()?;
+        let mut extensions = Vec::new();
+        while !rest.is_empty() {
+            if extensions.len() >= MAX_EXTENSIONS {
+                return Err(RecordError::Malformed("too many extension fields".into()));
+            }
+            let (tag, r) = take_varint(rest)?;
+            let (len, r) = take_varint(r)?;
+            let len = len as usize;
+            if r.len() < len {
+                return Err(RecordError::Malformed("extension field cut short".into()));
+            }
+            extensions.push((tag, r[..len].to_vec()));
+            rest = &r[len..];
+        }
+        Ok(Self { record, extensions })
+    }
+}
+
+/// Most extension fields one record may carry.
+pub const MAX_EXTENSIONS: usize = 64;
+
+fn push_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 `u32` (postcard's varint), refusing overlong or
+/// oversized encodings.
+fn take_varint(bytes: &[u8]) -> Result<(u32, &[u8]), RecordError> {
+    postcard::take_from_bytes::<u32>(bytes).map_err(|e| RecordError::Malformed(e.to_string()))
+}
+
+fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), RecordError> {
+    postcard::take_from_bytes(bytes).map_err(|e| RecordError::Malformed(e.to_string()))
+}
+
+fn fields<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+impl Record {
+    /// Encodes the record (the format of header version 2, no extensions).
+    pub fn encode(&self) -> Vec<u8> {
+        Envelope {
+            record: self.clone(),
+            extensions: Vec::new(),
+        }
+        .encode()
+    }
+
+    /// Decodes the payload of an entry of header version `entry_version`
+    /// and checks limits (extensions this code does not know are skipped).
+    pub fn decode(entry_version: u8, bytes: &[u8]) -> Result<Self, RecordError> {
+        Envelope::decode(entry_version, bytes).map(|e| e.record)
+    }
+
+    /// Whether this code knows what the record means.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Record::Unknown { .. })
+    }
+
+    fn kind(&self) -> u32 {
+        match self {
+            Record::DeviceCert(_) => kind::DEVICE_CERT,
+            Record::Post(_) => kind::POST,
+            Record::Like { .. } => kind::LIKE,
+            Record::Repost { .. } => kind::REPOST,
+            Record::Edit { .. } => kind::EDIT,
+            Record::Delete { .. } => kind::DELETE,
+            Record::DocChange(_) => kind::DOC_CHANGE,
+            Record::KeyRotation(_) => kind::KEY_ROTATION,
+            Record::Revocation { .. } => kind::REVOCATION,
+            Record::Group(_) => kind::GROUP,
+            Record::Unknown { kind, .. } => *kind,
+        }
+    }
+
+    /// The record's fields, postcard-encoded as the first format laid
+    /// them out.
+    fn fields(&self) -> Vec<u8> {
+        match self {
+            Record::DeviceCert(c) => fields(c),
+            Record::Post(p) => fields(p),
+            Record::Like { target } | Record::Repost { target } | Record::Delete { target } => {
+                fields(target)
+            }
+            Record::Edit { target, text } => fields(&(target, text)),
+            Record::DocChange(change) => fields(change),
+            Record::KeyRotation(r) => fields(r),
+            Record::Revocation { device, heads } => fields(&(device, heads)),
+            Record::Group(op) => fields(op),
+            Record::Unknown { .. } => Vec::new(),
+        }
+    }
+
+    /// Reads the fields of a record of a known `kind`; returns the rest.
+    fn take_fields(kind: u32, bytes: &[u8]) -> Result<(Self, &[u8]), RecordError> {
+        Ok(match kind {
+            kind::DEVICE_CERT => {
+                let (c, r) = take(bytes)?;
+                (Record::DeviceCert(c), r)
+            }
+            kind::POST => {
+                let (p, r) = take(bytes)?;
+                (Record::Post(p), r)
+            }
+            kind::LIKE => {
+                let (target, r) = take(bytes)?;
+                (Record::Like { target }, r)
+            }
+            kind::REPOST => {
+                let (target, r) = take(bytes)?;
+                (Record::Repost { target }, r)
+            }
+            kind::EDIT => {
+                let ((target, text), r) = take(bytes)?;
+                (Record::Edit { target, text }, r)
+            }
+            kind::DELETE => {
+                let (target, r) = take(bytes)?;
+                (Record::Delete { target }, r)
+            }
+            kind::DOC_CHANGE => {
+                let (change, r) = take(bytes)?;
+                (Record::DocChange(change), r)
+            }
+            kind::KEY_ROTATION => {
+                let (k, r) = take(bytes)?;
+                (Record::KeyRotation(k), r)
+            }
+            kind::REVOCATION => {
+                let ((device, heads), r) = take(bytes)?;
+                (Record::Revocation { device, heads }, r)
+            }
+            kind::GROUP => {
+                let (op, r) = take(bytes)?;
+                (Record::Group(op), r)
+            }
+            other => {
+                return Err(RecordError::Malformed(format!(
+                    "unknown record kind {other}"
+                )));
+            }
+        })
     }
 
     /// Checks the limits on text and images.
@@ -207,25 +454,211 @@ fn check_text(text: &str) -> Result<(), RecordError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::id::{DeviceId, SpaceId};
+
+    fn samples() -> Vec<Record> {
+        let id = EntryId([1; 32]);
+        vec![
+            Record::Post(Post {
+                text: "hi".into(),
+                reply_to: Some(id),
+                quote_of: None,
+                images: vec![ImageRef {
+                    hash: Hash([2; 32]),
+                    len: 99,
+                    mime: "image/png".into(),
+                }],
+            }),
+            Record::Like { target: id },
+            Record::Repost { target: id },
+            Record::Edit {
+                target: id,
+                text: "new".into(),
+            },
+            Record::Delete { target: id },
+            Record::DocChange(vec![1, 2, 3]),
+            Record::KeyRotation(KeyRotation {
+                epoch: 2,
+                removed: vec![IdentityId([3; 32])],
+                wrapped: vec![],
+            }),
+            Record::Revocation {
+                device: DeviceId([4; 32]),
+                heads: vec![(SpaceId([5; 32]), 7)],
+            },
+            Record::Group(GroupOp::Leave {
+                heads: vec![(DeviceId([6; 32]), 3)],
+            }),
+        ]
+    }
 
     #[test]
     fn round_trip_and_limits() {
-        let r = Record::Post(Post {
-            text: "hi".into(),
-            reply_to: Some(EntryId([1; 32])),
-            quote_of: None,
-            images: vec![],
-        });
-        assert_eq!(Record::decode(&r.encode()).unwrap(), r);
+        for r in samples() {
+            assert_eq!(Record::decode(2, &r.encode()).unwrap(), r);
+        }
         let long = Record::Edit {
             target: EntryId([1; 32]),
             text: "x".repeat(MAX_TEXT_LEN + 1),
         };
         assert!(matches!(
-            Record::decode(&long.encode()),
+            Record::decode(2, &long.encode()),
             Err(RecordError::BadField { field: "text", .. })
         ));
-        assert!(Record::decode(&[0xff, 0xff]).is_err());
+        assert!(Record::decode(2, &[0xff, 0xff]).is_err());
+        assert!(Record::decode(1, &[0xff, 0xff]).is_err());
+    }
+
+    /// The serde enum `Record` was before records had an envelope (the
+    /// first format is its postcard encoding).
+    #[derive(Serialize)]
+    enum FirstFormat {
+        DeviceCert(DeviceCert),
+        Post(Post),
+        Like {
+            target: EntryId,
+        },
+        Repost {
+            target: EntryId,
+        },
+        Edit {
+            target: EntryId,
+            text: String,
+        },
+        Delete {
+            target: EntryId,
+        },
+        DocChange(Vec<u8>),
+        KeyRotation(KeyRotation),
+        Revocation {
+            device: DeviceId,
+            heads: Vec<(SpaceId, u64)>,
+        },
+        Group(GroupOp),
+    }
+
+    fn first_format(r: &Record) -> Vec<u8> {
+        let old = match r.clone() {
+            Record::DeviceCert(c) => FirstFormat::DeviceCert(c),
+            Record::Post(p) => FirstFormat::Post(p),
+            Record::Like { target } => FirstFormat::Like { target },
+            Record::Repost { target } => FirstFormat::Repost { target },
+            Record::Edit { target, text } => FirstFormat::Edit { target, text },
+            Record::Delete { target } => FirstFormat::Delete { target },
+            Record::DocChange(c) => FirstFormat::DocChange(c),
+            Record::KeyRotation(k) => FirstFormat::KeyRotation(k),
+            Record::Revocation { device, heads } => FirstFormat::Revocation { device, heads },
+            Record::Group(op) => FirstFormat::Group(op),
+            Record::Unknown { .. } => unreachable!("not in the first format"),
+        };
+        postcard::to_allocvec(&old).unwrap()
+    }
+
+    /// The first format's bytes read as the same records, trailing bytes
+    /// ignored as they always were; and its layout is the envelope's
+    /// fields after the kind.
+    #[test]
+    fn the_first_format_reads_as_before() {
+        for r in samples() {
+            let mut legacy = first_format(&r);
+            let mut ours = vec![r.kind() as u8];
+            ours.extend(r.fields());
+            assert_eq!(legacy, ours, "{r:?}");
+            assert_eq!(Record::decode(1, &legacy).unwrap(), r);
+            legacy.extend([9, 9, 9]);
+            assert_eq!(Record::decode(1, &legacy).unwrap(), r);
+        }
+        // A like, byte by byte: kind 2, then the target's 32 bytes.
+        let mut like = vec![2];
+        like.extend([7; 32]);
+        assert_eq!(
+            Record::decode(1, &like).unwrap(),
+            Record::Like {
+                target: EntryId([7; 32])
+            }
+        );
+        // Kinds the first format never had are malformed there.
+        assert!(Record::decode(1, &[10, 0]).is_err());
+    }
+
+    #[test]
+    fn newer_kinds_and_versions_are_unknown_not_wrong() {
+        // A kind this code never heard of, with any body.
+        let mut poll = vec![];
+        push_varint(&mut poll, 200);
+        push_varint(&mut poll, 1);
+        poll.extend(b"which bird sings first?");
+        assert_eq!(
+            Record::decode(2, &poll).unwrap(),
+            Record::Unknown {
+                kind: 200,
+                version: 1
+            }
+        );
+        // A post in a layout older readers cannot skip.
+        let mut v2 = vec![kind::POST as u8];
+        push_varint(&mut v2, 2);
+        v2.extend([0xde, 0xad]);
+        assert_eq!(
+            Record::decode(2, &v2).unwrap(),
+            Record::Unknown {
+                kind: kind::POST,
+                version: 2
+            }
+        );
+        // Extension fields must be whole.
+        let mut cut = Record::Like {
+            target: EntryId([1; 32]),
+        }
+        .encode();
+        cut.extend([5, 10, 1, 2]);
+        assert!(Record::decode(2, &cut).is_err());
+    }
+
+    fn any_record() -> impl Strategy<Value = Record> {
+        (0..samples().len(), any::<[u8; 32]>(), ".{0,40}").prop_map(|(i, b, text)| {
+            match samples().swap_remove(i) {
+                Record::Post(mut p) => {
+                    p.text = text;
+                    p.reply_to = Some(EntryId(b));
+                    Record::Post(p)
+                }
+                Record::Like { .. } => Record::Like { target: EntryId(b) },
+                Record::Edit { .. } => Record::Edit {
+                    target: EntryId(b),
+                    text,
+                },
+                r => r,
+            }
+        })
+    }
+
+    proptest! {
+        /// Whatever fields a newer writer added, a record decodes to
+        /// itself and its extensions, and encodes back to the same bytes.
+        #[test]
+        fn extensions_survive_a_round_trip(
+            record in any_record(),
+            extensions in proptest::collection::vec(
+                (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..300)),
+                0..6,
+            ),
+        ) {
+            let e = Envelope { record, extensions };
+            let bytes = e.encode();
+            let back = Envelope::decode(2, &bytes).unwrap();
+            prop_assert_eq!(&back, &e);
+            prop_assert_eq!(back.encode(), bytes);
+        }
+
+        /// Decoding never panics, in either format.
+        #[test]
+        fn decoding_any_bytes_is_an_answer(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Record::decode(1, &bytes);
+            let _ = Record::decode(2, &bytes);
+        }
     }
 }

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::bundle::BundleWriter;
 use crate::crypto::SpaceKey;
 use crate::doc::DocError;
-use crate::entry::{ENTRY_VERSION, Entry, EntryError, Header};
+use crate::entry::{Entry, EntryError, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
@@ -154,6 +154,7 @@ fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Resul
 /// need to be read again from the feeds.
 fn migrate(conn: &Connection) -> Result<bool> {
     add_column(conn, "posts", "space", "INTEGER")?;
+    add_column(conn, "entries", "version", "INTEGER NOT NULL DEFAULT 1")?;
     add_column(conn, "audience", "blocked", "INTEGER NOT NULL DEFAULT 0")?;
     // A group's timeline, newest first.
     conn.execute_batch(
@@ -648,11 +649,11 @@ impl Store {
         let mut rows = stmt.query([])?;
         let mut heads: HashMap<i64, (u64, EntryId)> = HashMap::new();
         while let Some(r) = rows.next()? {
-            let space_row: i64 = r.get(10)?;
+            let space_row: i64 = r.get(11)?;
             if spaces.is_some_and(|set| !set.contains(&space_row)) {
                 continue;
             }
-            let log: i64 = r.get(9)?;
+            let log: i64 = r.get(10)?;
             let seq: u64 = r.get(2)?;
             let previous = match heads.get(&log) {
                 Some((s, id)) if *s + 1 == seq => Some(*id),
@@ -881,7 +882,7 @@ impl Store {
 /// The columns [`rebuild`] reads, in order, from `entries e`, `logs l` and
 /// `spaces s`.
 pub(crate) const ENTRY_COLS: &str =
-    "s.space, l.device, e.seq, e.ts, e.epoch, e.dropped, e.sig, e.payload, e.hash";
+    "s.space, l.device, e.seq, e.ts, e.epoch, e.dropped, e.sig, e.payload, e.hash, e.version";
 
 /// Rebuilds a stored entry from a row of [`ENTRY_COLS`] and the id of its
 /// predecessor, and checks it against its stored id.
@@ -902,7 +903,7 @@ pub(crate) fn rebuild(r: &rusqlite::Row<'_>, seq: u64, previous: Option<EntryId>
         }
     };
     let header = Header {
-        version: ENTRY_VERSION,
+        version: r.get(9)?,
         space: blob32(r.get(0)?).map(SpaceId)?,
         author: blob32(r.get(1)?).map(DeviceId)?,
         seq,
@@ -1047,5 +1048,54 @@ mod tests {
             })
             .collect();
         assert_eq!(back, es);
+    }
+
+    /// A store made before entries kept their header version (all its
+    /// entries were version 1) opens, reads and checks clean.
+    #[test]
+    fn a_store_from_before_header_versions_opens_and_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut a = SynthAuthor::new(5);
+        let first_format = |r: &crate::record::Record| {
+            let mut b = r.encode();
+            b.remove(1);
+            b
+        };
+        // The author's certificate, as its current entry holds it.
+        let real = SynthAuthor::new(5).cert(1);
+        let real = crate::record::Record::decode(2, &real.open(a.space_key()).unwrap()).unwrap();
+        let post = crate::record::Record::Post(crate::record::Post {
+            text: "before versions".into(),
+            reply_to: None,
+            quote_of: None,
+            images: vec![],
+        });
+        let es = vec![
+            a.write_plain(1, &first_format(&real), 1),
+            a.write_plain(1, &first_format(&post), 2),
+        ];
+        {
+            let mut s = Store::open(&path).unwrap();
+            a.followed_by(&mut s).unwrap();
+            assert_eq!(s.import_entries(es.clone()).unwrap().accepted, 2);
+            s.conn
+                .execute_batch("ALTER TABLE entries DROP COLUMN version")
+                .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        assert!(s.check().unwrap().problems.is_empty());
+        let shown = s.post(&es[1].id()).unwrap().unwrap();
+        assert_eq!(shown.text, "before versions");
+        let space = crate::space::feed_space_id(&a.identity());
+        let items = crate::bundle::parse(&s.export(&[space]).unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|i| match i {
+                crate::bundle::Item::Entry(b) => Entry::decode(b).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(items, es);
     }
 }

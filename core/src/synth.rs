@@ -92,11 +92,18 @@ impl SynthAuthor {
 
     /// Writes the next entry holding `record` at time `ts`.
     pub fn write(&mut self, record: &Record, ts: u64) -> Entry {
+        self.write_plain(crate::entry::ENTRY_VERSION, &record.encode(), ts)
+    }
+
+    /// Writes the next entry, of header format `version`, sealing
+    /// `plaintext` as it is (records of older or newer software).
+    pub fn write_plain(&mut self, version: u8, plaintext: &[u8], ts: u64) -> Entry {
         self.nonce += 1;
         let mut nonce = [0u8; 24];
         nonce[..8].copy_from_slice(&self.nonce.to_le_bytes());
         self.seq += 1;
-        let e = Entry::create(
+        let e = Entry::create_as(
+            version,
             &self.device,
             self.space,
             self.seq,
@@ -105,7 +112,7 @@ impl SynthAuthor {
             0,
             &self.key,
             nonce,
-            &record.encode(),
+            plaintext,
         );
         self.head = Some(e.id());
         e

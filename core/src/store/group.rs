@@ -6,7 +6,6 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, blob32, project, space_row};
 use crate::crypto::SpaceKey;
-use crate::entry::Header;
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::identity::DeviceCert;
 use crate::membership::Membership;
@@ -24,27 +23,27 @@ impl Store {
         let Some(row) = space_row(&self.conn, space)? else {
             return Ok(None);
         };
-        let first: Option<(u32, Option<Vec<u8>>)> = self
+        let first: Option<(u32, Option<Vec<u8>>, u8)> = self
             .conn
             .prepare_cached(
-                "SELECT e.epoch, e.payload FROM entries e JOIN logs l ON l.id=e.log
+                "SELECT e.epoch, e.payload, e.version FROM entries e JOIN logs l ON l.id=e.log
                  WHERE l.space=?1 AND l.device=?2 AND e.seq=1",
             )?
-            .query_row(params![row, device.as_bytes()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(params![row, device.as_bytes()], |r| r.try_into())
             .optional()?;
-        let Some((epoch, Some(payload))) = first else {
+        let Some((epoch, Some(payload), version)) = first else {
             return Ok(None);
         };
         let Some(key) = project::key_for(&self.conn, &mut self.keys, row, epoch)? else {
             return Ok(None);
         };
-        let aad = Header::seal_context(space, device, 1, epoch);
-        let record = key
-            .open(&aad, &payload)
-            .ok()
-            .and_then(|p| Record::decode(&p).ok());
+        let at = project::SealedAt {
+            author: *device,
+            seq: 1,
+            epoch,
+            version,
+        };
+        let record = at.read(space, &key, &payload);
         Ok(match record {
             Some(Record::DeviceCert(c))
             | Some(Record::Group(crate::membership::GroupOp::Join { cert: c, .. })) => Some(c),

@@ -700,8 +700,8 @@ impl Apply<'_> {
             ));
         }
         conn.prepare_cached(
-            "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload)
-         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload, version)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             id.as_bytes(),
@@ -715,6 +715,7 @@ impl Apply<'_> {
                 .is_none()
                 .then(|| project::dropped(&h.payload_hash, h.payload_len)),
             entry.payload(),
+            h.version,
         ])?;
         let row = conn.last_insert_rowid();
         log.seq = h.seq;

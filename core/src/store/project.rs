@@ -108,7 +108,7 @@ pub(crate) fn current_epoch(conn: &Connection, row: i64) -> Result<u32> {
 }
 
 /// A stored entry as reprojection reads it: row, id, log, seq, timestamp,
-/// epoch, payload, author device, the log's identity.
+/// epoch, payload, author device, the log's identity, header version.
 type StoredEntry = (
     i64,
     Vec<u8>,
@@ -119,10 +119,12 @@ type StoredEntry = (
     Option<Vec<u8>>,
     Vec<u8>,
     Option<Vec<u8>>,
+    u8,
 );
 
-/// What opening a stored entry needs: space, device, space row, seq, epoch, payload.
-type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>);
+/// What opening a stored entry needs: space, device, space row, seq, epoch,
+/// payload, header version.
+type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>, u8);
 
 /// What the store knows of `space`, if it has a row for it (it makes none).
 pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
@@ -235,14 +237,15 @@ fn reproject(
 ) -> Result<()> {
     let rows: Vec<StoredEntry> = conn
         .prepare(
-            "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device, i.identity
+            "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device, i.identity,
+                    e.version
              FROM entries e JOIN logs l ON l.id=e.log LEFT JOIN identities i ON i.id=l.identity
              WHERE l.space=?1 AND (?2 IS NULL OR e.epoch=?2) ORDER BY e.id",
         )?
         .query_map(params![space.row, epoch], |r| r.try_into())?
         .collect::<std::result::Result<_, _>>()?;
     let mut writers: HashMap<i64, IdentityId> = HashMap::new();
-    for (row, hash, log, seq, ts, epoch, payload, device, identity) in rows {
+    for (row, hash, log, seq, ts, epoch, payload, device, identity, version) in rows {
         let device = DeviceId(blob32(device)?);
         let writer = match (seq, identity) {
             (1, _) => None,
@@ -251,7 +254,13 @@ fn reproject(
         };
         let Some(payload) = payload else { continue };
         let pos = LogPos { writer };
-        let opened = open_parts(conn, keys, space, &pos, &device, seq, epoch, &payload)?;
+        let at = SealedAt {
+            author: device,
+            seq,
+            epoch,
+            version,
+        };
+        let opened = open_parts(conn, keys, space, &pos, at, &payload)?;
         if let Opened::Record(record, writer) = opened {
             writers.insert(log, writer);
             let placed = Placed {
@@ -280,30 +289,69 @@ pub(crate) fn open_record(
     let Some(payload) = entry.payload() else {
         return Ok(Opened::NoKey);
     };
-    let h = entry.header();
     open_parts(
         conn,
         keys,
         space,
         pos,
-        &h.author,
-        h.seq,
-        h.key_epoch,
+        SealedAt::of(entry.header()),
         payload,
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a sealed payload sits: what opening and reading it needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SealedAt {
+    /// The device that wrote it.
+    pub(crate) author: DeviceId,
+    /// Its seq in that device's log.
+    pub(crate) seq: u64,
+    /// The key epoch it is sealed with.
+    pub(crate) epoch: u32,
+    /// The entry header's version, which says the record format inside.
+    pub(crate) version: u8,
+}
+
+impl SealedAt {
+    /// Where `h`'s payload sits.
+    pub(crate) fn of(h: &Header) -> Self {
+        Self {
+            author: h.author,
+            seq: h.seq,
+            epoch: h.key_epoch,
+            version: h.version,
+        }
+    }
+
+    /// Opens `payload` with `key` and reads the record inside, if both
+    /// work.
+    pub(crate) fn read(
+        &self,
+        space: &SpaceId,
+        key: &crate::crypto::SpaceKey,
+        payload: &[u8],
+    ) -> Option<Record> {
+        let aad = Header::seal_context(space, &self.author, self.seq, self.epoch);
+        let plain = key.open(&aad, payload).ok()?;
+        Record::decode(self.version, &plain).ok()
+    }
+}
+
 fn open_parts(
     conn: &Connection,
     keys: &mut Keys,
     space: &SpaceInfo,
     pos: &LogPos,
-    author: &DeviceId,
-    seq: u64,
-    epoch: u32,
+    at: SealedAt,
     payload: &[u8],
 ) -> Result<Opened> {
+    let SealedAt {
+        author,
+        seq,
+        epoch,
+        version,
+    } = at;
+    let author = &author;
     let Some((kind, owner)) = space.chosen() else {
         return Ok(Opened::NoKey);
     };
@@ -320,7 +368,7 @@ fn open_parts(
             )));
         }
     };
-    let record = match Record::decode(&plain) {
+    let record = match Record::decode(version, &plain) {
         Ok(r) => r,
         Err(e) => return Ok(Opened::Invalid(e.to_string())),
     };
@@ -382,7 +430,7 @@ pub(crate) fn project(
         return Ok(());
     }
     match record {
-        Record::DeviceCert(_) => {}
+        Record::DeviceCert(_) | Record::Unknown { .. } => {}
         Record::Post(p) => {
             if is_deleted(conn, &placed.id, author)? {
                 drop_payload(conn, placed.row)?;
@@ -815,12 +863,12 @@ fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>)
 pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Result<Option<Record>> {
     let found: Option<Sealed> = conn
         .prepare_cached(
-            "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload
+            "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload, e.version
              FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space WHERE e.id=?1",
         )?
         .query_row([row], |r| r.try_into())
         .optional()?;
-    let Some((space, device, space_row, seq, epoch, Some(payload))) = found else {
+    let Some((space, device, space_row, seq, epoch, Some(payload), version)) = found else {
         return Ok(None);
     };
     let aad = Header::seal_context(
@@ -831,7 +879,7 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
     );
     Ok(open_sealed(conn, keys, space_row, epoch, &aad, &payload)?
         .ok()
-        .and_then(|p| Record::decode(&p).ok()))
+        .and_then(|p| Record::decode(version, &p).ok()))
 }
 
 pub(crate) fn load_doc(conn: &Connection, row: i64) -> Result<Doc> {

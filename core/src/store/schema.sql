@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS entries(
   epoch INTEGER NOT NULL,
   sig BLOB NOT NULL,
   dropped BLOB,
-  payload BLOB
+  payload BLOB,
+  -- The header's format version (1: the first record format inside).
+  version INTEGER NOT NULL DEFAULT 1
 );
 -- Entries are found by id through an index of the id's first 8 bytes (the
 -- full id is compared too): a third the size of an index of whole ids.
