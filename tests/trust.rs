@@ -110,9 +110,15 @@ fn what_members_see(
     group: &SpaceId,
 ) -> (
     Vec<String>,
-    Vec<(starling_core::IdentityId, starling_core::doc::Role)>,
+    Vec<(starling_core::IdentityId, starling_core::view::Role)>,
 ) {
-    let members = n.group(group).unwrap().members;
+    let members = n
+        .group(group)
+        .unwrap()
+        .members
+        .iter()
+        .map(|m| (m.identity, m.role))
+        .collect();
     (group_texts(n, group), members)
 }
 
@@ -319,7 +325,7 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
             .unwrap()
             .members
             .iter()
-            .all(|(m, _)| *m != eve_id)
+            .all(|m| m.identity != eve_id)
     );
 
     // Ann removes Dan; everyone hears of it.
@@ -393,7 +399,7 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
     assert_eq!(want, ["bob after", "after", "before"]);
     let view = f.ann.node.group(&group).unwrap();
     assert_eq!(view.owner, ann_id);
-    let mut members: Vec<_> = view.members.iter().map(|(m, _)| *m).collect();
+    let mut members: Vec<_> = view.members.iter().map(|m| m.identity).collect();
     members.sort();
     let mut expected = vec![ann_id, bob_id, f.cat.node.identity()];
     expected.sort();
@@ -401,15 +407,15 @@ fn in_a_group_only_the_owners_signed_actions_change_who_belongs() {
     for n in [&mut f.bob.node, &mut f.cat.node] {
         assert_eq!(group_texts(n, &group), want);
         let v = n.group(&group).unwrap();
-        assert_eq!(
-            (v.owner, v.members.clone()),
-            (view.owner, view.members.clone())
-        );
+        let who = |v: &starling_core::GroupView| -> Vec<_> {
+            v.members.iter().map(|m| (m.identity, m.role)).collect()
+        };
+        assert_eq!((v.owner, who(&v)), (view.owner, who(&view)));
         assert_eq!(n.open_blob(&ann_id, &image).unwrap(), Some(picture.clone()));
     }
     assert_eq!(
         f.bob.node.group(&group).unwrap().my_role,
-        Some(starling_core::doc::Role::Member)
+        Some(starling_core::view::Role::Member)
     );
     // Dan holds the new entries and the image's bytes, and reads none.
     let sealed = f.ann.node.store().blob(&image).unwrap().unwrap();
@@ -461,7 +467,7 @@ fn an_invite_binds_to_the_first_identity_that_uses_it() {
             .unwrap()
             .members
             .into_iter()
-            .map(|(m, _)| m)
+            .map(|m| m.identity)
             .collect()
     };
     let want = members(&mut ann.node);

@@ -2,14 +2,15 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use serde_json::json;
+use starling_core::view::{Left, Removed, Role};
 use starling_core::{GroupView, IdentityId, Node, SpaceId, Ticket};
 
-use crate::{QrOut, print, read_ticket};
+use crate::out::Out;
+use crate::tickets::QrOut;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GroupCmd {
-    /// Make a private group, with you as its admin.
+    /// Make a private group, with you as its owner.
     Create {
         /// Its name.
         name: String,
@@ -67,52 +68,49 @@ pub(crate) enum GroupCmd {
     },
 }
 
-fn group_json(g: &GroupView) -> serde_json::Value {
-    json!({
-        "id": g.id.to_string(),
-        "name": g.name,
-        "description": g.description,
-        "owner": g.owner.to_string(),
-        "members": g.members.iter().map(|(who, role)| json!({"identity": who.to_string(), "role": role})).collect::<Vec<_>>(),
-        "my_role": g.my_role,
-    })
-}
-
 fn print_group(g: &GroupView) {
     println!("{}  {}", g.id, g.name.as_deref().unwrap_or("(unnamed)"));
     if let Some(d) = &g.description {
         println!("  {d}");
     }
-    for (who, role) in &g.members {
+    for m in &g.members {
+        let role = match m.role {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        };
         println!(
-            "  {who}  {}",
-            serde_json::to_value(role)
-                .unwrap_or_default()
-                .as_str()
-                .unwrap_or("")
+            "  {}  {}  {role}",
+            m.identity,
+            m.name.as_deref().unwrap_or("?")
         );
     }
 }
 
-pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
+/// `starling group …`.
+pub(crate) fn run(out: Out, node: &mut Node, cmd: GroupCmd) -> Result<()> {
     match cmd {
         GroupCmd::Create { name, description } => {
             let id = node.group_create(&name, description.as_deref())?;
-            print(json, json!({"id": id.to_string()}), || println!("{id}"));
+            let g = node.group(&id)?;
+            out.show(&g, || println!("{id}"));
         }
-        GroupCmd::Invite { group, out, hours } => {
+        GroupCmd::Invite {
+            group,
+            out: qr,
+            hours,
+        } => {
             let t = node.group_invite(&group, hours.saturating_mul(3_600_000))?;
-            crate::show_ticket(json, &t, out)?;
+            crate::tickets::show(out, &t, qr)?;
         }
         GroupCmd::Join { ticket } => {
-            let t: Ticket = read_ticket(&ticket)?;
+            let t: Ticket = crate::tickets::read(&ticket)?;
             let id = node.group_join(&t)?;
             let mut g = node.group(&id)?;
             if let (None, Ticket::Group(invite)) = (&g.name, &t) {
                 // Until the group's document arrives, the invite names it.
                 g.name = Some(invite.name.clone());
             }
-            print(json, group_json(&g), || {
+            out.show(&g, || {
                 println!(
                     "joined {} ({id}); posts arrive when you sync with a member",
                     g.name.as_deref().unwrap_or("the group")
@@ -121,41 +119,38 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
         }
         GroupCmd::Leave { group } => {
             node.group_leave(&group)?;
-            print(json, json!({"left": group.to_string()}), || {
+            out.show(&Left { group }, || {
                 println!("left group {}", group.fmt_short())
             });
         }
         GroupCmd::Remove { group, member } => {
             let epoch = node.group_remove(&group, &member)?;
-            print(
-                json,
-                json!({"removed": member.to_string(), "epoch": epoch}),
-                || {
-                    println!(
-                        "removed {}; the group's key is now at epoch {epoch}",
-                        member.fmt_short()
-                    )
-                },
-            );
+            let view = Removed {
+                group,
+                member,
+                epoch,
+            };
+            out.show(&view, || {
+                println!(
+                    "removed {}; the group's key is now at epoch {epoch}",
+                    member.fmt_short()
+                )
+            });
         }
         GroupCmd::List => {
             let groups = node.groups()?;
-            print(
-                json,
-                json!({"groups": groups.iter().map(group_json).collect::<Vec<_>>()}),
-                || {
-                    if groups.is_empty() {
-                        println!("(no groups: make one with `starling group create NAME`)");
-                    }
-                    for g in &groups {
-                        print_group(g);
-                    }
-                },
-            );
+            out.show(&groups, || {
+                if groups.is_empty() {
+                    println!("(no groups: make one with `starling group create NAME`)");
+                }
+                for g in &groups {
+                    print_group(g);
+                }
+            });
         }
         GroupCmd::Show { group } => {
             let g = node.group(&group)?;
-            print(json, group_json(&g), || print_group(&g));
+            out.show(&g, || print_group(&g));
         }
         GroupCmd::Timeline {
             group,
@@ -165,8 +160,7 @@ pub(crate) fn run(node: &mut Node, json: bool, cmd: GroupCmd) -> Result<()> {
             let page = node
                 .group_timeline(&group, limit, before.as_deref())
                 .with_context(|| format!("group {}", group.fmt_short()))?;
-            crate::output::print_page(
-                json,
+            out.page(
                 &page,
                 "(no posts in this group yet)",
                 &format!("starling group timeline {group}"),

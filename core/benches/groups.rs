@@ -58,7 +58,7 @@ fn main() {
         let g = ann.group(&group).expect("group");
         g.members
             .iter()
-            .map(|(m, _)| *m)
+            .map(|m| m.identity)
             .find(|m| *m != ann.identity() && *m != bob.identity())
             .expect("someone to remove")
     };

@@ -87,16 +87,6 @@ const BLOCK: &str = "block:";
 /// Largest group description, in bytes.
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
-/// A member's role in a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The group's owner: invites and removes members, rotates the key.
-    Admin,
-    /// May read and post.
-    Member,
-}
-
 /// A group's document: its name and description (only the owner writes
 /// it; who is a member is decided by [`crate::membership`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,11 +1,14 @@
 //! Fixed-size identifiers: identities, devices, spaces, entries and blobs.
 //!
 //! All of them are 32 bytes, print as lowercase hex and parse from hex.
+//! Serialized, they are 32 raw bytes in binary formats (postcard: entries,
+//! records, sync messages) and hex strings in text formats (JSON), where
+//! TypeScript sees them as `string`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A 32-byte identifier could not be parsed from text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,8 +27,40 @@ pub enum IdError {
 macro_rules! id32 {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub [u8; 32]);
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.serialize_str(&hex(&self.0))
+                } else {
+                    s.serialize_newtype_struct(stringify!($name), &self.0)
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let text = String::deserialize(d)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                } else {
+                    Raw::deserialize(d).map(|r| Self(r.0))
+                }
+            }
+        }
+
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                "string".into()
+            }
+            fn inline(_: &ts_rs::Config) -> String {
+                "string".into()
+            }
+        }
 
         impl $name {
             /// The raw bytes.
@@ -67,6 +102,12 @@ macro_rules! id32 {
         }
     };
 }
+
+/// The binary form of every id: a newtype of 32 bytes, as the derived
+/// impls encoded it.
+#[derive(Deserialize)]
+#[serde(rename = "Id")]
+struct Raw([u8; 32]);
 
 id32!(
     /// The public key of an identity: who a person is across all their devices.
@@ -127,6 +168,18 @@ mod tests {
         assert_eq!(text.len(), 64);
         assert_eq!(text.parse::<EntryId>().unwrap(), id);
         assert_eq!(text.to_uppercase().parse::<EntryId>().unwrap(), id);
+    }
+
+    #[test]
+    fn binary_and_text_forms() {
+        let id = SpaceId([9u8; 32]);
+        let bin = postcard::to_allocvec(&id).unwrap();
+        assert_eq!(bin, [9u8; 32]);
+        assert_eq!(postcard::from_bytes::<SpaceId>(&bin).unwrap(), id);
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{}\"", "09".repeat(32)));
+        assert_eq!(serde_json::from_str::<SpaceId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<SpaceId>("\"ab\"").is_err());
     }
 
     #[test]

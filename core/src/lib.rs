@@ -32,7 +32,6 @@ pub mod doc;
 pub mod entry;
 pub mod id;
 pub mod identity;
-pub mod json;
 pub mod membership;
 pub mod net;
 pub mod node;
@@ -44,13 +43,16 @@ pub mod sync;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod synth;
 pub mod ticket;
+pub mod view;
 
 pub use crypto::SpaceKey;
 pub use entry::Entry;
 pub use id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 pub use identity::{DeviceCert, DeviceKey, IdentityKey};
-pub use node::{Audience, Conversation, DeviceView, GroupView, NewPost, Node, NodeError, WhoAmI};
-pub use store::{
-    ImportReport, Notification, NotificationKind, Page, PostView, ProfileView, Store, StoreError,
-};
+pub use node::{Audience, NewPost, Node, NodeError};
+pub use store::{ImportReport, Store, StoreError};
 pub use ticket::{DeviceTicket, FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};
+pub use view::{
+    Conversation, DeviceView, GroupView, Notification, NotificationKind, Page, PostView,
+    ProfileView, WhoAmI,
+};

@@ -17,6 +17,7 @@ mod catchup;
 mod ingest;
 pub mod live;
 pub mod media;
+mod service;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -46,6 +47,7 @@ pub use catchup::{
     CHUNK_BYTES, FRAME_STALL, IDLE_FLUSH, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS,
     SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
 };
+pub use service::{Service, ServiceConfig, StatusTracker};
 
 /// A node shared between the network tasks and its owner.
 pub type SharedNode = Arc<Mutex<Node>>;
@@ -267,6 +269,90 @@ pub enum NetEvent {
         /// Its size in bytes.
         bytes: u64,
     },
+}
+
+impl NetEvent {
+    /// The event as `starling run --json` and the app stream it.
+    pub fn view(&self) -> crate::view::Event {
+        use crate::view::{Event, SpaceCount};
+        match self.clone() {
+            NetEvent::Synced {
+                peer,
+                initiated,
+                accepted,
+                rejected,
+                bytes_received,
+            } => Event::Synced {
+                peer,
+                initiated,
+                accepted,
+                refused: rejected,
+                bytes_received,
+            },
+            NetEvent::Progress {
+                peer,
+                entries,
+                bytes,
+                per_space,
+            } => Event::Progress {
+                peer,
+                entries,
+                bytes,
+                spaces: per_space
+                    .into_iter()
+                    .map(|(space, entries)| SpaceCount { space, entries })
+                    .collect(),
+            },
+            NetEvent::SyncFailed { peer, error } => Event::SyncFailed { peer, error },
+            NetEvent::Received {
+                peer,
+                space,
+                accepted,
+            } => Event::Received {
+                peer,
+                space,
+                accepted,
+            },
+            NetEvent::Published { space, seq } => Event::Published { space, seq },
+            NetEvent::PeerUp(peer) => Event::PeerUp { peer },
+            NetEvent::PeerDown(peer) => Event::PeerDown { peer },
+            NetEvent::BlobFetched { hash, bytes } => Event::BlobFetched { hash, bytes },
+        }
+    }
+}
+
+impl SyncReport {
+    /// One peer's part of a sync round, as commands show it.
+    pub fn view(peer: DeviceId, result: &Result<SyncReport, NetError>) -> crate::view::PeerSync {
+        match result {
+            Ok(r) => crate::view::PeerSync {
+                peer,
+                ok: true,
+                import: Some(r.import.summary()),
+                bytes_sent: r.bytes_sent,
+                bytes_received: r.bytes_received,
+                error: None,
+            },
+            Err(e) => crate::view::PeerSync {
+                peer,
+                ok: false,
+                import: None,
+                bytes_sent: 0,
+                bytes_received: 0,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+impl NetError {
+    /// The error as a command returns it.
+    pub fn view(&self) -> crate::view::ErrorView {
+        match self {
+            NetError::Node(e) => e.view(),
+            e => crate::view::ErrorView::new(crate::view::ErrorKind::Network, e),
+        }
+    }
 }
 
 /// Longest random wait before fetching an image only its author is known to hold.
@@ -556,24 +642,26 @@ impl Peer {
     }
 
     /// Catches up with every known peer that has an address, one after
-    /// another; returns how many sessions succeeded and how many failed.
-    /// (Peers with no address still reach this node when they call.)
-    pub async fn sync_known(&self) -> Result<(usize, usize), NetError> {
+    /// another, as this node does by itself (see
+    /// [`Peer::catch_up_with`]). (Peers with no address still reach this
+    /// node when they call.)
+    pub async fn sync_known(&self) -> Result<crate::view::SyncSummary, NetError> {
         let (known, me) = {
             let mut node = lock(&self.inner.node);
             (node.store().peers()?, node.device())
         };
-        let (mut ok, mut failed) = (0, 0);
+        let mut summary = crate::view::SyncSummary::default();
         for (p, _) in known
             .into_iter()
-            .filter(|(p, _)| p.device != me && !p.addrs.is_empty())
+            .filter(|(p, _)| p.device != me && (!p.addrs.is_empty() || p.relay.is_some()))
         {
-            match self.inner.sync_with(&p).await {
-                Ok(_) => ok += 1,
-                Err(_) => failed += 1,
+            let result = self.inner.sync_with(&p).await;
+            if let Ok(r) = &result {
+                summary.accepted += r.import.accepted;
             }
+            summary.peers.push(SyncReport::view(p.device, &result));
         }
-        Ok((ok, failed))
+        Ok(summary)
     }
 
     /// Whole-blob uploads this node completed for peers, and the bytes it

@@ -22,9 +22,8 @@ use crate::ticket::{FeedTicket, Ticket, TicketError};
 mod devices;
 mod direct;
 mod group;
-pub use devices::{DeviceView, LINK_VALID_MS};
-pub use direct::Conversation;
-pub use group::{GroupView, INVITE_VALID_MS};
+pub use devices::LINK_VALID_MS;
+pub use group::INVITE_VALID_MS;
 
 /// Largest image accepted for a post or avatar, in bytes.
 pub const MAX_IMAGE_LEN: usize = 5 * 1024 * 1024;
@@ -73,6 +72,10 @@ pub enum NodeError {
     /// The input breaks a rule (empty post, text too long, not an image…).
     #[error("{0}")]
     Invalid(String),
+    /// The rules do not let this identity do it (not the group's owner,
+    /// not a member…).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The post is not in this store.
     #[error("post {0} not found")]
     PostNotFound(EntryId),
@@ -82,6 +85,24 @@ pub enum NodeError {
     /// The system's random source failed.
     #[error("no randomness available: {0}")]
     Random(String),
+}
+
+impl NodeError {
+    /// The error as a command returns it: a kind to branch on and the
+    /// message.
+    pub fn view(&self) -> crate::view::ErrorView {
+        use crate::view::ErrorKind as K;
+        let kind = match self {
+            NodeError::Store(e) => return e.view(),
+            NodeError::AlreadyInitialized(_) => K::AlreadyExists,
+            NodeError::NotInitialized(_) => K::NoIdentity,
+            NodeError::Io { .. } | NodeError::BadKeyFile(_) | NodeError::Random(_) => K::Storage,
+            NodeError::Ticket(_) | NodeError::Doc(_) | NodeError::Invalid(_) => K::Invalid,
+            NodeError::NotAllowed(_) | NodeError::NotYours(_) => K::NotAllowed,
+            NodeError::PostNotFound(_) => K::NotFound,
+        };
+        crate::view::ErrorView::new(kind, self)
+    }
 }
 
 type Result<T, E = NodeError> = std::result::Result<T, E>;
@@ -111,16 +132,7 @@ pub enum Audience {
     Identity(IdentityId),
 }
 
-/// Who am I.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhoAmI {
-    /// The identity.
-    pub identity: IdentityId,
-    /// This device.
-    pub device: DeviceId,
-    /// Display name.
-    pub name: Option<String>,
-}
+use crate::view::WhoAmI;
 
 /// A device profile: keys and store.
 #[derive(Debug)]
@@ -370,7 +382,7 @@ impl Node {
                 .group_membership(space)?
                 .is_member(&self.identity)
         {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "you are no longer a member of this group".into(),
             ));
         }
@@ -565,7 +577,7 @@ impl Node {
         self.require_post(target)?;
         let feed = self.feed();
         if self.space_for(target)? != feed {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "a group's posts stay in the group: they cannot be reposted".into(),
             ));
         }

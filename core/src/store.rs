@@ -28,12 +28,12 @@ use crate::entry::{Entry, EntryError, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
+pub use crate::view::{Notification, NotificationKind, Page, PostView, ProfileView};
 pub use import::{
     COMMIT_BATCH, ImportReport, MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE, MAX_REJECTIONS_KEPT,
     Rejection, Verified,
 };
-pub use notify::{Notification, NotificationKind};
-pub use query::{MAX_AHEAD_MS, Page, PostView, ProfileView};
+pub use query::MAX_AHEAD_MS;
 pub use serve::ServedTo;
 pub use watch::Want;
 
@@ -69,6 +69,27 @@ pub enum StoreError {
     /// member writing to a group, a revoked device…).
     #[error("refused: {0}")]
     Refused(String),
+    /// A timeline cursor that no page gave.
+    #[error("bad cursor {0:?}: pass back the `next` of a page")]
+    BadCursor(String),
+}
+
+impl StoreError {
+    /// The error as a command returns it.
+    pub fn view(&self) -> crate::view::ErrorView {
+        use crate::view::ErrorKind as K;
+        let kind = match self {
+            StoreError::Db(_) | StoreError::Corrupt(_) => K::Storage,
+            StoreError::NoKey(_) | StoreError::PostNotFound(_) => K::NotFound,
+            StoreError::Refused(_) => K::NotAllowed,
+            StoreError::Bundle(_)
+            | StoreError::Doc(_)
+            | StoreError::Entry(_)
+            | StoreError::BlobMismatch(_)
+            | StoreError::BadCursor(_) => K::Invalid,
+        };
+        crate::view::ErrorView::new(kind, self)
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -122,6 +143,17 @@ pub struct CheckReport {
     pub entries: u64,
     /// Problems found (empty when all is well).
     pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// The report as commands show it.
+    pub fn summary(&self) -> crate::view::CheckSummary {
+        crate::view::CheckSummary {
+            ok: self.problems.is_empty(),
+            entries: self.entries,
+            problems: self.problems.clone(),
+        }
+    }
 }
 
 /// A Starling store.
@@ -820,7 +852,27 @@ impl Store {
         )?)
     }
 
-    /// Entries waiting in the wait list for an earlier entry of their log.
+    /// What the store holds, in rows and bytes.
+    pub fn storage(&self) -> Result<crate::view::Storage> {
+        let (entries, posts, logs) = self.counts()?;
+        let (blob_bytes, file_bytes): (u64, u64) = self.conn.query_row(
+            "SELECT (SELECT coalesce(sum(length(data)), 0) FROM blobs),
+                    (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(crate::view::Storage {
+            entries,
+            posts,
+            logs,
+            waiting: self.waiting()?,
+            payload_bytes: self.payload_bytes()?,
+            blob_bytes,
+            file_bytes,
+        })
+    }
+
+    /// Entries waiting in `pending` for an earlier entry of their log.
     pub fn waiting(&self) -> Result<u64> {
         Ok(self
             .conn

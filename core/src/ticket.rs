@@ -198,6 +198,35 @@ pub enum Ticket {
 const B32: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
 
 impl Ticket {
+    /// What the ticket is, as commands show it.
+    pub fn view(&self) -> crate::view::ScannedTicket {
+        use crate::view::{ScannedTicket, TicketKind};
+        let ticket = self.encode();
+        match self {
+            Ticket::Feed(f) => ScannedTicket {
+                ticket,
+                kind: TicketKind::Feed,
+                identity: f.identity,
+                group: None,
+                name: None,
+            },
+            Ticket::Group(g) => ScannedTicket {
+                ticket,
+                kind: TicketKind::Group,
+                identity: g.owner,
+                group: Some(g.space),
+                name: Some(g.name.clone()),
+            },
+            Ticket::Device(d) => ScannedTicket {
+                ticket,
+                kind: TicketKind::Device,
+                identity: crate::identity::IdentityKey::from_secret_bytes(d.identity_secret).id(),
+                group: None,
+                name: None,
+            },
+        }
+    }
+
     /// The ticket as text.
     pub fn encode(&self) -> String {
         let mut bytes = postcard::to_allocvec(self).unwrap_or_default();

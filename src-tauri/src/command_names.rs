@@ -46,6 +46,7 @@ pub const COMMANDS: &[&str] = &[
     "set_settings",
     "export_bundle",
     "import_bundle",
+    "storage",
     "net_status",
     "sync_now",
     "first_paint",

@@ -1,25 +1,28 @@
 //! The typed commands the UI invokes (`ui/src/lib/api.ts` is their other
-//! half). Each one locks the node for one short store operation; errors
-//! reach the UI as text for a toast.
+//! half). Each one locks the node for one short store operation. Results
+//! are the core's views and errors its `ErrorView` (`{kind, message}`), so
+//! the UI's types (`ui/src/lib/contract.ts`) are generated from the same
+//! Rust types the CLI prints.
 
-use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
-use starling_core::doc::{ProfileUpdate, Role};
-use starling_core::net::SharedNode;
+use starling_core::doc::ProfileUpdate;
+use starling_core::view::{
+    Changed, Conversation, DeviceView, ErrorKind, ErrorView, GroupView, ImportSummary, Left,
+    NetStatus, Notification, Page, PostView, ProfileView, Removed, Revoked, ScannedTicket,
+    Settings as SettingsView, Status, SyncSummary, TicketView, WhoAmI, Written,
+};
 use starling_core::{
     Audience, DeviceId, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr, SpaceId, Ticket,
-    json as view,
 };
 use tauri::{AppHandle, State};
 
 use crate::settings::Settings;
 use crate::shell::{Create, Shell, lock};
 
-type Res<T> = Result<T, String>;
+type Res<T> = Result<T, ErrorView>;
 
 /// How long a group invite stays valid.
 const INVITE_VALID: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -28,30 +31,34 @@ const LINK_VALID: Duration = Duration::from_secs(10 * 60);
 /// Most search results and notifications shown.
 const LIST_LIMIT: usize = 100;
 
-fn text(e: impl Display) -> String {
-    e.to_string()
+fn invalid(message: impl ToString) -> ErrorView {
+    ErrorView::new(ErrorKind::Invalid, message)
 }
 
 /// Runs `f` on the open node.
 fn with<T>(shell: &Shell, f: impl FnOnce(&mut Node) -> Result<T, NodeError>) -> Res<T> {
     let node = shell.node()?;
     let mut guard = lock(&node);
-    f(&mut guard).map_err(text)
+    f(&mut guard).map_err(|e| e.view())
 }
 
-fn parse<T: FromStr>(s: &str, what: &str) -> Res<T> {
+fn parse<T: FromStr>(s: &str, what: &str) -> Res<T>
+where
+    T::Err: std::fmt::Display,
+{
     s.trim()
         .parse()
-        .map_err(|_| format!("{what} {s:?} is not valid"))
+        .map_err(|e| invalid(format!("{what} {s:?} is not valid: {e}")))
 }
 
 fn base64(s: &str) -> Res<Vec<u8>> {
     data_encoding::BASE64
         .decode(s.as_bytes())
-        .map_err(|e| format!("bad file data: {e}"))
+        .map_err(|e| invalid(format!("bad file data: {e}")))
 }
 
-/// An image the UI attaches: its bytes as base64.
+/// An image the UI attaches: its bytes as base64 (the core reads its type
+/// from the bytes).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ImageInput {
     base64: String,
@@ -68,12 +75,15 @@ pub(crate) struct PostInput {
     images: Vec<ImageInput>,
 }
 
-fn ticket_view(t: &Ticket) -> Res<Value> {
-    Ok(json!({"text": t.encode(), "svg": t.to_qr_svg().map_err(text)?}))
+fn ticket_view(t: &Ticket) -> Res<TicketView> {
+    Ok(TicketView {
+        text: t.encode(),
+        svg: Some(t.to_qr_svg().map_err(invalid)?),
+    })
 }
 
 fn decode_ticket(s: &str) -> Res<Ticket> {
-    Ticket::decode(s).map_err(text)
+    Ticket::decode(s).map_err(invalid)
 }
 
 /// Catches up with the peer a ticket names, in the background.
@@ -86,21 +96,17 @@ async fn reach(shell: &Shell, peer: Option<PeerAddr>) {
     }
 }
 
-fn me_json(node: &mut Node) -> Result<Value, NodeError> {
-    let me = node.whoami()?;
-    Ok(
-        json!({"identity": me.identity.to_string(), "device": me.device.to_string(), "name": me.name}),
-    )
-}
-
 #[tauri::command]
-async fn status(shell: State<'_, Shell>) -> Res<Value> {
+async fn status(shell: State<'_, Shell>) -> Res<Status> {
     let me = if shell.has_node() {
-        with(&shell, me_json)?
+        Some(with(&shell, |n| n.whoami())?)
     } else {
-        Value::Null
+        None
     };
-    Ok(json!({"home": shell.home.display().to_string(), "me": me}))
+    Ok(Status {
+        home: shell.home.display().to_string(),
+        me,
+    })
 }
 
 #[tauri::command]
@@ -109,37 +115,39 @@ async fn create_identity(
     shell: State<'_, Shell>,
     name: String,
     avatar: Option<ImageInput>,
-) -> Res<Value> {
+) -> Res<WhoAmI> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("a name is needed".into());
+        return Err(invalid("a name is needed"));
     }
     let avatar = avatar.map(|a| base64(&a.base64)).transpose()?;
-    let node: SharedNode = shell.create(Create::New(name))?;
-    if let Some(bytes) = avatar {
-        lock(&node)
-            .set_profile(ProfileUpdate::default(), Some(&bytes))
-            .map_err(text)?;
-    }
-    let me = me_json(&mut lock(&node)).map_err(text)?;
+    let node = shell.create(Create::New(name))?;
+    let me = {
+        let mut n = lock(&node);
+        if let Some(bytes) = avatar {
+            n.set_profile(ProfileUpdate::default(), Some(&bytes))
+                .map_err(|e| e.view())?;
+        }
+        n.whoami().map_err(|e| e.view())?
+    };
     // A network that does not start shows in the sync indicator.
     let _ = shell.start(&app).await;
     Ok(me)
 }
 
 #[tauri::command]
-async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) -> Res<Value> {
+async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) -> Res<WhoAmI> {
     let t = decode_ticket(&ticket)?;
     let peer = match &t {
         Ticket::Device(d) => d.peer.clone(),
         _ => {
-            return Err(
-                "this is not a device link ticket (Devices → Link a device makes one)".into(),
-            );
+            return Err(invalid(
+                "this is not a device link ticket (Devices → Link a device makes one)",
+            ));
         }
     };
     let node = shell.create(Create::Join(&t))?;
-    let me = me_json(&mut lock(&node)).map_err(text)?;
+    let me = lock(&node).whoami().map_err(|e| e.view())?;
     let _ = shell.start(&app).await;
     reach(&shell, peer).await;
     Ok(me)
@@ -148,21 +156,21 @@ async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) ->
 #[tauri::command]
 async fn open_link(app: AppHandle, url: String) -> Res<()> {
     use tauri_plugin_opener::OpenerExt;
-    let url =
-        crate::navigation::external(&url).ok_or_else(|| format!("only web links open: {url:?}"))?;
+    let url = crate::navigation::external(&url)
+        .ok_or_else(|| invalid(format!("only web links open: {url:?}")))?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
-        .map_err(|e| format!("cannot open {url}: {e}"))
+        .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot open {url}: {e}")))
 }
 
 #[tauri::command]
-async fn ticket(shell: State<'_, Shell>) -> Res<Value> {
+async fn ticket(shell: State<'_, Shell>) -> Res<TicketView> {
     ticket_view(&with(&shell, |n| n.ticket())?)
 }
 
 #[tauri::command]
-async fn timeline(shell: State<'_, Shell>, limit: usize, before: Option<String>) -> Res<Value> {
-    with(&shell, |n| n.timeline(limit, before.as_deref())).map(|p| view::page(&p))
+async fn timeline(shell: State<'_, Shell>, limit: usize, before: Option<String>) -> Res<Page> {
+    with(&shell, |n| n.timeline(limit, before.as_deref()))
 }
 
 #[tauri::command]
@@ -171,30 +179,29 @@ async fn author_posts(
     identity: String,
     limit: usize,
     before: Option<String>,
-) -> Res<Value> {
+) -> Res<Page> {
     let who: IdentityId = parse(&identity, "identity")?;
-    with(&shell, |n| n.author_posts(&who, limit, before.as_deref())).map(|p| view::page(&p))
+    with(&shell, |n| n.author_posts(&who, limit, before.as_deref()))
 }
 
 #[tauri::command]
-async fn thread(shell: State<'_, Shell>, id: String) -> Res<Value> {
+async fn thread(shell: State<'_, Shell>, id: String) -> Res<Vec<PostView>> {
     let id: EntryId = parse(&id, "post id")?;
-    with(&shell, |n| n.thread(&id)).map(|ps| view::posts(&ps))
+    with(&shell, |n| n.thread(&id))
 }
 
 #[tauri::command]
-async fn search(shell: State<'_, Shell>, query: String) -> Res<Value> {
-    with(&shell, |n| n.search(&query, LIST_LIMIT)).map(|ps| view::posts(&ps))
+async fn search(shell: State<'_, Shell>, query: String) -> Res<Vec<PostView>> {
+    with(&shell, |n| n.search(&query, LIST_LIMIT))
 }
 
 #[tauri::command]
-async fn notifications(shell: State<'_, Shell>) -> Res<Value> {
+async fn notifications(shell: State<'_, Shell>) -> Res<Vec<Notification>> {
     with(&shell, |n| n.notifications(LIST_LIMIT))
-        .map(|ns| Value::Array(ns.iter().map(view::notification).collect()))
 }
 
 #[tauri::command]
-async fn post(shell: State<'_, Shell>, post: PostInput) -> Res<String> {
+async fn post(shell: State<'_, Shell>, post: PostInput) -> Res<Written> {
     let new = NewPost {
         text: post.text,
         reply_to: post.reply_to.map(|r| parse(&r, "post id")).transpose()?,
@@ -208,7 +215,7 @@ async fn post(shell: State<'_, Shell>, post: PostInput) -> Res<String> {
     };
     let id = with(&shell, |n| n.post(new))?;
     shell.changed().await;
-    Ok(id.to_string())
+    Ok(Written { id })
 }
 
 /// Runs one write on a post by id, then lets the network know.
@@ -216,37 +223,37 @@ async fn on_post(
     shell: &Shell,
     id: &str,
     f: impl FnOnce(&mut Node, &EntryId) -> Result<EntryId, NodeError>,
-) -> Res<()> {
+) -> Res<Written> {
     let id: EntryId = parse(id, "post id")?;
-    with(shell, |n| f(n, &id))?;
+    let id = with(shell, |n| f(n, &id))?;
     shell.changed().await;
-    Ok(())
+    Ok(Written { id })
 }
 
 #[tauri::command]
-async fn like(shell: State<'_, Shell>, id: String) -> Res<()> {
+async fn like(shell: State<'_, Shell>, id: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.like(id)).await
 }
 
 #[tauri::command]
-async fn repost(shell: State<'_, Shell>, id: String) -> Res<()> {
+async fn repost(shell: State<'_, Shell>, id: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.repost(id)).await
 }
 
 #[tauri::command]
-async fn edit(shell: State<'_, Shell>, id: String, text: String) -> Res<()> {
+async fn edit(shell: State<'_, Shell>, id: String, text: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.edit(id, &text)).await
 }
 
 #[tauri::command]
-async fn delete(shell: State<'_, Shell>, id: String) -> Res<()> {
+async fn delete(shell: State<'_, Shell>, id: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.delete(id)).await
 }
 
 #[tauri::command]
-async fn profile(shell: State<'_, Shell>, identity: Option<String>) -> Res<Value> {
+async fn profile(shell: State<'_, Shell>, identity: Option<String>) -> Res<ProfileView> {
     let who: Option<IdentityId> = identity.map(|i| parse(&i, "identity")).transpose()?;
-    with(&shell, |n| n.profile(who.as_ref())).map(|p| view::profile(&p))
+    with(&shell, |n| n.profile(who.as_ref()))
 }
 
 #[tauri::command]
@@ -255,50 +262,59 @@ async fn set_profile(
     name: Option<String>,
     bio: Option<String>,
     avatar: Option<ImageInput>,
-) -> Res<()> {
+) -> Res<ProfileView> {
     let avatar = avatar.map(|a| base64(&a.base64)).transpose()?;
     let update = ProfileUpdate {
         name,
         bio,
         avatar: None,
     };
-    with(&shell, |n| n.set_profile(update, avatar.as_deref()))?;
+    let p = with(&shell, |n| {
+        n.set_profile(update, avatar.as_deref())?;
+        n.profile(None)
+    })?;
     shell.changed().await;
-    Ok(())
+    Ok(p)
 }
 
 #[tauri::command]
-async fn following(shell: State<'_, Shell>) -> Res<Value> {
-    with(&shell, |n| n.following()).map(|ps| Value::Array(ps.iter().map(view::profile).collect()))
+async fn following(shell: State<'_, Shell>) -> Res<Vec<ProfileView>> {
+    with(&shell, |n| n.following())
 }
 
 #[tauri::command]
-async fn follow(shell: State<'_, Shell>, ticket: String) -> Res<String> {
+async fn follow(shell: State<'_, Shell>, ticket: String) -> Res<ProfileView> {
     // A bare identity (from a profile's Follow button) works when its key
     // is held here.
     if let Ok(who) = ticket.trim().parse::<IdentityId>() {
-        let who = with(&shell, |n| n.follow_known(&who))?;
+        let p = with(&shell, |n| {
+            let who = n.follow_known(&who)?;
+            n.profile(Some(&who))
+        })?;
         shell.changed().await;
-        return Ok(who.to_string());
+        return Ok(p);
     }
     let t = decode_ticket(&ticket)?;
     let peer = match &t {
         Ticket::Feed(f) => f.peer.clone(),
         _ => {
-            return Err(
-                "this is not a follow ticket (it is a group invite or a device link)".into(),
-            );
+            return Err(invalid(
+                "this is not a follow ticket (it is a group invite or a device link)",
+            ));
         }
     };
-    let who = with(&shell, |n| n.follow(&t))?;
+    let p = with(&shell, |n| {
+        let who = n.follow(&t)?;
+        n.profile(Some(&who))
+    })?;
     reach(&shell, peer).await;
-    Ok(who.to_string())
+    Ok(p)
 }
 
 #[tauri::command]
-async fn scan_image(base64: String) -> Res<String> {
+async fn scan_image(base64: String) -> Res<ScannedTicket> {
     let bytes = self::base64(&base64)?;
-    Ticket::scan(&bytes).map(|t| t.encode()).map_err(text)
+    Ticket::scan(&bytes).map(|t| t.view()).map_err(invalid)
 }
 
 /// Runs one account change about an identity.
@@ -306,77 +322,50 @@ async fn on_identity(
     shell: &Shell,
     identity: &str,
     f: impl FnOnce(&mut Node, &IdentityId) -> Result<bool, NodeError>,
-) -> Res<()> {
+) -> Res<Changed> {
     let who: IdentityId = parse(identity, "identity")?;
-    with(shell, |n| f(n, &who))?;
+    let changed = with(shell, |n| f(n, &who))?;
     shell.changed().await;
-    Ok(())
+    Ok(Changed {
+        identity: who,
+        changed,
+    })
 }
 
 #[tauri::command]
-async fn unfollow(shell: State<'_, Shell>, identity: String) -> Res<()> {
+async fn unfollow(shell: State<'_, Shell>, identity: String) -> Res<Changed> {
     on_identity(&shell, &identity, |n, w| n.unfollow(w)).await
 }
 
 #[tauri::command]
-async fn mute(shell: State<'_, Shell>, identity: String) -> Res<()> {
+async fn mute(shell: State<'_, Shell>, identity: String) -> Res<Changed> {
     on_identity(&shell, &identity, |n, w| n.mute(w)).await
 }
 
 #[tauri::command]
-async fn unmute(shell: State<'_, Shell>, identity: String) -> Res<()> {
+async fn unmute(shell: State<'_, Shell>, identity: String) -> Res<Changed> {
     on_identity(&shell, &identity, |n, w| n.unmute(w)).await
 }
 
 #[tauri::command]
-async fn block(shell: State<'_, Shell>, identity: String) -> Res<()> {
+async fn block(shell: State<'_, Shell>, identity: String) -> Res<Changed> {
     on_identity(&shell, &identity, |n, w| n.block(w)).await
 }
 
 #[tauri::command]
-async fn unblock(shell: State<'_, Shell>, identity: String) -> Res<()> {
+async fn unblock(shell: State<'_, Shell>, identity: String) -> Res<Changed> {
     on_identity(&shell, &identity, |n, w| n.unblock(w)).await
 }
 
-fn group_json(n: &mut Node, g: &starling_core::GroupView) -> Result<Value, NodeError> {
-    let mut members = Vec::new();
-    let mut admins = Vec::new();
-    for (who, role) in &g.members {
-        let name = n.profile(Some(who))?.name;
-        if *role == Role::Admin {
-            admins.push(who.to_string());
-        }
-        members.push(json!({"identity": who.to_string(), "name": name,
-            "role": if *role == Role::Admin { "admin" } else { "member" }}));
-    }
-    Ok(json!({
-        "id": g.id.to_string(),
-        "name": g.name.clone().unwrap_or_else(|| "(unnamed group)".into()),
-        "description": g.description,
-        "admins": admins,
-        "members": members,
-        "is_admin": g.my_role == Some(Role::Admin),
-    }))
+#[tauri::command]
+async fn groups(shell: State<'_, Shell>) -> Res<Vec<GroupView>> {
+    with(&shell, |n| n.groups())
 }
 
 #[tauri::command]
-async fn groups(shell: State<'_, Shell>) -> Res<Value> {
-    with(&shell, |n| {
-        let gs = n.groups()?;
-        gs.iter()
-            .map(|g| group_json(n, g))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array)
-    })
-}
-
-#[tauri::command]
-async fn group(shell: State<'_, Shell>, id: String) -> Res<Value> {
+async fn group(shell: State<'_, Shell>, id: String) -> Res<GroupView> {
     let id: SpaceId = parse(&id, "group")?;
-    with(&shell, |n| {
-        let g = n.group(&id)?;
-        group_json(n, &g)
-    })
+    with(&shell, |n| n.group(&id))
 }
 
 #[tauri::command]
@@ -384,17 +373,18 @@ async fn group_create(
     shell: State<'_, Shell>,
     name: String,
     description: Option<String>,
-) -> Res<String> {
+) -> Res<GroupView> {
     let description = description.filter(|d| !d.trim().is_empty());
-    let id = with(&shell, |n| {
-        n.group_create(name.trim(), description.as_deref())
+    let g = with(&shell, |n| {
+        let id = n.group_create(name.trim(), description.as_deref())?;
+        n.group(&id)
     })?;
     shell.changed().await;
-    Ok(id.to_string())
+    Ok(g)
 }
 
 #[tauri::command]
-async fn group_invite(shell: State<'_, Shell>, id: String) -> Res<Value> {
+async fn group_invite(shell: State<'_, Shell>, id: String) -> Res<TicketView> {
     let id: SpaceId = parse(&id, "group")?;
     let t = with(&shell, |n| {
         n.group_invite(&id, INVITE_VALID.as_millis() as u64)
@@ -404,15 +394,20 @@ async fn group_invite(shell: State<'_, Shell>, id: String) -> Res<Value> {
 }
 
 #[tauri::command]
-async fn group_join(shell: State<'_, Shell>, ticket: String) -> Res<String> {
+async fn group_join(shell: State<'_, Shell>, ticket: String) -> Res<GroupView> {
     let t = decode_ticket(&ticket)?;
-    let peer = match &t {
-        Ticket::Group(g) => g.peer.clone(),
-        _ => return Err("this is not a group invite".into()),
+    let (peer, name) = match &t {
+        Ticket::Group(g) => (g.peer.clone(), g.name.clone()),
+        _ => return Err(invalid("this is not a group invite")),
     };
-    let id = with(&shell, |n| n.group_join(&t))?;
+    let mut g = with(&shell, |n| {
+        let id = n.group_join(&t)?;
+        n.group(&id)
+    })?;
+    // Until the group's document arrives, the invite names it.
+    g.name.get_or_insert(name);
     reach(&shell, peer).await;
-    Ok(id.to_string())
+    Ok(g)
 }
 
 #[tauri::command]
@@ -421,93 +416,87 @@ async fn group_timeline(
     id: String,
     limit: usize,
     before: Option<String>,
-) -> Res<Value> {
+) -> Res<Page> {
     let id: SpaceId = parse(&id, "group")?;
-    with(&shell, |n| n.group_timeline(&id, limit, before.as_deref())).map(|p| view::page(&p))
+    with(&shell, |n| n.group_timeline(&id, limit, before.as_deref()))
 }
 
 #[tauri::command]
-async fn group_remove(shell: State<'_, Shell>, id: String, member: String) -> Res<()> {
-    let id: SpaceId = parse(&id, "group")?;
-    let who: IdentityId = parse(&member, "identity")?;
-    with(&shell, |n| n.group_remove(&id, &who))?;
+async fn group_remove(shell: State<'_, Shell>, id: String, member: String) -> Res<Removed> {
+    let group: SpaceId = parse(&id, "group")?;
+    let member: IdentityId = parse(&member, "identity")?;
+    let epoch = with(&shell, |n| n.group_remove(&group, &member))?;
     shell.changed().await;
-    Ok(())
-}
-
-#[tauri::command]
-async fn group_leave(shell: State<'_, Shell>, id: String) -> Res<()> {
-    let id: SpaceId = parse(&id, "group")?;
-    with(&shell, |n| n.group_leave(&id))?;
-    shell.changed().await;
-    Ok(())
-}
-
-#[tauri::command]
-async fn conversations(shell: State<'_, Shell>) -> Res<Value> {
-    with(&shell, |n| n.conversations()).map(|cs| {
-        Value::Array(
-            cs.iter()
-                .map(|c| json!({"identity": c.with.to_string(), "name": c.name, "last": view::post(&c.last)}))
-                .collect(),
-        )
+    Ok(Removed {
+        group,
+        member,
+        epoch,
     })
 }
 
 #[tauri::command]
-async fn messages(shell: State<'_, Shell>, identity: String) -> Res<Value> {
+async fn group_leave(shell: State<'_, Shell>, id: String) -> Res<Left> {
+    let group: SpaceId = parse(&id, "group")?;
+    with(&shell, |n| n.group_leave(&group))?;
+    shell.changed().await;
+    Ok(Left { group })
+}
+
+#[tauri::command]
+async fn conversations(shell: State<'_, Shell>) -> Res<Vec<Conversation>> {
+    with(&shell, |n| n.conversations())
+}
+
+#[tauri::command]
+async fn messages(
+    shell: State<'_, Shell>,
+    identity: String,
+    limit: usize,
+    before: Option<String>,
+) -> Res<Page> {
     let who: IdentityId = parse(&identity, "identity")?;
-    with(&shell, |n| n.dm_show(&who, 500, None)).map(|mut p| {
-        // A conversation reads oldest first, like a chat.
-        p.posts.reverse();
-        view::posts(&p.posts)
-    })
+    with(&shell, |n| n.dm_show(&who, limit, before.as_deref()))
 }
 
 #[tauri::command]
-async fn dm(shell: State<'_, Shell>, identity: String, text: String) -> Res<()> {
+async fn dm(shell: State<'_, Shell>, identity: String, text: String) -> Res<Written> {
     let who: IdentityId = parse(&identity, "identity")?;
-    with(&shell, |n| n.dm(&who, &text))?;
+    let id = with(&shell, |n| n.dm(&who, &text))?;
     shell.changed().await;
-    Ok(())
+    Ok(Written { id })
 }
 
 #[tauri::command]
-async fn devices(shell: State<'_, Shell>) -> Res<Value> {
-    with(&shell, |n| n.devices()).map(|ds| {
-        Value::Array(
-            ds.iter()
-                .map(|d| {
-                    json!({"device": d.device.to_string(), "name": null, "this_device": d.this,
-                    "revoked": d.revoked, "linked_at": d.certified_at})
-                })
-                .collect(),
-        )
-    })
+async fn devices(shell: State<'_, Shell>) -> Res<Vec<DeviceView>> {
+    with(&shell, |n| n.devices())
 }
 
 #[tauri::command]
-async fn device_link(shell: State<'_, Shell>) -> Res<Value> {
+async fn device_link(shell: State<'_, Shell>) -> Res<TicketView> {
     ticket_view(&with(&shell, |n| {
         n.device_link(LINK_VALID.as_millis() as u64)
     })?)
 }
 
 #[tauri::command]
-async fn device_revoke(shell: State<'_, Shell>, device: String) -> Res<()> {
-    let d: DeviceId = parse(&device, "device")?;
-    with(&shell, |n| n.device_revoke(&d))?;
+async fn device_revoke(shell: State<'_, Shell>, device: String) -> Res<Revoked> {
+    let device: DeviceId = parse(&device, "device")?;
+    with(&shell, |n| n.device_revoke(&device))?;
     shell.changed().await;
-    Ok(())
+    Ok(Revoked { device })
 }
 
-fn settings_json(shell: &Shell, s: &Settings) -> Value {
-    json!({"relay": s.relay, "local_discovery": s.local_discovery, "home": shell.home.display().to_string()})
+fn settings_view(shell: &Shell, s: &Settings) -> SettingsView {
+    SettingsView {
+        relay: s.relay.clone(),
+        local_discovery: s.local_discovery,
+        home: shell.home.display().to_string(),
+    }
 }
 
 #[tauri::command]
-async fn settings(shell: State<'_, Shell>) -> Res<Value> {
-    Ok(settings_json(&shell, &Settings::load(&shell.home)))
+async fn settings(shell: State<'_, Shell>) -> Res<SettingsView> {
+    Ok(settings_view(&shell, &Settings::load(&shell.home)))
 }
 
 #[tauri::command]
@@ -516,55 +505,80 @@ async fn set_settings(
     shell: State<'_, Shell>,
     relay: String,
     local_discovery: bool,
-) -> Res<Value> {
-    Settings::check_relay(&relay)?;
+) -> Res<SettingsView> {
+    Settings::check_relay(&relay).map_err(invalid)?;
     let s = Settings {
         relay: relay.trim().to_string(),
         local_discovery,
     };
     s.save(&shell.home)
-        .map_err(|e| format!("cannot save settings: {e}"))?;
-    // The endpoint is rebuilt with the new settings.
+        .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot save settings: {e}")))?;
+    // The endpoint is rebuilt with the new settings; a network that does
+    // not start shows in the sync indicator.
     shell.stop().await;
-    shell.start(&app).await?;
-    Ok(settings_json(&shell, &s))
+    let _ = shell.start(&app).await;
+    Ok(settings_view(&shell, &s))
 }
 
 #[tauri::command]
-async fn export_bundle(shell: State<'_, Shell>) -> Res<String> {
+async fn export_bundle(shell: State<'_, Shell>) -> Res<starling_core::view::Exported> {
     let bytes = with(&shell, |n| {
         let me = n.identity();
         n.export(Audience::Identity(me))
     })?;
+    let records = starling_core::bundle::parse(&bytes)
+        .map(|r| r.len() as u64)
+        .unwrap_or_default();
     let dir = shell.home.join("exports");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
     let path = dir.join(format!("starling-{}.bundle", starling_core::node::now_ms()));
-    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path.display().to_string())
+    let storage = |e: std::io::Error| {
+        ErrorView::new(
+            ErrorKind::Storage,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    std::fs::create_dir_all(&dir).map_err(storage)?;
+    std::fs::write(&path, &bytes).map_err(storage)?;
+    Ok(starling_core::view::Exported {
+        path: path.display().to_string(),
+        records,
+        bytes: bytes.len() as u64,
+    })
 }
 
 #[tauri::command]
-async fn import_bundle(shell: State<'_, Shell>, base64: String) -> Res<Value> {
+async fn import_bundle(shell: State<'_, Shell>, base64: String) -> Res<ImportSummary> {
     let bytes = self::base64(&base64)?;
     let r = with(&shell, |n| n.import(&bytes))?;
     shell.changed().await;
-    Ok(json!({"accepted": r.accepted, "known": r.known, "rejected": r.rejected.len()}))
+    Ok(r.summary())
 }
 
 #[tauri::command]
-async fn net_status(shell: State<'_, Shell>) -> Res<Value> {
-    let status = lock(&shell.live).status.clone();
-    serde_json::to_value(status).map_err(text)
+async fn storage(shell: State<'_, Shell>) -> Res<starling_core::view::Storage> {
+    with(&shell, |n| Ok(n.store().storage()?))
 }
 
 #[tauri::command]
-async fn sync_now(shell: State<'_, Shell>) -> Res<()> {
-    let peer = shell.peer().await.ok_or("the network is not running")?;
-    let (ok, failed) = peer.sync_known().await.map_err(text)?;
-    if ok == 0 && failed > 0 {
-        return Err(format!("could not reach any of {failed} known peers"));
+async fn net_status(shell: State<'_, Shell>) -> Res<NetStatus> {
+    Ok(shell.net_status().await)
+}
+
+#[tauri::command]
+async fn sync_now(shell: State<'_, Shell>) -> Res<SyncSummary> {
+    let peer = shell
+        .peer()
+        .await
+        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
+    let summary = peer.sync_known().await.map_err(|e| e.view())?;
+    let failed = summary.peers.iter().filter(|p| !p.ok).count();
+    if failed > 0 && failed == summary.peers.len() {
+        return Err(ErrorView::new(
+            ErrorKind::Network,
+            format!("could not reach any of {failed} known peers"),
+        ));
     }
-    Ok(())
+    Ok(summary)
 }
 
 #[tauri::command]
@@ -620,6 +634,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         set_settings,
         export_bundle,
         import_bundle,
+        storage,
         net_status,
         sync_now,
         first_paint,

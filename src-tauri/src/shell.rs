@@ -1,14 +1,14 @@
-//! The shell's state: the profile folder, the open node and its network
-//! face, and what the sync indicator shows.
+//! The shell's state: the profile folder, the open node and the service
+//! that keeps it on the network (`starling_core::net::Service`, the same
+//! one `starling run` keeps).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use starling_core::net::{Peer, SharedNode};
-use starling_core::{DeviceId, Node};
+use starling_core::Node;
+use starling_core::net::{Peer, Service, ServiceConfig, SharedNode};
+use starling_core::view::{ErrorKind, ErrorView, NetStatus};
 use tauri::AppHandle;
 
 use crate::settings::Settings;
@@ -16,31 +16,8 @@ use crate::settings::Settings;
 /// How often every known peer is asked for a catch-up (live posts arrive
 /// through gossip in between).
 const SYNC_EVERY: Duration = Duration::from_secs(60);
-
-/// What the sync indicator shows.
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct NetStatus {
-    pub(crate) online: bool,
-    pub(crate) peers: usize,
-    pub(crate) syncing: Option<Syncing>,
-    pub(crate) listening: Vec<String>,
-    pub(crate) error: Option<String>,
-}
-
-/// A catch-up under way.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Syncing {
-    pub(crate) peer: String,
-    pub(crate) entries: u64,
-    pub(crate) bytes: u64,
-}
-
-/// The network side of the status, kept by the event forwarder.
-#[derive(Debug, Default)]
-pub(crate) struct Live {
-    pub(crate) neighbours: BTreeSet<DeviceId>,
-    pub(crate) status: NetStatus,
-}
+/// How long a relay is waited for at start, so tickets carry it.
+const RELAY_WAIT: Duration = Duration::from_secs(3);
 
 /// When this process started the app (for the first-paint benchmark).
 pub(crate) static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
@@ -58,12 +35,13 @@ pub(crate) enum Create<'a> {
 pub struct Shell {
     pub(crate) home: PathBuf,
     node: Mutex<Option<SharedNode>>,
-    peer: tokio::sync::Mutex<Option<Arc<Peer>>>,
+    service: tokio::sync::Mutex<Option<Arc<Service>>>,
+    /// Why the network did not start, if it did not.
+    failure: Mutex<Option<String>>,
     /// Held while the network starts or stops, so two never overlap.
     starting: tokio::sync::Mutex<()>,
-    pub(crate) live: Mutex<Live>,
     pub(crate) first_paint: Mutex<Option<u64>>,
-    tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
+    forward: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Shell {
@@ -114,19 +92,19 @@ impl Shell {
         Ok(Self {
             home,
             node: Mutex::new(node),
-            peer: tokio::sync::Mutex::new(None),
+            service: tokio::sync::Mutex::new(None),
+            failure: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
-            live: Mutex::new(Live::default()),
             first_paint: Mutex::new(None),
-            tasks: Mutex::new(Vec::new()),
+            forward: Mutex::new(None),
         })
     }
 
     /// The open node, or an error the UI can show before first start.
-    pub(crate) fn node(&self) -> Result<SharedNode, String> {
-        lock(&self.node)
-            .clone()
-            .ok_or_else(|| "no identity yet: create one first".to_string())
+    pub(crate) fn node(&self) -> Result<SharedNode, ErrorView> {
+        lock(&self.node).clone().ok_or_else(|| {
+            ErrorView::new(ErrorKind::NoIdentity, "no identity yet: create one first")
+        })
     }
 
     /// Whether a profile is open.
@@ -136,79 +114,71 @@ impl Shell {
 
     /// Makes the profile on first start: a new identity, or (`Join`) this
     /// device linked to an existing one by a link ticket.
-    pub(crate) fn create(&self, how: Create<'_>) -> Result<SharedNode, String> {
+    pub(crate) fn create(&self, how: Create<'_>) -> Result<SharedNode, ErrorView> {
         let mut slot = lock(&self.node);
         if slot.is_some() {
-            return Err("this device already has an identity".into());
+            return Err(ErrorView::new(
+                ErrorKind::AlreadyExists,
+                "this device already has an identity",
+            ));
         }
         let node = match how {
             Create::New(name) => Node::init(&self.home, name),
             Create::Join(ticket) => Node::device_join(&self.home, ticket),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.view())?;
         let shared = Arc::new(Mutex::new(node));
         *slot = Some(shared.clone());
         Ok(shared)
     }
 
-    /// The running network face, if it is up.
+    /// The running peer, if the network is up.
     pub(crate) async fn peer(&self) -> Option<Arc<Peer>> {
-        self.peer.lock().await.clone()
+        self.service.lock().await.as_ref().map(|s| s.peer().clone())
+    }
+
+    /// What the sync indicator shows.
+    pub(crate) async fn net_status(&self) -> NetStatus {
+        match self.service.lock().await.as_ref() {
+            Some(s) => s.status(),
+            None => NetStatus {
+                error: lock(&self.failure).clone(),
+                ..NetStatus::default()
+            },
+        }
     }
 
     /// Starts the network for the open profile (nothing before first
     /// start); the error, if any, is also shown by the sync indicator.
-    pub(crate) async fn start(&self, app: &AppHandle) -> Result<(), String> {
+    pub(crate) async fn start(&self, app: &AppHandle) -> Result<(), ErrorView> {
         let Ok(node) = self.node() else {
             return Ok(());
         };
         let _starting = self.starting.lock().await;
-        if self.peer.lock().await.is_some() {
+        if self.service.lock().await.is_some() {
             return Ok(());
         }
-        let config = Settings::load(&self.home).net_config();
-        let discovery = config.local_discovery;
-        // Commands keep working meanwhile: the peer slot is not held.
-        let started = Peer::start(node.clone(), config).await;
-        let result = match started {
-            Ok(peer) => {
-                let peer = Arc::new(peer);
-                // A relay, if any, is briefly waited for so tickets carry it.
-                peer.online(Duration::from_secs(3)).await;
-                let addr = peer.addr();
-                let reachable = lock(&node).set_reachable_at(&addr);
-                {
-                    let mut live = lock(&self.live);
-                    live.status.listening = addr.addrs.iter().map(|a| a.to_string()).collect();
-                    live.status.online = true;
-                    live.status.error = match (discovery, peer.local_discovery(), reachable) {
-                        (_, _, Err(e)) => Some(format!("cannot record this device's address: {e}")),
-                        (true, Err(why), _) => Some(format!("local discovery off: {why}")),
-                        _ => None,
-                    };
-                }
-                let every = peer.clone();
-                let sync = tauri::async_runtime::spawn(async move {
-                    loop {
-                        let _ = every.sync_known().await;
-                        tokio::time::sleep(SYNC_EVERY).await;
-                    }
-                });
-                lock(&self.tasks).extend([crate::events::forward(app.clone(), peer.clone()), sync]);
-                *self.peer.lock().await = Some(peer);
+        let config = ServiceConfig {
+            net: Settings::load(&self.home).net_config(),
+            sync_every: SYNC_EVERY,
+            relay_wait: RELAY_WAIT,
+        };
+        // Commands keep working meanwhile: the service slot is not held.
+        let result = match Service::start(node, config).await {
+            Ok(service) => {
+                let service = Arc::new(service);
+                *lock(&self.forward) = Some(crate::events::forward(app.clone(), &service));
+                *lock(&self.failure) = None;
+                *self.service.lock().await = Some(service);
                 Ok(())
             }
             Err(e) => {
                 let why = format!("network not started: {e}");
-                {
-                    let mut live = lock(&self.live);
-                    live.status.online = false;
-                    live.status.error = Some(why.clone());
-                }
-                Err(why)
+                *lock(&self.failure) = Some(why.clone());
+                Err(ErrorView::new(ErrorKind::Network, why))
             }
         };
-        crate::events::status_changed(app);
+        crate::events::changed(app);
         result
     }
 
@@ -216,23 +186,20 @@ impl Shell {
     /// still hold the old peer finish against a closed endpoint.
     pub(crate) async fn stop(&self) {
         let _starting = self.starting.lock().await;
-        let tasks: Vec<_> = lock(&self.tasks).drain(..).collect();
-        for t in tasks {
+        if let Some(t) = lock(&self.forward).take() {
             t.abort();
-            let _ = t.await;
         }
-        let peer = self.peer.lock().await.take();
-        if let Some(peer) = peer {
-            peer.shutdown().await;
+        if let Some(service) = self.service.lock().await.take() {
+            service.shutdown().await;
         }
-        *lock(&self.live) = Live::default();
+        *lock(&self.failure) = None;
     }
 
     /// Tells the network this process wrote to the store, so new entries
     /// go out now.
     pub(crate) async fn changed(&self) {
-        if let Some(peer) = self.peer().await {
-            peer.notify_local_change();
+        if let Some(s) = self.service.lock().await.as_ref() {
+            s.notify_local_change();
         }
     }
 }

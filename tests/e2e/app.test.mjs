@@ -88,7 +88,7 @@ test("the app posts with an image and the CLI peer receives both", async () => {
   assert.equal(got.images.length, 1);
   await waitFor(
     "the image fetched by the CLI peer",
-    () => bob.events.find((e) => e.event === "image_fetched" && e.hash === got.images[0]),
+    () => bob.events.find((e) => e.kind === "blob_fetched" && e.hash === got.images[0]),
     30000,
     500,
   );
@@ -158,12 +158,12 @@ test("a group: create, invite the CLI peer, exchange posts", async () => {
 
 test("a group the CLI peer made: join by invite, read it, leave it", async () => {
   const roost = bob.cli(["group", "create", "Night roost"], { json: true }).id;
-  const invite = bob.cli(["group", "invite", roost], { json: true }).ticket;
+  const invite = bob.cli(["group", "invite", roost], { json: true }).text;
   bob.cli(["post", "--group", roost, "Roosting at nine"]);
   await app.nav("groups");
   await app.type("group-join-ticket", invite);
   await app.click("group-join");
-  assert.match(await app.textOf("group-join-result", 20000), /^Joined the group/);
+  assert.match(await app.textOf("group-join-result", 20000), /^Joined Night roost\./);
   await app.s.exec("location.hash = arguments[0];", `#/group/${roost}`);
   await app.s.waitFind(`[data-testid="group-view"][data-id="${roost}"]`);
   await app.postWithText("Roosting at nine", 40000);

@@ -202,7 +202,7 @@ export class CliPeer {
         }
       }
     });
-    await waitFor(`${this.name} listening`, () => this.events.find((e) => e.event === "listening"), 20000);
+    await waitFor(`${this.name} listening`, () => this.events.find((e) => e.kind === "listening"), 20000);
     return this;
   }
 

@@ -16,18 +16,7 @@ use crate::{Node, StoreError};
 /// How long a link ticket is valid unless told otherwise: ten minutes.
 pub const LINK_VALID_MS: u64 = 10 * 60 * 1000;
 
-/// One of this identity's devices.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceView {
-    /// The device.
-    pub device: DeviceId,
-    /// When its certificate was issued (ms since the Unix epoch).
-    pub certified_at: u64,
-    /// Whether it is the device running this.
-    pub this: bool,
-    /// Whether it was revoked.
-    pub revoked: bool,
-}
+use crate::view::DeviceView;
 
 impl Node {
     /// A ticket that links a new device to this identity, valid for
@@ -119,7 +108,7 @@ impl Node {
                 out.push(DeviceView {
                     device,
                     certified_at: cert.issued_at,
-                    this: device == self.device(),
+                    this_device: device == self.device(),
                     revoked: self.store.is_revoked(&device)?,
                 });
             }

@@ -9,20 +9,9 @@ use crate::Node;
 use crate::id::{EntryId, IdentityId, SpaceId};
 use crate::record::{MAX_TEXT_LEN, Post, Record};
 use crate::space::{SpaceKind, direct_space_id, direct_space_key};
-use crate::store::{Page, PostView};
+use crate::store::Page;
 
-/// A conversation, as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conversation {
-    /// Its space.
-    pub id: SpaceId,
-    /// The other side.
-    pub with: IdentityId,
-    /// Their name, if known.
-    pub name: Option<String>,
-    /// The newest message.
-    pub last: PostView,
-}
+use crate::view::Conversation;
 
 impl Node {
     /// The conversation with `other`, made here if new.

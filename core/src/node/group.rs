@@ -7,11 +7,9 @@
 //! records sealed with the group's key, so a peer without the key stores
 //! nothing of it.
 
-use serde::Serialize;
-
 use super::{NodeError, Result, now_ms, random};
 use crate::crypto::SpaceKey;
-use crate::doc::{Group, Role};
+use crate::doc::Group;
 use crate::id::{IdentityId, SpaceId};
 use crate::membership::{GroupOp, Invite, group_space_id};
 use crate::record::{KeyRotation, Record};
@@ -23,22 +21,7 @@ use crate::{Node, StoreError};
 /// How long an invite is valid unless told otherwise: a week.
 pub const INVITE_VALID_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// A group as this device sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupView {
-    /// The group's id.
-    pub id: SpaceId,
-    /// Its name.
-    pub name: Option<String>,
-    /// What it is about.
-    pub description: Option<String>,
-    /// Its owner (the one admin).
-    pub owner: IdentityId,
-    /// Members and their roles.
-    pub members: Vec<(IdentityId, Role)>,
-    /// This identity's role, if it is a member.
-    pub my_role: Option<Role>,
-}
+use crate::view::{GroupView, Member, Role};
 
 impl Node {
     /// Makes a private group with this identity as its owner; returns its
@@ -66,7 +49,7 @@ impl Node {
     pub fn group_invite(&mut self, group: &SpaceId, valid_ms: u64) -> Result<Ticket> {
         let view = self.group(group)?;
         if view.owner != self.identity {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "only a group's owner can invite (the owner is its admin)".into(),
             ));
         }
@@ -179,7 +162,7 @@ impl Node {
             invite: t.invite.clone(),
         });
         let refused = || {
-            NodeError::Invalid(
+            NodeError::NotAllowed(
                 "this invite was used by someone else, or you were removed from the group after it was made; ask the owner for a new one".into(),
             )
         };
@@ -207,14 +190,16 @@ impl Node {
     pub fn group_remove(&mut self, group: &SpaceId, member: &IdentityId) -> Result<u32> {
         let view = self.group(group)?;
         if view.owner != self.identity {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "only a group's owner can remove members (the owner is its admin)".into(),
             ));
         }
         if *member == self.identity {
-            return Err(NodeError::Invalid("an admin cannot remove themself".into()));
+            return Err(NodeError::Invalid(
+                "the owner cannot remove themself".into(),
+            ));
         }
-        if !view.members.iter().any(|(m, _)| m == member) {
+        if !view.members.iter().any(|m| m.identity == *member) {
             return Err(NodeError::Invalid(format!(
                 "{} is not a member of this group",
                 member.fmt_short()
@@ -236,12 +221,12 @@ impl Node {
     pub fn group_leave(&mut self, group: &SpaceId) -> Result<()> {
         let view = self.group(group)?;
         if view.owner == self.identity {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "the owner of a group cannot leave it".into(),
             ));
         }
         if view.my_role.is_none() {
-            return Err(NodeError::Invalid(
+            return Err(NodeError::NotAllowed(
                 "you are not a member of this group".into(),
             ));
         }
@@ -280,7 +265,7 @@ impl Node {
     /// One group, as held here.
     pub fn group(&mut self, group: &SpaceId) -> Result<GroupView> {
         let not_member =
-            || NodeError::Invalid(format!("not a member of group {}", group.fmt_short()));
+            || NodeError::NotAllowed(format!("not a member of group {}", group.fmt_short()));
         if self.store.space_kind(group)? != Some(SpaceKind::Group) {
             return Err(not_member());
         }
@@ -295,12 +280,20 @@ impl Node {
         let g: Group = self.store.doc(group)?.group();
         let role = |who: &IdentityId| {
             if *who == owner {
-                Role::Admin
+                Role::Owner
             } else {
                 Role::Member
             }
         };
-        let members: Vec<(IdentityId, Role)> = m.members.iter().map(|w| (*w, role(w))).collect();
+        // The owner first, then the others in id order.
+        let mut members = Vec::with_capacity(m.members.len());
+        for who in std::iter::once(&owner).chain(m.members.iter().filter(|w| **w != owner)) {
+            members.push(Member {
+                identity: *who,
+                name: self.store.profile(who)?.name,
+                role: role(who),
+            });
+        }
         Ok(GroupView {
             id: *group,
             my_role: m.is_member(&self.identity).then(|| role(&self.identity)),

@@ -104,16 +104,21 @@ pub struct ImportReport {
 /// peer may send millions).
 pub const MAX_REJECTIONS_KEPT: usize = 1000;
 
-/// One refused entry or blob.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// Its id, when it decoded far enough to have one.
-    pub id: Option<EntryId>,
-    /// Why it was refused.
-    pub reason: String,
-}
+pub use crate::view::Rejection;
 
 impl ImportReport {
+    /// The report as commands show it.
+    pub fn summary(&self) -> crate::view::ImportSummary {
+        crate::view::ImportSummary {
+            accepted: self.accepted,
+            known: self.known,
+            pending: self.pending,
+            blobs: self.blobs,
+            refused: self.refused,
+            rejections: self.rejected.clone(),
+        }
+    }
+
     fn reject(&mut self, id: Option<EntryId>, reason: impl ToString) {
         self.refuse(Rejection {
             id,

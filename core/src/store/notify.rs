@@ -6,51 +6,11 @@ use rusqlite::params;
 use super::query::{RawTuple, raw, to_raw, view};
 use super::{LIKE, REPOST, Result, Store, blob32, identity_row};
 use crate::id::{EntryId, IdentityId};
-use crate::store::PostView;
-
-/// What a notification is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// Someone replied to one of this identity's posts.
-    Reply,
-    /// Someone's post names this identity (`@Name`).
-    Mention,
-    /// Someone liked one of this identity's posts.
-    Like,
-    /// Someone reposted one of this identity's posts.
-    Repost,
-}
-
-impl NotificationKind {
-    /// The kind's name in JSON (`reply`, `mention`, `like`, `repost`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reply => "reply",
-            Self::Mention => "mention",
-            Self::Like => "like",
-            Self::Repost => "repost",
-        }
-    }
-}
-
-/// One notification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    /// What happened.
-    pub kind: NotificationKind,
-    /// Who did it.
-    pub from: IdentityId,
-    /// Their display name, if known.
-    pub from_name: Option<String>,
-    /// The reply or mentioning post, or the post that was liked or reposted.
-    pub post: PostView,
-    /// When it happened (ms since the Unix epoch); for a like or repost
-    /// stored before reactions kept a time, the post's time.
-    pub timestamp: u64,
-}
+use crate::view::{Notification, NotificationKind};
 
 /// Replies by others to this identity's posts, through the replies index.
-const REPLIES_TO_ME_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const REPLIES_TO_ME_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries me ON substr(me.hash, 1, 8)=substr(p.reply_to, 1, 8) AND me.hash=p.reply_to
      JOIN posts m ON m.ts=me.ts AND m.id=me.id
      JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
@@ -69,7 +29,8 @@ const REACTIONS_TO_ME_SQL: &str = "SELECT r.kind, ri.identity, rp.name, coalesce
      ORDER BY coalesce(r.ts, m.ts) DESC LIMIT ?2";
 
 /// Posts by others holding the word of this identity's name.
-const NAMED_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const NAMED_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE posts_fts MATCH ?1 AND p.author<>?2

@@ -7,6 +7,7 @@ use super::project::open_stored;
 use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
 use crate::id::{EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
+use crate::view::{Page, PostView, ProfileView};
 
 /// Longest thread walked up or down.
 const MAX_THREAD: usize = 1000;
@@ -20,64 +21,8 @@ pub(crate) fn horizon() -> u64 {
     super::now_ms().saturating_add(MAX_AHEAD_MS)
 }
 
-/// A post as shown to a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostView {
-    /// The post's entry id.
-    pub id: EntryId,
-    /// Who wrote it.
-    pub author: IdentityId,
-    /// Their display name, if their profile is known.
-    pub author_name: Option<String>,
-    /// The current text (after the newest edit).
-    pub text: String,
-    /// When it was posted (ms since the Unix epoch).
-    pub timestamp: u64,
-    /// The post it replies to.
-    pub reply_to: Option<EntryId>,
-    /// The post it quotes.
-    pub quote_of: Option<EntryId>,
-    /// Number of identities that liked it.
-    pub likes: u64,
-    /// Number of identities that reposted it.
-    pub reposts: u64,
-    /// Whether it was edited.
-    pub edited: bool,
-    /// Hashes of its sealed image blobs.
-    pub images: Vec<Hash>,
-}
-
-/// One page of a timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    /// Posts, newest first.
-    pub posts: Vec<PostView>,
-    /// Cursor for the next page, if there may be one.
-    pub next: Option<String>,
-}
-
-/// A profile as shown to a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileView {
-    /// The identity.
-    pub identity: IdentityId,
-    /// Display name.
-    pub name: Option<String>,
-    /// Bio.
-    pub bio: Option<String>,
-    /// Avatar blob hash.
-    pub avatar: Option<Hash>,
-    /// Whether this device follows them (or it is the user themself).
-    pub followed: bool,
-    /// Whether they are muted.
-    pub muted: bool,
-    /// Whether they are blocked.
-    pub blocked: bool,
-    /// Posts of theirs held here.
-    pub posts: u64,
-}
-
-const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE p.author IN (SELECT identity FROM audience WHERE followed>0 AND muted=0)
@@ -86,7 +31,8 @@ const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.re
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
 const GROUP_TIMELINE_SQL: &str =
-    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE p.space=?4
@@ -94,26 +40,30 @@ const GROUP_TIMELINE_SQL: &str =
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
-const AUTHOR_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const AUTHOR_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE p.author=?4 AND p.space IS NULL
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
-const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE posts_fts MATCH ?1
        AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
      ORDER BY f.rowid DESC LIMIT ?2";
 
-const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE substr(e.hash, 1, 8)=substr(?1, 1, 8) AND e.hash=?1";
 
-const REPLIES_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit
+const REPLIES_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author WHERE p.reply_to=?1";
 
@@ -125,6 +75,7 @@ pub(super) struct RawPost {
     name: Option<String>,
     reply_to: Option<EntryId>,
     edit: Option<i64>,
+    group: Option<SpaceId>,
 }
 
 pub(super) fn raw(r: &Row<'_>) -> rusqlite::Result<RawTuple> {
@@ -139,10 +90,11 @@ pub(super) type RawTuple = (
     Option<String>,
     Option<Vec<u8>>,
     Option<i64>,
+    Option<Vec<u8>>,
 );
 
 pub(super) fn to_raw(t: RawTuple) -> Result<RawPost> {
-    let (row, id, ts, author, name, reply_to, edit) = t;
+    let (row, id, ts, author, name, reply_to, edit, group) = t;
     Ok(RawPost {
         row,
         id: EntryId(blob32(id)?),
@@ -151,6 +103,7 @@ pub(super) fn to_raw(t: RawTuple) -> Result<RawPost> {
         name,
         reply_to: reply_to.map(blob32).transpose()?.map(EntryId),
         edit,
+        group: group.map(blob32).transpose()?.map(SpaceId),
     })
 }
 
@@ -197,6 +150,7 @@ pub(super) fn view(
         quote_of,
         edited: p.edit.is_some(),
         images,
+        group: p.group,
     })
 }
 
@@ -279,9 +233,7 @@ impl Store {
         before: Option<&str>,
     ) -> Result<Page> {
         let cursor = match before {
-            Some(c) => {
-                parse_cursor(c).ok_or_else(|| StoreError::Corrupt(format!("bad cursor {c:?}")))?
-            }
+            Some(c) => parse_cursor(c).ok_or_else(|| StoreError::BadCursor(c.to_string()))?,
             // From the present (and a little ahead), not from the newest
             // date anyone wrote.
             None => (horizon(), [0xff; 32]),

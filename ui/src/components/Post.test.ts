@@ -23,6 +23,7 @@ function post(text: string, extra: Partial<PostData> = {}): PostData {
     reposts: 1,
     edited: false,
     images: [],
+    group: null,
     ...extra,
   };
 }

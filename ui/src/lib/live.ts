@@ -1,11 +1,11 @@
 // One fan-out point for things that change what screens show: events pushed
 // by the shell, and the app's own writes (so a new post shows at once).
-import { onNet, type NetEvent } from "./api";
+import { onNet, type Event } from "./api";
 
 /** A shell event, `posted` when this app wrote a post (the feed goes to
  * the top to show it), or `edited` when it changed one in place (a repost,
  * an edit, a delete: the feed refreshes where it is). */
-export type LiveEvent = NetEvent | { kind: "posted" } | { kind: "edited" };
+export type LiveEvent = Event | { kind: "posted" } | { kind: "edited" };
 
 type Handler = (e: LiveEvent) => void;
 

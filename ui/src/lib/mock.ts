@@ -3,7 +3,7 @@
 // the Tauri internals are missing; the real app never does.
 import { emit } from "@tauri-apps/api/event";
 import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
-import type { Conversation, Device, Group, NetEvent, Notification, Post, Profile } from "./api";
+import type { Commands, Device, Event, Group, Me, Post, Profile, Written } from "./api";
 
 const ME = "a1".repeat(32);
 const FRIENDS = ["b2", "c3", "d4", "e5"].map((p) => p.repeat(32));
@@ -33,6 +33,7 @@ function makePost(author: string, text: string, timestamp: number, extra: Partia
     reposts: seq % 3,
     edited: false,
     images: [],
+    group: null,
     ...extra,
   };
 }
@@ -44,11 +45,11 @@ const posts: Post[] = Array.from({ length: 10_000 }, (_, i) =>
 const groups: Group[] = [];
 const dms: Post[] = [makePost(FRIENDS[0], "Hi! This is a direct message.", now - 3_600_000)];
 const devices: Device[] = [
-  { device: "f0".repeat(32), name: "This laptop", this_device: true, revoked: false, linked_at: now - 86_400_000 * 30 },
-  { device: "f1".repeat(32), name: "Old phone", this_device: false, revoked: false, linked_at: now - 86_400_000 * 90 },
+  { device: "f0".repeat(32), this_device: true, revoked: false, certified_at: now - 86_400_000 * 30 },
+  { device: "f1".repeat(32), this_device: false, revoked: false, certified_at: now - 86_400_000 * 90 },
 ];
 let settings = { relay: "default", local_discovery: true, home: "/home/you/.local/share/starling" };
-let me: { identity: string; device: string; name: string | null } | null =
+let me: Me | null =
   new URLSearchParams(location.search).has("onboard") ? null : { identity: ME, device: devices[0].device, name: "You" };
 
 function page(list: Post[], limit: number, before: string | null) {
@@ -71,9 +72,16 @@ function profile(identity: string): Profile {
 }
 
 type Args = Record<string, unknown>;
-const handlers: Record<string, (a: Args) => unknown> = {
+const written = (id: string): Written => ({ id });
+const changed = (a: Args) => ({ identity: String(a.identity), changed: true });
+
+/** An answer for every command, typed by the contract (a missing command or
+ * a wrong shape fails `svelte-check`). */
+const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   status: () => ({ home: settings.home, me }),
   create_identity: (a) => (me = { identity: ME, device: devices[0].device, name: String(a.name) }),
+  device_join: () => (me = { identity: ME, device: devices[0].device, name: "You" }),
+  open_link: () => null,
   ticket: () => ({ text: `starling1${ME}mockticket`, svg: QR }),
   timeline: (a) => page(posts.filter((p) => !p.group), Number(a.limit), (a.before as string) ?? null),
   author_posts: (a) => page(posts.filter((p) => p.author === a.identity), Number(a.limit), (a.before as string) ?? null),
@@ -82,87 +90,109 @@ const handlers: Record<string, (a: Args) => unknown> = {
     return root ? [root, ...posts.filter((p) => p.reply_to === a.id)] : [];
   },
   search: (a) => posts.filter((p) => p.text.toLowerCase().includes(String(a.query).toLowerCase())).slice(0, 50),
-  notifications: (): Notification[] =>
-    posts.slice(0, 5).map((p, i) => ({ kind: (["reply", "mention", "like", "repost", "quote"] as const)[i], from: p.author, from_name: p.author_name, post: p, timestamp: p.timestamp })),
+  notifications: () =>
+    posts.slice(0, 4).map((p, i) => ({ kind: (["reply", "mention", "like", "repost"] as const)[i], from: p.author, from_name: p.author_name, post: p, timestamp: p.timestamp })),
   post: (a) => {
     const n = a.post as { text: string; reply_to?: string; quote_of?: string; group?: string; images?: unknown[] };
     const p = makePost(ME, n.text, Date.now(), { reply_to: n.reply_to ?? null, quote_of: n.quote_of ?? null, group: n.group ?? null });
     posts.unshift(p);
-    return p.id;
+    return written(p.id);
   },
-  like: () => undefined,
-  repost: () => undefined,
+  like: (a) => written(String(a.id)),
+  repost: (a) => written(String(a.id)),
   edit: (a) => {
     const p = posts.find((x) => x.id === a.id);
     if (p) Object.assign(p, { text: a.text, edited: true });
+    return written(String(a.id));
   },
   delete: (a) => {
     const i = posts.findIndex((x) => x.id === a.id);
     if (i >= 0) posts.splice(i, 1);
+    return written(String(a.id));
   },
   profile: (a) => profile((a.identity as string) ?? ME),
   set_profile: (a) => {
     if (a.name) NAMES[ME] = String(a.name);
+    return profile(ME);
   },
   following: () => FRIENDS.map(profile),
   follow: (a) => {
-    if (!String(a.ticket).startsWith("starling1")) throw "not a ticket: expected text starting with starling1";
-    return FRIENDS[0];
+    if (!String(a.ticket).startsWith("starling1")) throw { kind: "invalid", message: "not a ticket: expected text starting with starling1" };
+    return profile(FRIENDS[0]);
   },
-  scan_image: () => `starling1${FRIENDS[1]}`,
-  unfollow: () => undefined,
-  mute: () => undefined,
-  unmute: () => undefined,
-  block: () => undefined,
-  unblock: () => undefined,
+  scan_image: () => ({ ticket: `starling1${FRIENDS[1]}`, kind: "feed", identity: FRIENDS[1], group: null, name: null }),
+  unfollow: changed,
+  mute: changed,
+  unmute: changed,
+  block: changed,
+  unblock: changed,
   groups: () => groups,
   group: (a) => {
     const g = groups.find((x) => x.id === a.id);
-    if (!g) throw "no such group";
+    if (!g) throw { kind: "not_allowed", message: "not a member of this group" };
     return g;
   },
   group_create: (a) => {
     const id = `9${groups.length}`.repeat(32);
-    groups.push({ id, name: String(a.name), description: (a.description as string) ?? null, admins: [ME], members: [{ identity: ME, name: "You", role: "admin" }, { identity: FRIENDS[0], name: "Ada", role: "member" }], is_admin: true });
-    return id;
+    const g: Group = {
+      id,
+      name: String(a.name),
+      description: (a.description as string) ?? null,
+      owner: ME,
+      members: [
+        { identity: ME, name: "You", role: "owner" },
+        { identity: FRIENDS[0], name: "Ada", role: "member" },
+      ],
+      my_role: "owner",
+    };
+    groups.push(g);
+    return g;
   },
   group_invite: () => ({ text: "starling1groupinvitemock", svg: QR }),
   group_join: () => {
-    throw "this invite has expired";
+    throw { kind: "invalid", message: "this invite has expired" };
   },
   group_timeline: (a) => page(posts.filter((p) => p.group === a.id), Number(a.limit), (a.before as string) ?? null),
   group_remove: (a) => {
     const g = groups.find((x) => x.id === a.id);
     if (g) g.members = g.members.filter((m) => m.identity !== a.member);
+    return { group: String(a.id), member: String(a.member), epoch: 1 };
   },
   group_leave: (a) => {
     const i = groups.findIndex((x) => x.id === a.id);
     if (i >= 0) groups.splice(i, 1);
+    return { group: String(a.id) };
   },
-  conversations: (): Conversation[] => [{ identity: FRIENDS[0], name: "Ada", last: dms[dms.length - 1] }],
-  messages: () => dms,
-  dm: (a) => void dms.push(makePost(ME, String(a.text), Date.now())),
+  conversations: () => [{ id: "c0".repeat(32), with: FRIENDS[0], name: "Ada", last: dms[dms.length - 1] }],
+  messages: (a) => page([...dms].reverse(), Number(a.limit), (a.before as string) ?? null),
+  dm: (a) => {
+    const p = makePost(ME, String(a.text), Date.now());
+    dms.push(p);
+    return written(p.id);
+  },
   devices: () => devices,
   device_link: () => ({ text: "starling1devicelinkmock", svg: QR }),
   device_revoke: (a) => {
     const d = devices.find((x) => x.device === a.device);
     if (d) d.revoked = true;
+    return { device: String(a.device) };
   },
   settings: () => settings,
   set_settings: (a) => (settings = { ...settings, relay: String(a.relay), local_discovery: Boolean(a.localDiscovery) }),
-  export_bundle: () => `${settings.home}/bundle-${Date.now()}.starling`,
-  import_bundle: () => ({ accepted: 12, known: 3, rejected: 0 }),
+  export_bundle: () => ({ path: `${settings.home}/exports/starling-${Date.now()}.bundle`, records: 120, bytes: 48_000 }),
+  import_bundle: () => ({ accepted: 12, known: 3, pending: 0, blobs: 0, refused: 0, rejections: [] }),
+  storage: () => ({ entries: 10_050, posts: 10_000, logs: 6, waiting: 0, payload_bytes: 1_200_000, blob_bytes: 0, file_bytes: 2_400_000 }),
   net_status: () => ({ online: true, peers: 3, syncing: null, listening: [], error: null }),
   first_paint: () => Math.round(performance.now()),
-  sync_now: () => undefined,
+  sync_now: () => ({ peers: [], accepted: 0 }),
 };
 
 /** Installs the pretend shell, and every 20 s a friend posts. */
 export function installMock(): void {
   mockIPC(
     (cmd, payload) => {
-      const handler = handlers[cmd];
-      if (!handler) throw `mock: unknown command ${cmd}`;
+      const handler = (handlers as Record<string, (a: Args) => unknown>)[cmd];
+      if (!handler) throw { kind: "invalid", message: `mock: unknown command ${cmd}` };
       // Like real IPC, every answer is a fresh copy.
       const answer = handler((payload ?? {}) as Args);
       return answer === undefined ? undefined : structuredClone(answer);
@@ -172,7 +202,7 @@ export function installMock(): void {
   mockConvertFileSrc("linux");
   setInterval(() => {
     posts.unshift(makePost(FRIENDS[1], `Live post at ${new Date().toLocaleTimeString()}`, Date.now()));
-    const event: NetEvent = { kind: "received", peer: FRIENDS[1], space: "x", accepted: 1 };
+    const event: Event = { kind: "received", peer: FRIENDS[1], space: "x", accepted: 1 };
     void emit("net", event);
   }, 20_000);
 }

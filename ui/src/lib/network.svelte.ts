@@ -1,5 +1,5 @@
 // The sync indicator's state: online, peers, and a catch-up in progress.
-import { api } from "./api";
+import { api, isCommandError } from "./api";
 import { onLive, type LiveEvent } from "./live";
 
 /** What the indicator shows. */
@@ -25,7 +25,8 @@ async function refresh(): Promise<void> {
     if (!s.syncing) network.catchUp = null;
   } catch (e) {
     network.online = false;
-    network.error = typeof e === "string" ? e : null;
+    // Before first start there is no network to report on.
+    network.error = isCommandError(e) && e.kind !== "no_identity" ? e.message : null;
   }
 }
 

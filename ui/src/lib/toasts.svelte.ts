@@ -21,7 +21,7 @@ export function showToast(text: string, kind: Toast["kind"] = "info"): void {
   if (kind === "info") setTimeout(() => dismissToast(id), 4000);
 }
 
-/** Shows whatever a rejected call gave (the shell rejects with a string). */
+/** Shows whatever a rejected call gave (the shell rejects with a `{ kind, message }` object). */
 export function showError(error: unknown): void {
   showToast(errorText(error), "error");
 }

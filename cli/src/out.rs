@@ -1,9 +1,57 @@
-//! How posts and profiles are printed, as JSON and for people.
+//! What commands print: with `--json`, one of the core's views as one JSON
+//! document; otherwise text for people.
 
-use starling_core::{PostView, ProfileView};
+use serde::Serialize;
+use starling_core::{Page, PostView, ProfileView};
 
-pub(crate) use starling_core::json::{post as post_json, profile as profile_json};
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Out {
+    /// Print JSON (one document on stdout) instead of text.
+    pub(crate) json: bool,
+}
 
+impl Out {
+    /// Prints `value` as one line of JSON, or calls `human` to print text.
+    pub(crate) fn show<T: Serialize + ?Sized>(&self, value: &T, human: impl FnOnce()) {
+        if self.json {
+            println!("{}", serde_json::to_string(value).unwrap_or_default());
+        } else {
+            human();
+        }
+    }
+
+    /// Prints a page of posts: the posts, `empty` when there are none, and
+    /// how to get the next page (`more` is the command that printed this
+    /// one).
+    pub(crate) fn page(&self, page: &Page, empty: &str, more: &str) {
+        self.show(page, || {
+            if page.posts.is_empty() {
+                println!("{empty}");
+            }
+            for p in &page.posts {
+                print_post(p);
+            }
+            if let Some(n) = &page.next {
+                println!("more: {more} --before {n}");
+            }
+        });
+    }
+
+    /// Prints a list of posts (`empty`, if any, when there are none).
+    pub(crate) fn posts(&self, posts: &[PostView], empty: &str) {
+        self.show(posts, || {
+            if posts.is_empty() && !empty.is_empty() {
+                println!("{empty}");
+            }
+            for p in posts {
+                print_post(p);
+            }
+        });
+    }
+}
+
+/// A profile, for people.
 pub(crate) fn print_profile(p: &ProfileView) {
     println!("{}", p.name.as_deref().unwrap_or("(no name)"));
     println!("  identity: {}", p.identity);
@@ -21,6 +69,7 @@ pub(crate) fn print_profile(p: &ProfileView) {
     );
 }
 
+/// A post, for people.
 pub(crate) fn print_post(p: &PostView) {
     let name = p.author_name.as_deref().unwrap_or("?");
     println!("{name} ({}) · {}", p.author.fmt_short(), utc(p.timestamp));
@@ -67,23 +116,6 @@ pub(crate) fn utc(ms: u64) -> String {
     let mo = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(mo <= 2);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
-}
-
-/// Prints a page of posts: `{"posts", "next"}` in JSON; else the posts,
-/// `empty` when there are none, and how to get the next page (`more` is
-/// the command that printed this one).
-pub(crate) fn print_page(json: bool, page: &starling_core::Page, empty: &str, more: &str) {
-    crate::print(json, starling_core::json::page(page), || {
-        if page.posts.is_empty() {
-            println!("{empty}");
-        }
-        for p in &page.posts {
-            print_post(p);
-        }
-        if let Some(n) = &page.next {
-            println!("more: {more} --before {n}");
-        }
-    });
 }
 
 #[cfg(test)]

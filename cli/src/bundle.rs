@@ -1,0 +1,98 @@
+//! Bundles and the store itself: `export`, `import`, `check`, `storage`.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use starling_core::view::Exported;
+use starling_core::{Audience, IdentityId, Node, Ticket};
+
+use crate::out::Out;
+use crate::tickets::{read_file, write};
+
+/// Who `--for` names: an identity id or their feed ticket.
+fn audience(text: &str) -> Result<Audience> {
+    if let Ok(id) = text.parse::<IdentityId>() {
+        return Ok(Audience::Identity(id));
+    }
+    match Ticket::decode(text) {
+        Ok(Ticket::Feed(t)) => Ok(Audience::Identity(t.identity)),
+        Ok(_) => bail!("that ticket does not name an identity"),
+        Err(e) => bail!("--for takes an identity id or a ticket: {e}"),
+    }
+}
+
+/// `starling export --out FILE [--for WHO]`.
+pub(crate) fn export(out: Out, node: &mut Node, path: &Path, for_: Option<&str>) -> Result<()> {
+    let audience = for_.map(audience).transpose()?.unwrap_or(Audience::Anyone);
+    let bytes = node.export(audience)?;
+    let records = starling_core::bundle::parse(&bytes)?.len() as u64;
+    write(path, &bytes)?;
+    let view = Exported {
+        path: path.display().to_string(),
+        records,
+        bytes: bytes.len() as u64,
+    };
+    out.show(&view, || {
+        println!(
+            "wrote {records} records ({} bytes) to {}",
+            view.bytes, view.path
+        )
+    });
+    Ok(())
+}
+
+/// `starling import FILE`: refusals are also listed on stderr.
+pub(crate) fn import(out: Out, node: &mut Node, path: &Path) -> Result<()> {
+    let r = node.import(&read_file(path)?)?.summary();
+    for x in &r.rejections {
+        let what =
+            x.id.map(|i| i.fmt_short())
+                .unwrap_or_else(|| "(undecodable)".into());
+        eprintln!("rejected {what}: {}", x.reason);
+    }
+    out.show(&r, || {
+        println!(
+            "accepted {}, already known {}, refused {}, waiting for earlier entries {}, blobs {}",
+            r.accepted, r.known, r.refused, r.pending, r.blobs
+        )
+    });
+    Ok(())
+}
+
+/// `starling check`: fails when it finds a problem.
+pub(crate) fn check(out: Out, node: &mut Node) -> Result<()> {
+    let r = node.store().check()?.summary();
+    out.show(&r, || {
+        println!(
+            "checked {} entries: {}",
+            r.entries,
+            if r.ok { "ok" } else { "PROBLEMS" }
+        );
+        for p in &r.problems {
+            println!("  {p}");
+        }
+    });
+    if !r.ok {
+        bail!("store check found {} problems", r.problems.len());
+    }
+    Ok(())
+}
+
+/// `starling storage`: what the store holds.
+pub(crate) fn storage(out: Out, node: &mut Node) -> Result<()> {
+    let s = node.store().storage()?;
+    out.show(&s, || {
+        let mb = |b: u64| b as f64 / 1e6;
+        println!(
+            "{} entries in {} logs ({} waiting for earlier ones), {} posts",
+            s.entries, s.logs, s.waiting, s.posts
+        );
+        println!(
+            "{:.1} MB of posts and records, {:.1} MB of images, {:.1} MB on disk",
+            mb(s.payload_bytes),
+            mb(s.blob_bytes),
+            mb(s.file_bytes)
+        );
+    });
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! The node on the network: `run`, `sync --once`, `peers`.
+//!
+//! One process owns the endpoint; other `starling` commands may run against
+//! the same home meanwhile, since the store is SQLite in WAL mode and every
+//! write is one transaction (a post made by another process reaches peers at
+//! the next catch-up).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use starling_core::Node;
+use starling_core::net::{NetConfig, Peer, Relay, Service, ServiceConfig, SharedNode};
+use starling_core::view::{Event, PeerView};
+
+use crate::out::{Out, utc};
+
+/// What `starling run` takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Address to listen on; may be repeated.
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: Vec<SocketAddr>,
+    /// Relays: `none`, `default` (iroh's public relays) or a relay URL.
+    #[arg(long, default_value = "none")]
+    relay: String,
+    /// Seconds between catch-ups with every known peer (new posts arrive
+    /// live through gossip in between).
+    #[arg(long, default_value_t = 60)]
+    sync_interval: u64,
+    /// Do not look for peers on the local network (mDNS).
+    #[arg(long)]
+    no_local_discovery: bool,
+}
+
+/// What `starling sync` takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SyncArgs {
+    /// Sync once and exit (the only mode; `run` keeps syncing).
+    #[arg(long, required = true)]
+    once: bool,
+    /// Give up on a peer after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Relays: `none`, `default` or a relay URL.
+    #[arg(long, default_value = "none")]
+    relay: String,
+    /// Local address to use.
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: SocketAddr,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn shared(node: Node) -> SharedNode {
+    Arc::new(Mutex::new(node))
+}
+
+/// An event, for people.
+fn describe(e: &Event) -> Option<String> {
+    Some(match e {
+        Event::Listening {
+            device,
+            addrs,
+            relay,
+        } => format!(
+            "listening as {device} on {}{}",
+            addrs.join(", "),
+            relay
+                .as_deref()
+                .map(|r| format!(" and relay {r}"))
+                .unwrap_or_default()
+        ),
+        Event::LocalDiscoveryOff { reason } => format!("local discovery off: {reason}"),
+        Event::Synced {
+            peer,
+            initiated,
+            accepted,
+            refused,
+            bytes_received,
+        } => format!(
+            "synced with {} ({}): {accepted} new entries, {refused} refused, {bytes_received} bytes in",
+            peer.fmt_short(),
+            if *initiated {
+                "we called"
+            } else {
+                "they called"
+            }
+        ),
+        Event::Progress {
+            peer,
+            entries,
+            bytes,
+            spaces,
+        } => format!(
+            "catching up with {}: {entries} entries, {:.1} MB so far, {} spaces",
+            peer.fmt_short(),
+            *bytes as f64 / 1e6,
+            spaces.len()
+        ),
+        Event::SyncFailed { peer, error } => {
+            format!("sync with {} failed: {error}", peer.fmt_short())
+        }
+        Event::Received {
+            peer,
+            space,
+            accepted,
+        } => format!(
+            "received {accepted} new entries live from {} (space {})",
+            peer.fmt_short(),
+            space.fmt_short()
+        ),
+        Event::Published { space, seq } => {
+            format!("published to space {} (up to #{seq})", space.fmt_short())
+        }
+        Event::PeerUp { peer } => format!("peer {} connected", peer.fmt_short()),
+        Event::PeerDown { peer } => format!("peer {} disconnected", peer.fmt_short()),
+        Event::BlobFetched { hash, bytes } => {
+            format!("fetched image {} ({bytes} bytes)", hash.fmt_short())
+        }
+        Event::Stopped => "stopped".into(),
+        Event::Changed => return None,
+    })
+}
+
+/// Prints one event line.
+fn emit(out: Out, e: &Event) {
+    if out.json {
+        out.show(e, || {});
+    } else if let Some(text) = describe(e) {
+        println!("{text}");
+    }
+}
+
+/// `starling run`: one line (or JSON object) per event until SIGINT or
+/// SIGTERM.
+pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let config = ServiceConfig {
+            net: NetConfig {
+                bind: args.bind,
+                relay: Relay::parse(&args.relay),
+                local_discovery: !args.no_local_discovery,
+                ..NetConfig::loopback()
+            },
+            sync_every: Duration::from_secs(args.sync_interval),
+            relay_wait: Duration::from_secs(5),
+        };
+        let service = Service::start(shared(node), config).await?;
+        let mut events = service.events();
+        for e in service.notices() {
+            emit(out, e);
+        }
+        let printer = tokio::spawn(async move {
+            while let Ok(e) = events.recv().await {
+                emit(out, &e.view());
+            }
+        });
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        #[cfg(unix)]
+        let stop = async { term.recv().await };
+        #[cfg(not(unix))]
+        let stop = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = stop => {}
+        }
+        service.shutdown().await;
+        printer.abort();
+        emit(out, &Event::Stopped);
+        Ok(())
+    })
+}
+
+/// `starling sync --once`: one catch-up with every known peer; fails when
+/// every one of them failed.
+pub(crate) fn sync_once(out: Out, node: Node, args: SyncArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let config = NetConfig {
+            bind: vec![args.bind],
+            relay: Relay::parse(&args.relay),
+            session_timeout: Duration::from_secs(args.timeout.max(1)),
+            live: false,
+            ..NetConfig::loopback()
+        };
+        let peer = Peer::start(shared(node), config).await?;
+        let summary = peer.sync_known().await;
+        peer.shutdown().await;
+        let summary = summary?;
+        let failed = summary.peers.iter().filter(|p| !p.ok).count();
+        let total = summary.peers.len();
+        out.show(&summary, || {
+            for p in &summary.peers {
+                match (&p.import, &p.error) {
+                    (Some(r), _) => println!(
+                        "{}: {} new, {} known, {} refused",
+                        p.peer.fmt_short(),
+                        r.accepted,
+                        r.known,
+                        r.refused
+                    ),
+                    (None, e) => println!(
+                        "{}: {}",
+                        p.peer.fmt_short(),
+                        e.as_deref().unwrap_or("failed")
+                    ),
+                }
+            }
+            if total == 0 {
+                println!("no known peers: follow someone by a ticket that carries their address");
+            } else {
+                println!(
+                    "synced with {} of {total} peers, {} new entries",
+                    total - failed,
+                    summary.accepted
+                );
+            }
+        });
+        if total > 0 && failed == total {
+            bail!("could not sync with any of {total} known peers");
+        }
+        Ok(())
+    })
+}
+
+/// `starling peers`.
+pub(crate) fn peers(out: Out, node: &mut Node) -> Result<()> {
+    let peers: Vec<PeerView> = node
+        .store()
+        .peers()?
+        .into_iter()
+        .map(|(p, last_seen)| PeerView {
+            device: p.device,
+            addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
+            relay: p.relay,
+            last_seen,
+        })
+        .collect();
+    out.show(&peers, || {
+        if peers.is_empty() {
+            println!("no known peers yet: follow someone by their ticket");
+        }
+        for p in &peers {
+            let seen = p.last_seen.map_or("never".to_string(), utc);
+            println!("{}  {}  last seen {seen}", p.device, p.addrs.join(","));
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Who you see: `follow`, `unfollow`, `mute`, `unmute`, `block`, `unblock`.
+
+use anyhow::Result;
+use starling_core::view::Changed;
+use starling_core::{IdentityId, Node};
+
+use crate::out::Out;
+
+/// `starling follow TICKET_OR_PICTURE`: prints the profile followed.
+pub(crate) fn follow(out: Out, node: &mut Node, ticket: &str) -> Result<()> {
+    let t = crate::tickets::read(ticket)?;
+    let who = node.follow(&t)?;
+    let p = node.profile(Some(&who))?;
+    out.show(&p, || {
+        println!(
+            "following {}",
+            p.name.as_deref().unwrap_or(&who.fmt_short())
+        )
+    });
+    Ok(())
+}
+
+/// A change to how an identity is seen.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change {
+    Unfollow,
+    Mute,
+    Unmute,
+    Block,
+    Unblock,
+}
+
+/// `starling unfollow|mute|unmute|block|unblock IDENTITY`.
+pub(crate) fn change(out: Out, node: &mut Node, change: Change, who: &IdentityId) -> Result<()> {
+    let (changed, done) = match change {
+        Change::Unfollow => (node.unfollow(who)?, "unfollowed"),
+        Change::Mute => (node.mute(who)?, "muted"),
+        Change::Unmute => (node.unmute(who)?, "unmuted"),
+        Change::Block => (node.block(who)?, "blocked"),
+        Change::Unblock => (node.unblock(who)?, "unblocked"),
+    };
+    let view = Changed {
+        identity: *who,
+        changed,
+    };
+    out.show(&view, || match (change, changed) {
+        (Change::Unfollow, false) => println!("was not following {}", who.fmt_short()),
+        _ => println!("{done} {}", who.fmt_short()),
+    });
+    Ok(())
+}

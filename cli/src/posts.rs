@@ -1,0 +1,73 @@
+//! Writing: `post`, `like`, `repost`, `edit`, `delete`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use starling_core::view::Written;
+use starling_core::{EntryId, NewPost, Node, SpaceId};
+
+use crate::out::Out;
+use crate::tickets::read_file;
+
+/// What `starling post` takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PostArgs {
+    /// The text.
+    text: String,
+    /// Reply to this post.
+    #[arg(long)]
+    reply_to: Option<EntryId>,
+    /// Quote this post.
+    #[arg(long)]
+    quote: Option<EntryId>,
+    /// Attach an image (PNG, JPEG, GIF or WebP); may be repeated.
+    #[arg(long)]
+    image: Vec<PathBuf>,
+    /// Post in this group instead of your feed.
+    #[arg(long)]
+    group: Option<SpaceId>,
+}
+
+/// `starling post TEXT …`.
+pub(crate) fn post(out: Out, node: &mut Node, args: PostArgs) -> Result<()> {
+    let images = args
+        .image
+        .iter()
+        .map(|p| read_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let id = node.post(NewPost {
+        text: args.text,
+        reply_to: args.reply_to,
+        quote_of: args.quote,
+        images,
+        group: args.group,
+    })?;
+    out.show(&Written { id }, || println!("{id}"));
+    Ok(())
+}
+
+/// What to do to a post.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Act {
+    Like,
+    Repost,
+    Delete,
+}
+
+/// `starling like|repost|delete POST`.
+pub(crate) fn act(out: Out, node: &mut Node, act: Act, post: &EntryId) -> Result<()> {
+    let (id, done) = match act {
+        Act::Like => (node.like(post)?, "liked"),
+        Act::Repost => (node.repost(post)?, "reposted"),
+        Act::Delete => (node.delete(post)?, "deleted"),
+    };
+    out.show(&Written { id }, || println!("{done} {}", post.fmt_short()));
+    Ok(())
+}
+
+/// `starling edit POST TEXT`.
+pub(crate) fn edit(out: Out, node: &mut Node, post: &EntryId, text: &str) -> Result<()> {
+    let id = node.edit(post, text)?;
+    out.show(&Written { id }, || println!("edited {}", post.fmt_short()));
+    Ok(())
+}

@@ -1,0 +1,780 @@
+// The contract between Starling's core and its UI: generated from
+// core/src/view.rs by `STARLING_WRITE_CONTRACT=1 cargo test -p starling-core
+// contract_ts_is_current`. Do not edit by hand.
+
+/**
+ * A post as shown to a person.
+ */
+export type Post = {
+  /**
+   * The post's entry id.
+   */
+  id: string,
+  /**
+   * Who wrote it.
+   */
+  author: string,
+  /**
+   * Their display name, if their profile is known.
+   */
+  author_name: string | null,
+  /**
+   * The current text (after the newest edit).
+   */
+  text: string,
+  /**
+   * When it was posted.
+   */
+  timestamp: number,
+  /**
+   * The post it replies to.
+   */
+  reply_to: string | null,
+  /**
+   * The post it quotes.
+   */
+  quote_of: string | null,
+  /**
+   * Number of identities that liked it.
+   */
+  likes: number,
+  /**
+   * Number of identities that reposted it.
+   */
+  reposts: number,
+  /**
+   * Whether it was edited.
+   */
+  edited: boolean,
+  /**
+   * Hashes of its sealed image blobs.
+   */
+  images: Array<string>,
+  /**
+   * The group it was posted in (replies and quotes of it stay there).
+   */
+  group: string | null,
+};
+
+/**
+ * One page of posts.
+ */
+export type Page = {
+  /**
+   * Posts, newest first.
+   */
+  posts: Array<Post>,
+  /**
+   * Cursor for the next page (pass it back as `before`), if there may
+   * be one.
+   */
+  next: string | null,
+};
+
+/**
+ * A profile as shown to a person.
+ */
+export type Profile = {
+  /**
+   * The identity.
+   */
+  identity: string,
+  /**
+   * Display name.
+   */
+  name: string | null,
+  /**
+   * Bio.
+   */
+  bio: string | null,
+  /**
+   * Avatar blob hash.
+   */
+  avatar: string | null,
+  /**
+   * Whether this device follows them (or it is the user themself).
+   */
+  followed: boolean,
+  /**
+   * Whether they are muted.
+   */
+  muted: boolean,
+  /**
+   * Whether they are blocked.
+   */
+  blocked: boolean,
+  /**
+   * Posts of theirs held here.
+   */
+  posts: number,
+};
+
+/**
+ * What a notification is about.
+ */
+export type NotificationKind = "reply" | "mention" | "like" | "repost";
+
+/**
+ * One notification.
+ */
+export type Notification = {
+  /**
+   * What happened.
+   */
+  kind: NotificationKind,
+  /**
+   * Who did it.
+   */
+  from: string,
+  /**
+   * Their display name, if known.
+   */
+  from_name: string | null,
+  /**
+   * The reply or mentioning post, or the post that was liked or reposted.
+   */
+  post: Post,
+  /**
+   * When it happened; for a like or repost stored before reactions kept
+   * a time, the post's time.
+   */
+  timestamp: number,
+};
+
+/**
+ * Who this device is.
+ */
+export type Me = {
+  /**
+   * The identity.
+   */
+  identity: string,
+  /**
+   * This device.
+   */
+  device: string,
+  /**
+   * Display name.
+   */
+  name: string | null,
+};
+
+/**
+ * A profile folder and who lives in it.
+ */
+export type Status = {
+  /**
+   * The profile folder.
+   */
+  home: string,
+  /**
+   * This device's identity, once there is one.
+   */
+  me: Me | null,
+};
+
+/**
+ * A member's role in a group.
+ */
+export type Role = "owner" | "member";
+
+/**
+ * A member of a group.
+ */
+export type Member = {
+  /**
+   * Their identity.
+   */
+  identity: string,
+  /**
+   * Their display name, if known.
+   */
+  name: string | null,
+  /**
+   * Their role.
+   */
+  role: Role,
+};
+
+/**
+ * A group as its members see it.
+ */
+export type Group = {
+  /**
+   * The group's id.
+   */
+  id: string,
+  /**
+   * Its name, once its document has arrived.
+   */
+  name: string | null,
+  /**
+   * What it is about.
+   */
+  description: string | null,
+  /**
+   * Its owner.
+   */
+  owner: string,
+  /**
+   * Its members, the owner first.
+   */
+  members: Array<Member>,
+  /**
+   * This identity's role, if it is a member.
+   */
+  my_role: Role | null,
+};
+
+/**
+ * One of this identity's devices.
+ */
+export type Device = {
+  /**
+   * The device.
+   */
+  device: string,
+  /**
+   * When its certificate was issued.
+   */
+  certified_at: number,
+  /**
+   * Whether it is the device running this.
+   */
+  this_device: boolean,
+  /**
+   * Whether it was revoked.
+   */
+  revoked: boolean,
+};
+
+/**
+ * A direct conversation, as listed.
+ */
+export type Conversation = {
+  /**
+   * Its space.
+   */
+  id: string,
+  /**
+   * The other side.
+   */
+  with: string,
+  /**
+   * Their name, if known.
+   */
+  name: string | null,
+  /**
+   * The newest message.
+   */
+  last: Post,
+};
+
+/**
+ * An entry or blob an import refused.
+ */
+export type Rejection = {
+  /**
+   * Its id, when it decoded far enough to have one.
+   */
+  id: string | null,
+  /**
+   * Why it was refused.
+   */
+  reason: string,
+};
+
+/**
+ * What an import (of a bundle, or from a peer) did.
+ */
+export type ImportSummary = {
+  /**
+   * Entries newly stored and applied.
+   */
+  accepted: number,
+  /**
+   * Entries already held.
+   */
+  known: number,
+  /**
+   * Entries held back until an earlier entry of their log arrives.
+   */
+  pending: number,
+  /**
+   * Blobs newly stored.
+   */
+  blobs: number,
+  /**
+   * Entries and blobs refused.
+   */
+  refused: number,
+  /**
+   * Why, for the first of them (at most 1,000).
+   */
+  rejections: Array<Rejection>,
+};
+
+/**
+ * One peer's part of a sync round.
+ */
+export type PeerSync = {
+  /**
+   * The peer.
+   */
+  peer: string,
+  /**
+   * Whether the session finished.
+   */
+  ok: boolean,
+  /**
+   * What the entries it sent did, when it finished.
+   */
+  import: ImportSummary | null,
+  /**
+   * Bytes sent.
+   */
+  bytes_sent: number,
+  /**
+   * Bytes received.
+   */
+  bytes_received: number,
+  /**
+   * Why it failed, when it did.
+   */
+  error: string | null,
+};
+
+/**
+ * One round of catch-ups with known peers.
+ */
+export type SyncSummary = {
+  /**
+   * Each peer asked.
+   */
+  peers: Array<PeerSync>,
+  /**
+   * Entries newly accepted from all of them.
+   */
+  accepted: number,
+};
+
+/**
+ * What the store holds and how it fares.
+ */
+export type Storage = {
+  /**
+   * Entries stored.
+   */
+  entries: number,
+  /**
+   * Posts shown somewhere.
+   */
+  posts: number,
+  /**
+   * Logs (one per device and space).
+   */
+  logs: number,
+  /**
+   * Entries waiting for an earlier entry of their log.
+   */
+  waiting: number,
+  /**
+   * Bytes of sealed payloads.
+   */
+  payload_bytes: number,
+  /**
+   * Bytes of sealed images.
+   */
+  blob_bytes: number,
+  /**
+   * Bytes of the database file.
+   */
+  file_bytes: number,
+};
+
+/**
+ * The result of checking the store.
+ */
+export type CheckSummary = {
+  /**
+   * Whether no problem was found.
+   */
+  ok: boolean,
+  /**
+   * Entries checked.
+   */
+  entries: number,
+  /**
+   * Problems found.
+   */
+  problems: Array<string>,
+};
+
+/**
+ * A ticket to show: its text and, where wanted, its QR code.
+ */
+export type TicketView = {
+  /**
+   * The ticket's text (`starling1…`).
+   */
+  text: string,
+  /**
+   * The QR code as SVG markup.
+   */
+  svg: string | null,
+};
+
+/**
+ * What kind of ticket some text or picture holds.
+ */
+export type TicketKind = "feed" | "group" | "device";
+
+/**
+ * A ticket read from text or a picture.
+ */
+export type ScannedTicket = {
+  /**
+   * The ticket's text.
+   */
+  ticket: string,
+  /**
+   * Its kind.
+   */
+  kind: TicketKind,
+  /**
+   * The identity it names (a feed's owner, a group's owner, the
+   * identity a device link joins).
+   */
+  identity: string,
+  /**
+   * The group, for an invite.
+   */
+  group: string | null,
+  /**
+   * The group's name, for an invite.
+   */
+  name: string | null,
+};
+
+/**
+ * A new entry (a post, like, repost, edit, delete or message).
+ */
+export type Written = {
+  /**
+   * Its id.
+   */
+  id: string,
+};
+
+/**
+ * Whether an action on someone changed anything (unfollow, mute, block…).
+ */
+export type Changed = {
+  /**
+   * Who.
+   */
+  identity: string,
+  /**
+   * Whether it changed anything.
+   */
+  changed: boolean,
+};
+
+/**
+ * A member taken out of a group.
+ */
+export type Removed = {
+  /**
+   * The group.
+   */
+  group: string,
+  /**
+   * The member.
+   */
+  member: string,
+  /**
+   * The group key's new epoch.
+   */
+  epoch: number,
+};
+
+/**
+ * A revoked device.
+ */
+export type Revoked = {
+  /**
+   * The device.
+   */
+  device: string,
+};
+
+/**
+ * A group this device left.
+ */
+export type Left = {
+  /**
+   * The group.
+   */
+  group: string,
+};
+
+/**
+ * A bundle written to a file.
+ */
+export type Exported = {
+  /**
+   * Where.
+   */
+  path: string,
+  /**
+   * Entries and blobs in it.
+   */
+  records: number,
+  /**
+   * Its size.
+   */
+  bytes: number,
+};
+
+/**
+ * A known peer device.
+ */
+export type PeerView = {
+  /**
+   * The device.
+   */
+  device: string,
+  /**
+   * Its direct addresses (`ip:port`).
+   */
+  addrs: Array<string>,
+  /**
+   * Its home relay.
+   */
+  relay: string | null,
+  /**
+   * When it was last seen.
+   */
+  last_seen: number | null,
+};
+
+/**
+ * How a running node reaches the network.
+ */
+export type Settings = {
+  /**
+   * `none`, `default` or a relay's URL.
+   */
+  relay: string,
+  /**
+   * Whether peers on the local network are found by mDNS.
+   */
+  local_discovery: boolean,
+  /**
+   * The profile folder.
+   */
+  home: string,
+};
+
+/**
+ * A catch-up under way.
+ */
+export type Syncing = {
+  /**
+   * The peer.
+   */
+  peer: string,
+  /**
+   * Entries received so far.
+   */
+  entries: number,
+  /**
+   * Bytes received so far.
+   */
+  bytes: number,
+};
+
+/**
+ * The network as a running node sees it.
+ */
+export type NetStatus = {
+  /**
+   * Whether the node is online.
+   */
+  online: boolean,
+  /**
+   * Gossip neighbours connected now.
+   */
+  peers: number,
+  /**
+   * A catch-up under way, if any.
+   */
+  syncing: Syncing | null,
+  /**
+   * The addresses it listens on (`ip:port`).
+   */
+  listening: Array<string>,
+  /**
+   * What went wrong starting it, or with local discovery.
+   */
+  error: string | null,
+};
+
+/**
+ * Entries received so far from one space.
+ */
+export type SpaceCount = {
+  /**
+   * The space.
+   */
+  space: string,
+  /**
+   * Entries.
+   */
+  entries: number,
+};
+
+/**
+ * Something that happened to a running node: one line of
+ * `starling run --json`, one message on the app's `net` channel.
+ */
+export type Event = {
+  "kind": "listening",
+  /**
+   * This device.
+   */
+  device: string,
+  /**
+   * Its direct addresses.
+   */
+  addrs: Array<string>,
+  /**
+   * Its home relay.
+   */
+  relay: string | null,
+} | {
+  "kind": "local_discovery_off",
+  /**
+   * Why.
+   */
+  reason: string,
+} | {
+  "kind": "synced",
+  /**
+   * The peer.
+   */
+  peer: string,
+  /**
+   * Whether this side started it.
+   */
+  initiated: boolean,
+  /**
+   * Entries newly accepted.
+   */
+  accepted: number,
+  /**
+   * Entries refused.
+   */
+  refused: number,
+  /**
+   * Bytes received.
+   */
+  bytes_received: number,
+} | {
+  "kind": "progress",
+  /**
+   * The peer.
+   */
+  peer: string,
+  /**
+   * Entries received so far.
+   */
+  entries: number,
+  /**
+   * Bytes received so far.
+   */
+  bytes: number,
+  /**
+   * Entries received so far, per space.
+   */
+  spaces: Array<SpaceCount>,
+} | {
+  "kind": "sync_failed",
+  /**
+   * The peer.
+   */
+  peer: string,
+  /**
+   * Why.
+   */
+  error: string,
+} | {
+  "kind": "received",
+  /**
+   * The neighbour that delivered them.
+   */
+  peer: string,
+  /**
+   * Their space.
+   */
+  space: string,
+  /**
+   * How many were new.
+   */
+  accepted: number,
+} | {
+  "kind": "published",
+  /**
+   * Their space.
+   */
+  space: string,
+  /**
+   * The log's head seq now.
+   */
+  seq: number,
+} | {
+  "kind": "peer_up",
+  /**
+   * The peer.
+   */
+  peer: string,
+} | {
+  "kind": "peer_down",
+  /**
+   * The peer.
+   */
+  peer: string,
+} | {
+  "kind": "blob_fetched",
+  /**
+   * Its hash.
+   */
+  hash: string,
+  /**
+   * Its size.
+   */
+  bytes: number,
+} | {
+  "kind": "changed"
+} | {
+  "kind": "stopped"
+};
+
+/**
+ * What kind of error a command met, for a program to branch on.
+ */
+export type ErrorKind = "invalid" | "not_allowed" | "not_found" | "no_identity" | "already_exists" | "network" | "storage";
+
+/**
+ * An error as a command returns it.
+ */
+export type CommandError = {
+  /**
+   * What kind of error.
+   */
+  kind: ErrorKind,
+  /**
+   * What went wrong, for a person.
+   */
+  message: string,
+};
