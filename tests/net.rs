@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use starling_core::net::{NetConfig, NetEvent, Peer, SYNC_ALPN, SharedNode};
+use starling_core::net::{Event, NetConfig, Peer, SYNC_ALPN, SharedNode};
 use starling_core::sync::Message;
 use starling_core::{NewPost, Node, PeerAddr, Ticket};
 
@@ -421,11 +421,11 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
     assert_eq!(r.import.accepted, 10_001);
     let mut progress = Vec::new();
     while let Ok(e) = events.try_recv() {
-        if let starling_core::net::NetEvent::Progress {
-            entries, per_space, ..
+        if let starling_core::net::Event::Progress {
+            entries, spaces, ..
         } = e
         {
-            progress.push((entries, per_space));
+            progress.push((entries, spaces));
         }
     }
     assert!(!progress.is_empty(), "no progress reported");
@@ -433,7 +433,12 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
     assert!(progress.len() >= 2, "{} progress events", progress.len());
     assert!(progress.windows(2).all(|w| w[0].0 < w[1].0));
     assert!(progress.last().unwrap().0 <= 10_001);
-    assert!(progress[0].1.iter().any(|(s, n)| *s == space && *n > 0));
+    assert!(
+        progress[0]
+            .1
+            .iter()
+            .any(|c| c.space == space && c.entries > 0)
+    );
     assert_eq!(
         bob.with(|n| n.timeline(1, None)).unwrap().posts[0].text,
         "mirrored post 9999"
@@ -444,8 +449,8 @@ async fn long_catch_up_reports_progress_from_a_mirror() {
 
 /// Waits (bounded) for an event that `pick` accepts.
 pub(crate) async fn wait_for<T>(
-    events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
-    mut pick: impl FnMut(&NetEvent) -> Option<T>,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    mut pick: impl FnMut(&Event) -> Option<T>,
 ) -> T {
     let mut seen = Vec::new();
     let found = tokio::time::timeout(Duration::from_secs(30), async {
@@ -482,10 +487,10 @@ pub(crate) async fn until(mut done: impl FnMut() -> bool) {
 /// Waits for new entries to arrive without being asked for: 1 when they
 /// came through gossip, 0 when a catch-up (started by a gap or a lag)
 /// brought them.
-async fn arrival(events: &mut tokio::sync::broadcast::Receiver<NetEvent>) -> u32 {
+async fn arrival(events: &mut tokio::sync::broadcast::Receiver<Event>) -> u32 {
     wait_for(events, |e| match e {
-        NetEvent::Received { accepted, .. } if *accepted > 0 => Some(1),
-        NetEvent::Synced { accepted, .. } if *accepted > 0 => Some(0),
+        Event::Received { accepted, .. } if *accepted > 0 => Some(1),
+        Event::Synced { accepted, .. } if *accepted > 0 => Some(0),
         _ => None,
     })
     .await
@@ -496,7 +501,7 @@ async fn arrival(events: &mut tokio::sync::broadcast::Receiver<NetEvent>) -> u32
 async fn meet_live(
     ann: &Running,
     bob: &Running,
-) -> (Peer, Peer, tokio::sync::broadcast::Receiver<NetEvent>) {
+) -> (Peer, Peer, tokio::sync::broadcast::Receiver<Event>) {
     // No periodic checks: what arrives here arrives through gossip (or a
     // catch-up that a gap or a new neighbor starts).
     let gossip_only = || NetConfig {
@@ -513,7 +518,7 @@ async fn meet_live(
     // Gossip neighbors find each other through the tickets' addresses.
     let ann_device = ann.with(|n| n.device());
     wait_for(&mut bob_events, |e| {
-        matches!(e, NetEvent::PeerUp(p) if *p == ann_device).then_some(())
+        matches!(e, Event::PeerUp { peer } if *peer == ann_device).then_some(())
     })
     .await;
     (pa, pb, bob_events)
@@ -636,7 +641,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     let mut fetched = std::collections::BTreeSet::new();
     while fetched.len() < 2 {
         let h = wait_for(&mut bob_events, |e| match e {
-            NetEvent::BlobFetched { hash: h, .. } => Some(*h),
+            Event::BlobFetched { hash: h, .. } => Some(*h),
             _ => None,
         })
         .await;
@@ -663,7 +668,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     bounded(pc.sync_with(&pb.addr())).await.unwrap();
     assert_eq!(cat.texts(), vec!["look"]);
     wait_for(&mut cat_events, |e| {
-        matches!(e, NetEvent::BlobFetched { hash: h, .. } if *h == hash).then_some(())
+        matches!(e, Event::BlobFetched { hash: h, .. } if *h == hash).then_some(())
     })
     .await;
     assert_eq!(

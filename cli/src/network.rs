@@ -159,7 +159,7 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
         }
         let printer = tokio::spawn(async move {
             while let Ok(e) = events.recv().await {
-                emit(out, &e.view());
+                emit(out, &e);
             }
         });
         #[cfg(unix)]

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use starling_core::net::{NetConfig, NetEvent, Peer};
+use starling_core::net::{Event, NetConfig, Peer};
 use starling_core::{NewPost, Node};
 use tokio::sync::broadcast::Receiver;
 
@@ -33,7 +33,7 @@ async fn start(node: &Arc<Mutex<Node>>) -> Peer {
     p
 }
 
-async fn next(events: &mut Receiver<NetEvent>, mut pick: impl FnMut(&NetEvent) -> bool) -> bool {
+async fn next(events: &mut Receiver<Event>, mut pick: impl FnMut(&Event) -> bool) -> bool {
     let wait = async {
         loop {
             match events.recv().await {
@@ -138,7 +138,7 @@ async fn pair(dir: &tempfile::TempDir) -> (Arc<Mutex<Node>>, Arc<Mutex<Node>>, P
     pa.notify_local_change();
     pb.notify_local_change();
     assert!(
-        next(&mut eb, |e| matches!(e, NetEvent::PeerUp(_))).await,
+        next(&mut eb, |e| matches!(e, Event::PeerUp { .. })).await,
         "neighbors"
     );
     (a, b, pa, pb)
@@ -189,8 +189,8 @@ async fn main() {
         let want = held(&a);
         // Visible: B's store holds it (live, or by a catch-up on a gap).
         let seen = next(&mut eb, |e| {
-            let live = matches!(e, NetEvent::Received { .. });
-            let arrived = (live || matches!(e, NetEvent::Synced { .. })) && held(&b) >= want;
+            let live = matches!(e, Event::Received { .. });
+            let arrived = (live || matches!(e, Event::Synced { .. })) && held(&b) >= want;
             by_gossip += u32::from(arrived && live);
             arrived
         })
@@ -268,7 +268,7 @@ async fn main() {
         px.write_to(&mut out, image::ImageFormat::Png).expect("png");
         out.into_inner()
     };
-    let mut waits: Vec<Receiver<NetEvent>> = followers.iter().map(|(_, p)| p.events()).collect();
+    let mut waits: Vec<Receiver<Event>> = followers.iter().map(|(_, p)| p.events()).collect();
     let t = Instant::now();
     lock(&author)
         .post(NewPost {
@@ -280,7 +280,7 @@ async fn main() {
     pauthor.notify_local_change();
     // Each follower's own time to the image, waited for side by side.
     let times = n0_future::join_all(waits.iter_mut().map(|w| async move {
-        next(w, |e| matches!(e, NetEvent::BlobFetched { .. }))
+        next(w, |e| matches!(e, Event::BlobFetched { .. }))
             .await
             .then(|| t.elapsed().as_secs_f64())
     }))

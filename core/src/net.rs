@@ -40,6 +40,7 @@ use crate::node::Node;
 use crate::store::ImportReport;
 use crate::sync::{Limits, SyncError};
 use crate::ticket::PeerAddr;
+pub use crate::view::Event;
 use live::{Announce, Announcer, CatchUps, Notice};
 use media::{Media, Sources};
 
@@ -207,120 +208,6 @@ fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Something that happened on the network, for a running node to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NetEvent {
-    /// A sync session with a peer finished.
-    Synced {
-        /// The peer.
-        peer: DeviceId,
-        /// Whether this side started it.
-        initiated: bool,
-        /// Entries newly accepted from the peer.
-        accepted: u64,
-        /// Entries refused.
-        rejected: u64,
-        /// Bytes received.
-        bytes_received: u64,
-    },
-    /// A long catch-up is under way: what has been received so far.
-    Progress {
-        /// The peer.
-        peer: DeviceId,
-        /// Entries received so far in this session.
-        entries: u64,
-        /// Bytes received so far.
-        bytes: u64,
-        /// Entries received so far per space.
-        per_space: Vec<(SpaceId, u64)>,
-    },
-    /// A session with a peer failed.
-    SyncFailed {
-        /// The peer.
-        peer: DeviceId,
-        /// Why.
-        error: String,
-    },
-    /// New entries arrived live, through gossip.
-    Received {
-        /// The neighbor that delivered them.
-        peer: DeviceId,
-        /// Their space.
-        space: SpaceId,
-        /// How many were new.
-        accepted: u64,
-    },
-    /// This device's new entries were announced on their space's topic.
-    Published {
-        /// The space.
-        space: SpaceId,
-        /// The log's head seq now.
-        seq: u64,
-    },
-    /// A peer became a gossip neighbor (it is online).
-    PeerUp(DeviceId),
-    /// A peer stopped being a gossip neighbor.
-    PeerDown(DeviceId),
-    /// A missing image was fetched.
-    BlobFetched {
-        /// Its hash.
-        hash: Hash,
-        /// Its size in bytes.
-        bytes: u64,
-    },
-}
-
-impl NetEvent {
-    /// The event as `starling run --json` and the app stream it.
-    pub fn view(&self) -> crate::view::Event {
-        use crate::view::{Event, SpaceCount};
-        match self.clone() {
-            NetEvent::Synced {
-                peer,
-                initiated,
-                accepted,
-                rejected,
-                bytes_received,
-            } => Event::Synced {
-                peer,
-                initiated,
-                accepted,
-                refused: rejected,
-                bytes_received,
-            },
-            NetEvent::Progress {
-                peer,
-                entries,
-                bytes,
-                per_space,
-            } => Event::Progress {
-                peer,
-                entries,
-                bytes,
-                spaces: per_space
-                    .into_iter()
-                    .map(|(space, entries)| SpaceCount { space, entries })
-                    .collect(),
-            },
-            NetEvent::SyncFailed { peer, error } => Event::SyncFailed { peer, error },
-            NetEvent::Received {
-                peer,
-                space,
-                accepted,
-            } => Event::Received {
-                peer,
-                space,
-                accepted,
-            },
-            NetEvent::Published { space, seq } => Event::Published { space, seq },
-            NetEvent::PeerUp(peer) => Event::PeerUp { peer },
-            NetEvent::PeerDown(peer) => Event::PeerDown { peer },
-            NetEvent::BlobFetched { hash, bytes } => Event::BlobFetched { hash, bytes },
-        }
-    }
-}
-
 impl SyncReport {
     /// One peer's part of a sync round, as commands show it.
     pub fn view(peer: DeviceId, result: &Result<SyncReport, NetError>) -> crate::view::PeerSync {
@@ -418,7 +305,7 @@ struct Inner {
     node: SharedNode,
     me: DeviceId,
     config: NetConfig,
-    events: broadcast::Sender<NetEvent>,
+    events: broadcast::Sender<Event>,
     gossip: Gossip,
     lookup: MemoryLookup,
     media: Media,
@@ -582,7 +469,7 @@ impl Peer {
     }
 
     /// Events from now on (a slow reader misses the oldest).
-    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+    pub fn events(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
     }
 
@@ -698,7 +585,7 @@ impl Inner {
         tasks.push(handle);
     }
 
-    fn emit(&self, e: NetEvent) {
+    fn emit(&self, e: Event) {
         let _ = self.events.send(e);
     }
 
@@ -803,7 +690,7 @@ impl Inner {
                 sent &= sender.broadcast(n.encode().into()).await.is_ok();
             }
             if sent {
-                self.emit(NetEvent::Published { space, seq: head });
+                self.emit(Event::Published { space, seq: head });
             } else {
                 // The topic closed under us (it is being rejoined): send
                 // this news again once it is back.
@@ -944,7 +831,7 @@ impl Inner {
                 match r {
                     Ok(bytes) => {
                         guard(&inner.failed).remove(&want.hash);
-                        inner.emit(NetEvent::BlobFetched {
+                        inner.emit(Event::BlobFetched {
                             hash: want.hash,
                             bytes,
                         });
@@ -1141,11 +1028,13 @@ async fn follow_topic(inner: Arc<Inner>, space: SpaceId, topic: TopicId) {
                     let _ = lock(&inner.node)
                         .store_ref()
                         .touch_peer(&peer, crate::node::now_ms());
-                    inner.emit(NetEvent::PeerUp(peer));
+                    inner.emit(Event::PeerUp { peer });
                     let _ = inner.catch_up.send(peer);
                 }
                 Ok(GossipEvent::NeighborDown(id)) => {
-                    inner.emit(NetEvent::PeerDown(device_of(&id)));
+                    inner.emit(Event::PeerDown {
+                        peer: device_of(&id),
+                    });
                 }
                 Ok(GossipEvent::Lagged) => {
                     // This subscription fell behind and messages were

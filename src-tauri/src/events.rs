@@ -14,7 +14,7 @@ pub(crate) fn forward(app: AppHandle, service: &Service) -> tauri::async_runtime
         loop {
             match rx.recv().await {
                 Ok(e) => {
-                    let _ = app.emit("net", e.view());
+                    let _ = app.emit("net", e);
                 }
                 // Too far behind: whatever was missed, the UI reloads.
                 Err(RecvError::Lagged(_)) => changed(&app),

@@ -22,7 +22,7 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
-use super::{NetConfig, NetError, NetEvent, SharedNode, SyncReport, endpoint_addr, guard, lock};
+use super::{Event, NetConfig, NetError, SharedNode, SyncReport, endpoint_addr, guard, lock};
 use crate::entry::{Entry, KeyCache};
 use crate::id::{DeviceId, SpaceId};
 use crate::space::AuthKey;
@@ -107,7 +107,7 @@ impl Sessions {
 pub(super) struct Context {
     pub(super) node: SharedNode,
     pub(super) budget: Budget,
-    pub(super) events: broadcast::Sender<NetEvent>,
+    pub(super) events: broadcast::Sender<Event>,
 }
 
 /// Opens a session with `peer` and catches up on `spaces`.
@@ -337,11 +337,17 @@ async fn read_half(
         }
         if total >= reported + PROGRESS_EVERY {
             reported = total;
-            let _ = cx.events.send(NetEvent::Progress {
+            let _ = cx.events.send(Event::Progress {
                 peer: *remote,
                 entries: total,
                 bytes: report.bytes_received,
-                per_space: per_space.iter().map(|(s, n)| (*s, *n)).collect(),
+                spaces: per_space
+                    .iter()
+                    .map(|(s, n)| crate::view::SpaceCount {
+                        space: *s,
+                        entries: *n,
+                    })
+                    .collect(),
             });
         }
     }
@@ -511,16 +517,16 @@ pub(super) fn event(
     peer: DeviceId,
     initiated: bool,
     result: &Result<SyncReport, NetError>,
-) -> NetEvent {
+) -> Event {
     match result {
-        Ok(r) => NetEvent::Synced {
+        Ok(r) => Event::Synced {
             peer,
             initiated,
             accepted: r.import.accepted,
-            rejected: r.import.refused,
+            refused: r.import.refused,
             bytes_received: r.bytes_received,
         },
-        Err(e) => NetEvent::SyncFailed {
+        Err(e) => Event::SyncFailed {
             peer,
             error: e.to_string(),
         },

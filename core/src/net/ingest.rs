@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Inner, NetEvent, lock};
+use super::{Event, Inner, lock};
 use crate::entry::{Entry, KeyCache};
 use crate::id::{DeviceId, SpaceId};
 use crate::store::Verified;
@@ -51,7 +51,7 @@ pub(super) async fn run(inner: Arc<Inner>, mut arrivals: mpsc::Receiver<Live>) {
                 continue;
             };
             if report.accepted > 0 {
-                inner.emit(NetEvent::Received {
+                inner.emit(Event::Received {
                     peer: from,
                     space,
                     accepted: report.accepted,

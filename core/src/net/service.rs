@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::{NetConfig, NetError, NetEvent, Peer, SharedNode, guard, lock};
+use super::{NetConfig, NetError, Peer, SharedNode, guard, lock};
 use crate::id::DeviceId;
 use crate::view::{Event, NetStatus, Syncing};
 
@@ -36,10 +36,10 @@ pub struct StatusTracker {
 
 impl StatusTracker {
     /// Notes what `e` changes.
-    pub fn apply(&mut self, e: &NetEvent) {
+    pub fn apply(&mut self, e: &Event) {
         match e {
-            NetEvent::Synced { .. } | NetEvent::SyncFailed { .. } => self.status.syncing = None,
-            NetEvent::Progress {
+            Event::Synced { .. } | Event::SyncFailed { .. } => self.status.syncing = None,
+            Event::Progress {
                 peer,
                 entries,
                 bytes,
@@ -51,10 +51,10 @@ impl StatusTracker {
                     bytes: *bytes,
                 })
             }
-            NetEvent::PeerUp(peer) => {
+            Event::PeerUp { peer } => {
                 self.neighbours.insert(*peer);
             }
-            NetEvent::PeerDown(peer) => {
+            Event::PeerDown { peer } => {
                 self.neighbours.remove(peer);
             }
             _ => {}
@@ -144,7 +144,7 @@ impl Service {
 
     /// Events from now on (a slow reader misses the oldest: see
     /// [`broadcast::error::RecvError::Lagged`]).
-    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+    pub fn events(&self) -> broadcast::Receiver<Event> {
         self.peer.events()
     }
 
@@ -173,24 +173,24 @@ mod tests {
     fn the_status_follows_the_events() {
         let mut t = StatusTracker::default();
         let a = DeviceId([1; 32]);
-        t.apply(&NetEvent::PeerUp(a));
+        t.apply(&Event::PeerUp { peer: a });
         assert_eq!(t.status().peers, 1);
-        t.apply(&NetEvent::Progress {
+        t.apply(&Event::Progress {
             peer: a,
             entries: 2048,
             bytes: 9000,
-            per_space: vec![],
+            spaces: vec![],
         });
         assert_eq!(t.status().syncing.map(|s| s.entries), Some(2048));
-        t.apply(&NetEvent::Synced {
+        t.apply(&Event::Synced {
             peer: a,
             initiated: true,
             accepted: 5,
-            rejected: 0,
+            refused: 0,
             bytes_received: 10,
         });
         assert!(t.status().syncing.is_none());
-        t.apply(&NetEvent::PeerDown(a));
+        t.apply(&Event::PeerDown { peer: a });
         assert_eq!(t.status().peers, 0);
     }
 }
