@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use starling_core::net::{Event, NetConfig, Peer, SYNC_ALPN, SharedNode};
-use starling_core::sync::Message;
+use starling_core::protocol::catchup::Message;
 use starling_core::{NewPost, Node, PeerAddr, Ticket};
 
 pub(crate) struct Running {
@@ -682,7 +682,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_gossip_changes_nothing_and_live_updates_go_on() {
     use iroh_gossip::{Gossip, TopicId};
-    use starling_core::net::live::Notice;
+    use starling_core::protocol::live::Notice;
     let ann = Running::new("ann");
     let bob = Running::new("bob");
     post(&ann, "ann before");

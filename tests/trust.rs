@@ -607,8 +607,8 @@ fn the_wait_list_is_bounded() {
 // ---- Over the network -------------------------------------------------
 
 use starling_core::net::{MAX_FRAME, NetConfig, SYNC_ALPN};
+use starling_core::protocol::catchup::{Answer, Frontier, Message};
 use starling_core::space::AuthKey;
-use starling_core::sync::{Answer, Frontier, Message};
 use starling_core::{DeviceId, Entry};
 
 use crate::net::{Running, bounded, endpoint_addr, frame, raw_client, ticket, until};
@@ -924,7 +924,7 @@ impl iroh::protocol::ProtocolHandler for Recorder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_learns_nothing_but_the_public_feed_it_named() {
     use iroh_gossip::{Gossip, TopicId};
-    use starling_core::net::live::Notice;
+    use starling_core::protocol::live::Notice;
     let ann = Running::new("ann");
     let bob = Running::new("bob");
     let mut fay = starling_core::synth::SynthAuthor::new(71);

@@ -3,8 +3,8 @@
 //!
 //! Run: `cargo run -p starling-core --features test-utils --example sync_seeds -- fuzz/seeds/sync`
 
+use starling_core::protocol::catchup::{Answer, Frontier, Message};
 use starling_core::space::AuthKey;
-use starling_core::sync::{Answer, Frontier, Message};
 use starling_core::synth::SynthAuthor;
 use starling_core::{DeviceId, Ticket};
 

@@ -35,11 +35,11 @@ pub mod identity;
 pub mod membership;
 pub mod net;
 pub mod node;
+pub mod protocol;
 pub mod record;
 mod signature;
 pub mod space;
 pub mod store;
-pub mod sync;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod synth;
 pub mod ticket;

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
 use starling_core::space::AuthKey;
-use starling_core::sync::{Limits, Message, Pair, Session};
+use starling_core::protocol::catchup::{Limits, Message, Pair, Session};
 use starling_core::synth::SynthAuthor;
 use starling_core::{DeviceId, Entry, Store, Ticket};
 

@@ -22,12 +22,13 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
-use super::{Event, NetConfig, NetError, SharedNode, SyncReport, endpoint_addr, guard, lock};
+use super::{Event, Inner, NetConfig, NetError, StoreHandle, SyncReport, endpoint_addr, guard};
 use crate::entry::{Entry, KeyCache};
 use crate::id::{DeviceId, SpaceId};
+use crate::protocol::catchup::{Limits, Message, Outbox, Pair, Session, Step};
+use crate::protocol::live::CatchUps;
 use crate::space::AuthKey;
 use crate::store::{COMMIT_BATCH, ImportReport, Rejection, Verified};
-use crate::sync::{Limits, Message, Outbox, Pair, Session, Step};
 use crate::ticket::PeerAddr;
 
 /// The ALPN of the catch-up protocol (version 2: spaces named by handle).
@@ -105,7 +106,7 @@ impl Sessions {
 /// What a session needs from its node.
 #[derive(Debug, Clone)]
 pub(super) struct Context {
-    pub(super) node: SharedNode,
+    pub(super) store: StoreHandle,
     pub(super) budget: Budget,
     pub(super) events: broadcast::Sender<Event>,
 }
@@ -148,8 +149,7 @@ pub(super) async fn initiate(
         responder: peer.device,
     };
     let (mut session, hello) = {
-        let n = lock(&cx.node);
-        let store = n.store_ref();
+        let store = cx.store.lock();
         let asked = store
             .peer_asked(&peer.device)
             .map_err(crate::node::NodeError::from)?;
@@ -252,17 +252,17 @@ async fn run_session(
     let short = remote.fmt_short();
     let peer = short.as_str();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let committer = Committer::start(cx.node.clone());
+    let committer = Committer::start(cx.store.clone());
     let reading = read_half(cx, session, recv, report, remote, out_tx, committer);
-    let writing = write_half(&cx.node, send, out_rx, *remote, peer);
+    let writing = write_half(&cx.store, send, out_rx, *remote, peer);
     let (import, tally) = tokio::try_join!(reading, writing)?;
     report.import.merge(import);
     report.messages += tally.messages;
     report.bytes_sent += tally.bytes;
     send.finish().ok();
     let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
-    lock(&cx.node)
-        .store()
+    cx.store
+        .lock()
         .touch_peer(remote, crate::node::now_ms())
         .map_err(crate::node::NodeError::from)?;
     Ok(())
@@ -304,15 +304,15 @@ async fn read_half(
         };
         let (msg, held) = next?;
         let step: Step = {
-            let n = lock(&cx.node);
+            let store = cx.store.lock();
             let step = session
-                .handle(msg, &n.store_ref().served_to(*remote))
+                .handle(msg, &store.served_to(*remote))
                 .map_err(|error| NetError::Protocol {
                     peer: peer.to_string(),
                     error,
                 })?;
             if let Some(what) = &step.remember {
-                n.store_ref()
+                store
                     .remember_peer(remote, what)
                     .map_err(crate::node::NodeError::from)?;
             }
@@ -359,7 +359,7 @@ async fn read_half(
 
 /// Sends what the reading half hands over, in order, until it is done.
 async fn write_half(
-    node: &SharedNode,
+    store: &StoreHandle,
     send: &mut SendStream,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
     remote: DeviceId,
@@ -370,7 +370,7 @@ async fn write_half(
         match next {
             Outgoing::Message(m) => write_frame(send, &m, &mut tally, peer).await?,
             Outgoing::Outbox(mut outbox) => loop {
-                let m = outbox.next_message(&lock(node).store_ref().served_to(remote));
+                let m = outbox.next_message(&store.lock().served_to(remote));
                 let Some(m) = m else { break };
                 write_frame(send, &m, &mut tally, peer).await?;
             },
@@ -415,11 +415,11 @@ fn decode_chunk(raw: &[(SpaceId, Vec<u8>)]) -> (Vec<Entry>, Vec<Rejection>) {
 }
 
 impl Committer {
-    fn start(node: SharedNode) -> Self {
+    fn start(store: StoreHandle) -> Self {
         let (chunks, mut rx) = mpsc::channel::<Chunk>(APPLY_QUEUE);
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stop = stopped.clone();
-        let done = tokio::task::spawn_blocking(move || Self::run(node, &mut rx, &stop));
+        let done = tokio::task::spawn_blocking(move || Self::run(store, &mut rx, &stop));
         Self {
             chunks,
             done,
@@ -436,7 +436,7 @@ impl Committer {
     /// `rx`, until it closes; on an error it sets `stop` at once (the
     /// reading half then closes `rx`, which ends the verifying thread).
     fn run(
-        node: SharedNode,
+        store: StoreHandle,
         rx: &mut mpsc::Receiver<Chunk>,
         stop: &std::sync::atomic::AtomicBool,
     ) -> Result<ImportReport, NetError> {
@@ -461,8 +461,8 @@ impl Committer {
                     report.refuse(r);
                 }
                 if !checked.is_empty() {
-                    let r = lock(&node)
-                        .store()
+                    let r = store
+                        .lock()
                         .import_verified(checked)
                         .map_err(crate::node::NodeError::from);
                     let r = match r {
@@ -710,8 +710,10 @@ impl SyncHandler {
                     peer: short.clone(),
                     reason: e.to_string(),
                 })?;
-            let named = lock(&self.cx.node)
-                .store_ref()
+            let named = self
+                .cx
+                .store
+                .lock()
                 .peer_named(&remote)
                 .map_err(crate::node::NodeError::from)?;
             let pair = Pair {
@@ -738,6 +740,90 @@ impl SyncHandler {
             Ok(r) => r,
             Err(_) => Err(NetError::Timeout(short)),
         }
+    }
+}
+
+impl Inner {
+    /// The spaces a catch-up with `peer` names: everything held (the
+    /// account space too for this identity's own devices) when the peer is
+    /// a relation — a ticket came with it, or it writes in a space held
+    /// here — else only spaces it showed it knows: topics it was met on,
+    /// spaces it asked about (with proof of their key).
+    pub(super) fn spaces_for(
+        &self,
+        peer: &DeviceId,
+    ) -> Result<Vec<(SpaceId, crate::space::AuthKey)>, NetError> {
+        let store = self.store.lock();
+        let own = store.is_own_device(peer)?;
+        let all = store.sync_spaces(own)?;
+        if own || store.is_related(peer)? {
+            return Ok(all);
+        }
+        let mut known = guard(&self.met).of(peer);
+        known.extend(store.peer_named(peer)?.unwrap_or_default().spaces);
+        Ok(all.into_iter().filter(|(s, _)| known.contains(s)).collect())
+    }
+
+    pub(super) async fn sync_with(
+        self: &Arc<Self>,
+        peer: &PeerAddr,
+    ) -> Result<SyncReport, NetError> {
+        let short = peer.device.fmt_short();
+        let one = {
+            let mut m = guard(&self.per_peer);
+            if m.len() > 4096 {
+                m.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            m.entry(peer.device).or_default().clone()
+        };
+        let _one = one.lock().await;
+        let spaces = self.spaces_for(&peer.device)?;
+        let _turn = self.outbound.acquire().await;
+        let cx = Context {
+            store: self.store.clone(),
+            budget: self.budget.clone(),
+            events: self.events.clone(),
+        };
+        let fut = initiate(self.router.endpoint(), &cx, &self.config, peer, spaces);
+        let result = match tokio::time::timeout(self.config.session_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Timeout(short)),
+        };
+        self.emit(event(peer.device, true, &result));
+        if result.is_ok() {
+            // The peer is online and holds what it just sent, images too.
+            self.saw(peer.device);
+            let _ = self.fetch_wanted(Some(peer.device));
+        }
+        result
+    }
+}
+
+/// Runs catch-ups as they are asked for, at most one per peer at a time.
+pub(super) async fn schedule_catch_ups(
+    inner: Arc<Inner>,
+    mut requests: mpsc::UnboundedReceiver<DeviceId>,
+) {
+    let (done_tx, mut done) = mpsc::unbounded_channel::<DeviceId>();
+    let mut state = CatchUps::default();
+    loop {
+        let start = tokio::select! {
+            Some(peer) = requests.recv() => state.request(peer).then_some(peer),
+            Some(peer) = done.recv() => state.finished(peer).then_some(peer),
+            else => return,
+        };
+        let Some(peer) = start else { continue };
+        if peer == inner.me {
+            state.finished(peer);
+            continue;
+        }
+        let inner2 = inner.clone();
+        let done_tx = done_tx.clone();
+        inner.spawn(async move {
+            let addr = inner2.address_of(peer);
+            let _ = inner2.sync_with(&addr).await;
+            let _ = done_tx.send(peer);
+        });
     }
 }
 

@@ -1,254 +1,334 @@
-//! Live updates: one iroh-gossip topic per space (feeds, groups and
-//! conversations; its id derives from the space's key: see
-//! [`crate::space::AuthKey::topic`]).
-//!
-//! A node broadcasts the entries its own device appends on the topic of
-//! their space; a receiver verifies and stores them like any other entry.
-//! Gossip is best-effort (it drops messages under bursts), so it only
-//! carries news: a receiver that sees a gap in a log, or a notice of a head
-//! it does not hold, runs a catch-up session with the peer that delivered
-//! it, and catch-up fills every gap.
-//!
-//! Gossip may also lose the last message of a log, which no later gap
-//! reveals; so every few seconds a node also asks the peers it saw lately
-//! (a catch-up that costs one round trip when nothing was missed).
-//!
-//! The decisions are sans-IO: [`Announcer`] picks what to broadcast from
-//! the heads of this device's logs, [`CatchUps`] keeps at most one catch-up
-//! per peer in flight. `net.rs` moves the bytes.
+//! The live-updates driver: joins the gossip topic of every space held,
+//! bootstraps it from the devices that write there, broadcasts this
+//! device's new entries as [`Announcer`] plans them, and hands what
+//! neighbours send to the store in batches, verified off the node's lock.
+//! What to announce and which catch-ups a notice calls for are decided in
+//! [`crate::protocol::live`].
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use iroh_gossip::TopicId;
+use iroh_gossip::api::{Event as GossipEvent, GossipSender};
+use n0_future::StreamExt;
+use tokio::sync::mpsc;
 
+use super::{Event, Inner, NetError, device_of, endpoint_id, guard};
+use crate::entry::{Entry, KeyCache};
 use crate::id::{DeviceId, SpaceId};
+use crate::protocol::live::{self, Announce, Announcer, Notice};
+use crate::store::Verified;
 
-/// Largest gossip message sent or accepted (iroh-gossip's own default is 4 KiB).
-pub const MAX_NOTICE: usize = 64 * 1024;
+/// Most peers whose topics are remembered, and most topics per peer.
+const MAX_MET: usize = 4096;
 
-/// At most this many new entries of one log are broadcast one by one; past
-/// that, one [`Notice::Head`] says where the log is and receivers catch up.
-pub const MAX_ANNOUNCED: u64 = 64;
+const MAX_MET_SPACES: usize = 1024;
 
-/// What travels on a space's topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Notice {
-    /// A new entry, encoded as on the wire.
-    Entry(Vec<u8>),
-    /// A log's head (sent instead of a burst of entries): the receiver
-    /// catches up if it holds less.
-    Head {
-        /// The log's device.
-        device: DeviceId,
-        /// Its highest seq.
-        seq: u64,
-    },
-    /// A peer holds this blob and serves it.
-    Have {
-        /// The blob.
-        hash: crate::id::Hash,
-        /// Who holds it.
-        holder: DeviceId,
-    },
-}
-
-/// A notice could not be read.
-#[derive(Debug, thiserror::Error)]
-#[error("unreadable gossip notice: {0}")]
-pub struct NoticeError(String);
-
-impl Notice {
-    /// The notice's bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).unwrap_or_default()
-    }
-
-    /// Reads a notice; the whole input must be one notice.
-    pub fn decode(bytes: &[u8]) -> Result<Self, NoticeError> {
-        if bytes.len() > MAX_NOTICE {
-            return Err(NoticeError(format!(
-                "{} bytes is over the limit",
-                bytes.len()
-            )));
-        }
-        match postcard::take_from_bytes::<Notice>(bytes) {
-            Ok((n, [])) => Ok(n),
-            Ok(_) => Err(NoticeError("trailing bytes".into())),
-            Err(e) => Err(NoticeError(e.to_string())),
-        }
-    }
-}
-
-/// What to broadcast for one log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Announce {
-    /// Nothing new.
-    Nothing,
-    /// The entries with these seqs, one notice each.
-    Entries {
-        /// First seq (inclusive).
-        from: u64,
-        /// Last seq (inclusive).
-        to: u64,
-    },
-    /// Too many to send one by one: only the head.
-    Head(u64),
-}
-
-/// Remembers how far each of this device's logs has been announced.
+/// Which of this node's spaces each peer showed it knows (by being its
+/// neighbour on their gossip topics): a catch-up with a peer that is no
+/// relation names only those. Bounded.
 #[derive(Debug, Default)]
-pub struct Announcer {
-    announced: BTreeMap<SpaceId, u64>,
+pub(super) struct Met {
+    spaces: std::collections::HashMap<DeviceId, BTreeSet<SpaceId>>,
 }
 
-impl Announcer {
-    /// Starts from the given heads: what exists already is not news.
-    pub fn starting_at(heads: impl IntoIterator<Item = (SpaceId, u64)>) -> Self {
-        Self {
-            announced: heads.into_iter().collect(),
-        }
-    }
-
-    /// How far `space`'s log has been announced.
-    pub fn announced(&self, space: SpaceId) -> u64 {
-        self.announced.get(&space).copied().unwrap_or(0)
-    }
-
-    /// What to broadcast now that `space`'s log of this device is at `head`;
-    /// the log counts as announced up to `head` afterwards.
-    pub fn plan(&mut self, space: SpaceId, head: u64) -> Announce {
-        let done = self.announced.entry(space).or_insert(0);
-        if head <= *done {
-            return Announce::Nothing;
-        }
-        let from = *done + 1;
-        *done = head;
-        if head - from + 1 > MAX_ANNOUNCED {
-            Announce::Head(head)
-        } else {
-            Announce::Entries { from, to: head }
-        }
-    }
-}
-
-impl Announcer {
-    /// The broadcast of `space`'s news failed: it counts as announced only
-    /// up to `seq` again, so the next plan sends it.
-    pub fn rewind(&mut self, space: SpaceId, seq: u64) {
-        let done = self.announced.entry(space).or_insert(0);
-        *done = (*done).min(seq);
-    }
-}
-
-/// At most one catch-up per peer in flight; a request that arrives while
-/// one runs makes it run once more when it ends (so nothing is missed and
-/// nothing piles up).
-#[derive(Debug, Default)]
-pub struct CatchUps {
-    running: BTreeSet<DeviceId>,
-    again: BTreeSet<DeviceId>,
-}
-
-impl CatchUps {
-    /// A catch-up with `peer` is wanted: true when it should start now.
-    pub fn request(&mut self, peer: DeviceId) -> bool {
-        if self.running.insert(peer) {
-            true
-        } else {
-            self.again.insert(peer);
-            false
-        }
-    }
-
-    /// The catch-up with `peer` ended: true when it should run again.
-    pub fn finished(&mut self, peer: DeviceId) -> bool {
-        if self.again.remove(&peer) {
-            true
-        } else {
-            self.running.remove(&peer);
-            false
-        }
-    }
-
-    /// Peers with a catch-up running.
-    pub fn running(&self) -> usize {
-        self.running.len()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn space(b: u8) -> SpaceId {
-        SpaceId([b; 32])
-    }
-
-    #[test]
-    fn announcer_sends_news_once_and_heads_for_bursts() {
-        let mut a = Announcer::starting_at([(space(1), 5)]);
-        assert_eq!(a.plan(space(1), 5), Announce::Nothing);
-        assert_eq!(a.plan(space(1), 7), Announce::Entries { from: 6, to: 7 });
-        assert_eq!(a.plan(space(1), 7), Announce::Nothing);
-        assert_eq!(
-            a.plan(space(1), 7 + MAX_ANNOUNCED),
-            Announce::Entries {
-                from: 8,
-                to: 7 + MAX_ANNOUNCED
+impl Met {
+    pub(super) fn saw(&mut self, peer: DeviceId, space: SpaceId) {
+        if self.spaces.len() >= MAX_MET && !self.spaces.contains_key(&peer) {
+            // Forget one (any): at worst a stranger is asked about less.
+            if let Some(k) = self.spaces.keys().next().copied() {
+                self.spaces.remove(&k);
             }
-        );
-        assert_eq!(
-            a.plan(space(1), 8 + 2 * MAX_ANNOUNCED),
-            Announce::Head(8 + 2 * MAX_ANNOUNCED)
-        );
-        a.rewind(space(1), 7);
-        assert_eq!(
-            a.plan(space(1), 9 + 2 * MAX_ANNOUNCED),
-            Announce::Head(9 + 2 * MAX_ANNOUNCED)
-        );
-        // A log it never saw starts at seq 1.
-        assert_eq!(a.plan(space(2), 1), Announce::Entries { from: 1, to: 1 });
+        }
+        let set = self.spaces.entry(peer).or_default();
+        if set.len() < MAX_MET_SPACES {
+            set.insert(space);
+        }
     }
 
-    #[test]
-    fn one_catch_up_per_peer_and_one_rerun() {
-        let (p, q) = (DeviceId([1; 32]), DeviceId([2; 32]));
-        let mut c = CatchUps::default();
-        assert!(c.request(p));
-        assert!(c.request(q));
-        assert!(!c.request(p));
-        assert!(!c.request(p));
-        assert_eq!(c.running(), 2);
-        assert!(c.finished(p), "asked again while running: one rerun");
-        assert!(!c.finished(p));
-        assert!(!c.finished(q));
-        assert_eq!(c.running(), 0);
-        assert!(c.request(p));
+    pub(super) fn of(&self, peer: &DeviceId) -> BTreeSet<SpaceId> {
+        self.spaces.get(peer).cloned().unwrap_or_default()
+    }
+}
+
+/// Follows one space's topic: stores what arrives, catches up on gaps, with
+/// new neighbors and after a lag, and rejoins if the subscription ends.
+pub(super) async fn follow_topic(inner: Arc<Inner>, space: SpaceId, topic: TopicId) {
+    loop {
+        let sub = inner.gossip.subscribe(topic, inner.bootstrap(&space)).await;
+        let Ok(sub) = sub else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let (sender, mut receiver) = sub.split();
+        guard(&inner.senders).insert(space, Some(sender));
+        // News held back while the topic was down goes out now.
+        inner.wake.notify_one();
+        while let Some(event) = receiver.next().await {
+            match event {
+                Ok(GossipEvent::Received(msg)) => {
+                    let from = device_of(&msg.delivered_from);
+                    inner.met(from, space);
+                    inner.on_notice(space, from, &msg.content).await;
+                }
+                Ok(GossipEvent::NeighborUp(id)) => {
+                    let peer = device_of(&id);
+                    inner.met(peer, space);
+                    inner.saw(peer);
+                    let _ = inner.store.lock().touch_peer(&peer, crate::node::now_ms());
+                    inner.emit(Event::PeerUp { peer });
+                    let _ = inner.catch_up.send(peer);
+                }
+                Ok(GossipEvent::NeighborDown(id)) => {
+                    inner.emit(Event::PeerDown {
+                        peer: device_of(&id),
+                    });
+                }
+                Ok(GossipEvent::Lagged) => {
+                    // This subscription fell behind and messages were
+                    // dropped (it stays open): catch up with every neighbor.
+                    for id in receiver.neighbors() {
+                        let _ = inner.catch_up.send(device_of(&id));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        guard(&inner.senders).insert(space, None);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Inner {
+    /// Broadcasts this device's new entries, per the announcer's plan.
+    pub(super) async fn announce(&self, announcer: &mut Announcer) -> Result<(), NetError> {
+        let heads = self.store.lock().feed_heads(&self.me)?;
+        for (space, head) in heads {
+            // Until its topic is joined, a space's news waits (it is not
+            // marked announced).
+            let Some(sender) = guard(&self.senders).get(&space).cloned().flatten() else {
+                continue;
+            };
+            let before = announcer.announced(space);
+            let plan = announcer.plan(space, head);
+            let notices: Vec<Notice> = match plan {
+                Announce::Nothing => continue,
+                Announce::Head(seq) => vec![Notice::Head {
+                    device: self.me,
+                    seq,
+                }],
+                Announce::Entries { from, to } => self
+                    .store
+                    .lock()
+                    .entries_after(&space, &self.me, from - 1, (to - from + 1) as usize)?
+                    .iter()
+                    .map(|e| match e.encode() {
+                        bytes if bytes.len() + 8 <= live::MAX_NOTICE => Notice::Entry(bytes),
+                        _ => Notice::Head {
+                            device: self.me,
+                            seq: e.header().seq,
+                        },
+                    })
+                    .collect(),
+            };
+            let mut sent = true;
+            for n in notices {
+                sent &= sender.broadcast(n.encode().into()).await.is_ok();
+            }
+            if sent {
+                self.emit(Event::Published { space, seq: head });
+            } else {
+                // The topic closed under us (it is being rejoined): send
+                // this news again once it is back.
+                announcer.rewind(space, before);
+            }
+        }
+        Ok(())
     }
 
-    #[test]
-    fn notices_round_trip_and_garbage_is_an_error() {
-        for n in [
-            Notice::Entry(vec![1, 2, 3]),
-            Notice::Head {
-                device: DeviceId([7; 32]),
-                seq: 42,
-            },
-            Notice::Have {
-                hash: crate::id::Hash([9; 32]),
-                holder: DeviceId([3; 32]),
-            },
-        ] {
-            assert_eq!(Notice::decode(&n.encode()).unwrap(), n);
+    /// Joins the topic of every feed space not joined yet.
+    pub(super) fn join_topics(self: &Arc<Self>) -> Result<(), NetError> {
+        if !self.config.live {
+            return Ok(());
         }
-        assert!(Notice::decode(&[9, 9, 9]).is_err());
-        let mut extra = Notice::Head {
-            device: DeviceId([7; 32]),
-            seq: 1,
+        let spaces = self.store.lock().sync_spaces(false)?;
+        let joined: BTreeSet<SpaceId> = guard(&self.senders).keys().copied().collect();
+        let new: Vec<_> = spaces
+            .into_iter()
+            .filter(|(s, _)| !joined.contains(s))
+            .collect();
+        for (space, auth) in new {
+            // `None` keeps the watcher from joining twice; the topic task
+            // puts the real sender in.
+            guard(&self.senders).insert(space, None);
+            let topic = TopicId::from_bytes(auth.topic(&space));
+            self.spawn(follow_topic(self.clone(), space, topic));
         }
-        .encode();
-        extra.push(0);
-        assert!(Notice::decode(&extra).is_err());
-        assert!(Notice::decode(&vec![0; MAX_NOTICE + 1]).is_err());
+        Ok(())
+    }
+
+    /// Peers to bootstrap a space's topic from: devices that write in it,
+    /// peers met on it, and for a feed relations too (never strangers met
+    /// elsewhere: a topic id says nothing to them, but it would link this
+    /// node to it).
+    pub(super) fn bootstrap(&self, space: &SpaceId) -> Vec<iroh::EndpointId> {
+        let mut out: Vec<iroh::EndpointId> = Vec::new();
+        let mut add = |d: &DeviceId| {
+            if *d != self.me
+                && let Some(id) = endpoint_id(d)
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        };
+        for (d, spaces) in &guard(&self.met).spaces {
+            if spaces.contains(space) {
+                add(d);
+            }
+        }
+        let store = self.store.lock();
+        for d in store.log_devices(space).unwrap_or_default() {
+            add(&d);
+        }
+        // A feed's topic may also start from relations; a private space's
+        // only from those who write in it (its topic id would tell others
+        // which of this node's peers share it).
+        if store.space_kind(space).ok().flatten() == Some(crate::space::SpaceKind::Feed) {
+            for (p, _) in store.peers().unwrap_or_default() {
+                if store.is_related(&p.device).unwrap_or(false) {
+                    add(&p.device);
+                }
+            }
+        }
+        drop(store);
+        out.truncate(32);
+        out
+    }
+
+    /// The senders of the topics joined so far, by space.
+    pub(super) fn topic_senders(&self) -> Vec<(SpaceId, GossipSender)> {
+        guard(&self.senders)
+            .iter()
+            .filter_map(|(s, g)| g.clone().map(|g| (*s, g)))
+            .collect()
+    }
+
+    /// Asks the devices that write in each joined space, as they become
+    /// known, to join its topic (a topic is bootstrapped from them, and a
+    /// new group member knows none before its first catch-up).
+    pub(super) async fn join_writers(&self) {
+        for (space, sender) in self.topic_senders() {
+            let writers = self.store.lock().log_devices(&space).unwrap_or_default();
+            let new: Vec<iroh::EndpointId> = {
+                let mut joined = guard(&self.joined_writers);
+                let done = joined.entry(space).or_default();
+                writers
+                    .into_iter()
+                    .filter(|d| *d != self.me && done.insert(*d))
+                    .filter_map(|d| endpoint_id(&d))
+                    .collect()
+            };
+            if !new.is_empty() {
+                let _ = sender.join_peers(new).await;
+            }
+        }
+    }
+
+    /// Notes that `peer` showed it knows `space` (met on its topic).
+    pub(super) fn met(&self, peer: DeviceId, space: SpaceId) {
+        guard(&self.met).saw(peer, space);
+    }
+
+    /// Handles one notice from a space's topic. Entries go to the ingest
+    /// task, which verifies them off the node's lock and commits them in
+    /// batches.
+    pub(super) async fn on_notice(self: &Arc<Self>, space: SpaceId, from: DeviceId, bytes: &[u8]) {
+        let Ok(notice) = Notice::decode(bytes) else {
+            return;
+        };
+        match notice {
+            Notice::Entry(bytes) => {
+                let Ok(entry) = Entry::decode(&bytes) else {
+                    return;
+                };
+                // Only an entry of the topic's space, and only whole ones:
+                // a copy stripped of its payload is never news.
+                if entry.header().space != space || entry.payload().is_none() {
+                    return;
+                }
+                let _ = self.ingest.send(Arrival { space, from, entry }).await;
+            }
+            Notice::Head { device, seq } => {
+                let held = self
+                    .store
+                    .lock()
+                    .log_head(&space, &device)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |h| h.seq);
+                if held < seq {
+                    let _ = self.catch_up.send(from);
+                }
+            }
+            Notice::Have { hash, holder } => {
+                guard(&self.sources).holds(hash, holder);
+            }
+        }
+    }
+}
+
+/// Entries waiting for the ingest task; a neighbour that floods waits.
+pub(super) const QUEUE: usize = 1024;
+/// Most entries committed in one transaction.
+const BATCH: usize = 256;
+
+/// An entry that came on `space`'s topic from the neighbour `from`.
+pub(super) struct Arrival {
+    pub(super) space: SpaceId,
+    pub(super) from: DeviceId,
+    pub(super) entry: Entry,
+}
+
+/// Gathers live entries into batches, verifies them off the node's lock
+/// and commits each batch in one transaction.
+pub(super) async fn ingest(inner: Arc<Inner>, mut arrivals: mpsc::Receiver<Arrival>) {
+    let mut cache = KeyCache::default();
+    while let Some(first) = arrivals.recv().await {
+        // What queued up meanwhile shares the transaction; nothing waits
+        // for company.
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match arrivals.try_recv() {
+                Ok(live) => batch.push(live),
+                Err(_) => break,
+            }
+        }
+        // One import per neighbour and space, so events and catch-ups go
+        // to the right peer; usually there is one.
+        let mut groups: BTreeMap<(DeviceId, SpaceId), Vec<Entry>> = BTreeMap::new();
+        for l in batch {
+            groups.entry((l.from, l.space)).or_default().push(l.entry);
+        }
+        for ((from, space), entries) in groups {
+            let checked = Verified::check(entries, &mut cache);
+            let report = inner.store.lock().import_verified(checked);
+            let Ok(report) = report else {
+                continue;
+            };
+            if report.accepted > 0 {
+                inner.emit(Event::Received {
+                    peer: from,
+                    space,
+                    accepted: report.accepted,
+                });
+                let _ = inner.fetch_wanted(Some(from));
+            }
+            if report.pending > 0 || !report.rejected.is_empty() {
+                // A gap (the entries before these went missing), or what
+                // cannot stand yet: the neighbour's catch-up sorts it out.
+                let _ = inner.catch_up.send(from);
+            }
+        }
     }
 }

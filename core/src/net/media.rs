@@ -9,12 +9,10 @@
 //! are served, and only whole-blob requests), and a fetched blob lands in it
 //! before it is checked into SQLite; garbage collection empties it.
 //!
-//! Where to fetch from is [`Sources`]: peers that said they hold the blob,
-//! then the peer the post came from, then other recently seen peers, the
-//! author last, so that followers fetch from each other rather than all
-//! from the author.
+//! Where to fetch from, and how many copies to hand out, is decided by
+//! [`crate::protocol::media`] (sans-IO); this file moves the bytes.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +25,10 @@ use iroh_blobs::provider::events::{
 };
 use iroh_blobs::store::mem::{MemStore, Options};
 
-use super::{SharedNode, endpoint_id, guard, lock};
+use super::{Event, Inner, NetError, StoreHandle, endpoint_id, guard};
 use crate::id::{DeviceId, Hash};
+use crate::protocol::live::Notice;
+use crate::protocol::media::Uploads;
 
 /// Recently served or fetched blobs kept out of garbage collection.
 const KEEP: usize = 16;
@@ -36,142 +36,6 @@ const KEEP: usize = 16;
 const GC_EVERY: Duration = Duration::from_secs(30);
 /// Longest one source may take to serve a blob.
 const PER_SOURCE: Duration = Duration::from_secs(10);
-/// Most blobs whose holders are tracked at once.
-const MAX_TRACKED: usize = 4096;
-/// Most peers that are asked for one blob.
-pub const MAX_SOURCES: usize = 8;
-/// Most uploads of one blob a node runs at once, and most it starts within
-/// [`COPIES_WINDOW`]; further requests are refused as busy, and the asker
-/// turns to the peers that got the copies (they say `Have`). Like a
-/// BitTorrent super-seed: each holder hands on a few copies and the swarm
-/// does the rest.
-pub const UPLOAD_SLOTS: usize = 2;
-/// The window over which a node starts at most [`UPLOAD_SLOTS`] uploads of
-/// one blob.
-pub const COPIES_WINDOW: Duration = Duration::from_secs(5);
-/// Fetch rounds after which the author is asked even though other holders
-/// are known (they may all be busy or gone).
-pub const AUTHOR_AFTER_ROUNDS: u32 = 3;
-
-/// Who may have a blob, in the order they are asked.
-#[derive(Debug, Default)]
-pub struct Sources {
-    holders: HashMap<Hash, Vec<DeviceId>>,
-}
-
-impl Sources {
-    /// `peer` said it holds `hash`.
-    pub fn holds(&mut self, hash: Hash, peer: DeviceId) {
-        if self.holders.len() >= MAX_TRACKED && !self.holders.contains_key(&hash) {
-            // Announcements for blobs never fetched here pile up otherwise;
-            // forgetting them costs at most a fetch from the author.
-            self.holders.clear();
-        }
-        let v = self.holders.entry(hash).or_default();
-        if !v.contains(&peer) {
-            v.push(peer);
-            if v.len() > MAX_SOURCES {
-                v.remove(0);
-            }
-        }
-    }
-
-    /// Whether any peer said it holds `hash`.
-    pub fn known(&self, hash: &Hash) -> bool {
-        self.holders.get(hash).is_some_and(|v| !v.is_empty())
-    }
-
-    /// Forgets `hash` (it is held now, or no longer wanted).
-    pub fn forget(&mut self, hash: &Hash) {
-        self.holders.remove(hash);
-    }
-
-    /// Peers to ask for `hash` in fetch round `round` (from 0), best
-    /// first, without `me`: announced holders (most recent first), the peer
-    /// the post came from, other peers seen recently, and the author last.
-    /// While other holders are known, the author is left out of the first
-    /// [`AUTHOR_AFTER_ROUNDS`] rounds, so that an image spreads from the
-    /// followers who have it rather than all from its author.
-    pub fn order(
-        &self,
-        hash: &Hash,
-        me: DeviceId,
-        came_from: Option<DeviceId>,
-        recent: &[DeviceId],
-        author: DeviceId,
-        round: u32,
-    ) -> Vec<DeviceId> {
-        let mut out: Vec<DeviceId> = Vec::new();
-        let holders = self.holders.get(hash).map(|v| v.as_slice()).unwrap_or(&[]);
-        let candidates = holders
-            .iter()
-            .rev()
-            .chain(came_from.iter())
-            .chain(recent.iter());
-        for p in candidates {
-            if *p != me && *p != author && !out.contains(p) && out.len() < MAX_SOURCES - 1 {
-                out.push(*p);
-            }
-        }
-        let spread = holders.iter().any(|h| *h != me && *h != author);
-        if author != me && (!spread || round >= AUTHOR_AFTER_ROUNDS) {
-            out.push(author);
-        }
-        out
-    }
-}
-
-/// Upload slots per blob: at most [`UPLOAD_SLOTS`] running and at most
-/// that many started within [`COPIES_WINDOW`]. Sans-IO: the time is passed
-/// in.
-#[derive(Debug, Default)]
-pub struct Uploads {
-    blobs: HashMap<Hash, (usize, VecDeque<Instant>)>,
-}
-
-impl Uploads {
-    /// Takes a slot to upload `hash` at `now`; false when busy.
-    pub fn take(&mut self, hash: &Hash, now: Instant) -> bool {
-        if self.blobs.len() >= MAX_TRACKED && !self.blobs.contains_key(hash) {
-            self.blobs.retain(|_, (running, _)| *running > 0);
-        }
-        let (running, started) = self.blobs.entry(*hash).or_default();
-        while started
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= COPIES_WINDOW)
-        {
-            started.pop_front();
-        }
-        if *running >= UPLOAD_SLOTS || started.len() >= UPLOAD_SLOTS {
-            return false;
-        }
-        *running += 1;
-        started.push_back(now);
-        true
-    }
-
-    /// An upload of `hash` ended.
-    pub fn free(&mut self, hash: &Hash) {
-        if let Some((running, _)) = self.blobs.get_mut(hash) {
-            *running = running.saturating_sub(1);
-        }
-    }
-
-    /// An upload of `hash` taken at the last [`Uploads::take`] did not
-    /// start after all: it counts neither as running nor as a copy.
-    pub fn cancel(&mut self, hash: &Hash) {
-        if let Some((running, started)) = self.blobs.get_mut(hash) {
-            *running = running.saturating_sub(1);
-            started.pop_back();
-        }
-    }
-
-    /// Uploads of `hash` running now.
-    pub fn running(&self, hash: &Hash) -> usize {
-        self.blobs.get(hash).map_or(0, |(r, _)| *r)
-    }
-}
-
 /// The iroh-blobs side of a node.
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
@@ -207,8 +71,8 @@ impl Media {
     }
 
     /// The protocol handler: serves whole blobs this node's store holds,
-    /// at most [`UPLOAD_SLOTS`] uploads of one blob at a time.
-    pub(crate) fn protocol(&self, node: SharedNode) -> BlobsProtocol {
+    /// at most [`crate::protocol::media::UPLOAD_SLOTS`] uploads of one blob at a time.
+    pub(crate) fn protocol(&self, store: StoreHandle) -> BlobsProtocol {
         let mask = EventMask {
             get: RequestMode::InterceptLog,
             get_many: RequestMode::Disabled,
@@ -221,16 +85,16 @@ impl Media {
             while let Some(msg) = rx.recv().await {
                 if let ProviderMessage::GetRequestReceived(msg) = msg {
                     let this = this.clone();
-                    let node = node.clone();
+                    let store = store.clone();
                     tokio::spawn(async move {
                         let hash = Hash(*msg.request.hash.as_bytes());
                         // Not held: refused, and no slot is spent on it.
-                        let held = lock(&node).store_ref().has_blob(&hash).unwrap_or(false);
+                        let held = store.lock().has_blob(&hash).unwrap_or(false);
                         let answer = if !msg.request.ranges.is_blob() || !held {
                             Err(AbortReason::Permission)
                         } else if !guard(&this.uploading).take(&hash, Instant::now()) {
                             Err(AbortReason::RateLimited)
-                        } else if this.load(&node, &hash).await {
+                        } else if this.load(&store, &hash).await {
                             Ok(())
                         } else {
                             guard(&this.uploading).cancel(&hash);
@@ -274,8 +138,8 @@ impl Media {
     /// does not hold it. A node never makes a peer wait on its own
     /// fetch: waits chained through peers that are themselves fetching
     /// stall a whole swarm.
-    async fn load(&self, node: &SharedNode, hash: &Hash) -> bool {
-        let bytes = match lock(node).store_ref().blob(hash) {
+    async fn load(&self, store: &StoreHandle, hash: &Hash) -> bool {
+        let bytes = match store.lock().blob(hash) {
             Ok(Some(b)) => b,
             Ok(None) | Err(_) => return false,
         };
@@ -375,90 +239,115 @@ pub(crate) async fn get_blob(
     Ok(bytes)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Longest random wait before fetching an image only its author is known to hold.
+const FETCH_JITTER_MS: u64 = 300;
 
-    fn d(b: u8) -> DeviceId {
-        DeviceId([b; 32])
-    }
+/// Rounds of asking every source for an image before giving up for a while.
+const FETCH_ROUNDS: u32 = 8;
 
-    #[test]
-    fn holders_first_author_last_never_me() {
-        let h = Hash([1; 32]);
-        let mut s = Sources::default();
-        assert_eq!(s.order(&h, d(0), None, &[], d(9), 0), vec![d(9)]);
-        // Nobody else is known to hold it: the author comes last.
-        assert_eq!(
-            s.order(&h, d(0), Some(d(5)), &[d(6)], d(9), 0),
-            vec![d(5), d(6), d(9)]
-        );
-        s.holds(h, d(3));
-        s.holds(h, d(4));
-        s.holds(h, d(4));
-        // Others hold it: the author is spared for the first rounds.
-        assert_eq!(
-            s.order(&h, d(0), Some(d(5)), &[d(0), d(6), d(3), d(9)], d(9), 0),
-            vec![d(4), d(3), d(5), d(6)]
-        );
-        assert_eq!(
-            s.order(
-                &h,
-                d(0),
-                Some(d(5)),
-                &[d(0), d(6), d(3), d(9)],
-                d(9),
-                AUTHOR_AFTER_ROUNDS
-            ),
-            vec![d(4), d(3), d(5), d(6), d(9)]
-        );
-        // The author asking for its own blob asks nobody else's copy of itself.
-        assert_eq!(s.order(&h, d(9), None, &[], d(9), 0), vec![d(4), d(3)]);
-        s.forget(&h);
-        assert_eq!(s.order(&h, d(0), None, &[], d(9), 0), vec![d(9)]);
-    }
+/// Most random wait between two rounds, on top of 100 ms.
+const ROUND_JITTER_MS: u64 = 300;
 
-    #[test]
-    fn uploads_of_one_blob_are_capped_at_once_and_per_window() {
-        let mut up = Uploads::default();
-        let (a, b) = (Hash([1; 32]), Hash([2; 32]));
-        let t0 = Instant::now();
-        for _ in 0..UPLOAD_SLOTS {
-            assert!(up.take(&a, t0));
+/// A random wait of less than `ms` milliseconds.
+fn jitter(ms: u64) -> Duration {
+    let r = crate::node::random::<2>().map_or(0, u16::from_le_bytes);
+    Duration::from_millis(u64::from(r) % ms.max(1))
+}
+
+/// How long to wait before asking again for an image nobody served.
+const RETRY_FETCH: Duration = Duration::from_secs(3);
+
+impl Inner {
+    /// Starts fetching images that stored posts lack.
+    pub(super) fn fetch_wanted(
+        self: &Arc<Self>,
+        came_from: Option<DeviceId>,
+    ) -> Result<(), NetError> {
+        let wants = self.store.lock().wanted_blobs(32)?;
+        let now = tokio::time::Instant::now();
+        for want in wants {
+            if guard(&self.failed)
+                .get(&want.hash)
+                .is_some_and(|t| *t > now)
+            {
+                continue;
+            }
+            if !guard(&self.media.fetching).insert(want.hash) {
+                continue;
+            }
+            let inner = self.clone();
+            self.spawn(async move {
+                let r = inner.fetch(&want, came_from).await;
+                inner.media.done(&want.hash);
+                match r {
+                    Ok(bytes) => {
+                        guard(&inner.failed).remove(&want.hash);
+                        inner.emit(Event::BlobFetched {
+                            hash: want.hash,
+                            bytes,
+                        });
+                    }
+                    Err(_) => {
+                        // Nobody served it: try again later, not at every change.
+                        let later = tokio::time::Instant::now() + RETRY_FETCH;
+                        guard(&inner.failed).insert(want.hash, later);
+                    }
+                }
+            });
         }
-        assert!(!up.take(&a, t0), "a third upload of one blob at once");
-        assert!(up.take(&b, t0), "another blob has its own slots");
-        up.free(&b);
-        // The first copies are done, but they were handed out just now: the
-        // next asker should get the blob from the peers that have it.
-        up.free(&a);
-        up.free(&a);
-        assert_eq!(up.running(&a), 0);
-        assert!(!up.take(&a, t0 + Duration::from_secs(1)));
-        // Later (nobody else served them, or they went away) it serves again.
-        assert!(up.take(&a, t0 + COPIES_WINDOW));
-        up.free(&a);
-        up.free(&a);
-        assert_eq!(up.running(&a), 0);
-        // An upload that did not start after all is no copy.
-        let t1 = t0 + COPIES_WINDOW * 3;
-        assert!(up.take(&b, t1) && up.take(&b, t1));
-        up.cancel(&b);
-        up.free(&b);
-        assert!(up.take(&b, t1));
+        Ok(())
     }
 
-    #[test]
-    fn sources_are_bounded() {
-        let h = Hash([1; 32]);
-        let mut s = Sources::default();
-        for i in 10..40 {
-            s.holds(h, d(i));
+    pub(super) fn sources_for(
+        &self,
+        want: &crate::store::Want,
+        came_from: Option<DeviceId>,
+        round: u32,
+    ) -> Vec<DeviceId> {
+        let recent = guard(&self.recent).clone();
+        guard(&self.sources).order(&want.hash, self.me, came_from, &recent, want.author, round)
+    }
+
+    pub(super) async fn fetch(
+        &self,
+        want: &crate::store::Want,
+        came_from: Option<DeviceId>,
+    ) -> Result<u64, NetError> {
+        let only_author = came_from.is_none_or(|c| c == want.author);
+        if only_author && !guard(&self.sources).known(&want.hash) {
+            // Only the author is known to have it: wait a moment, so that
+            // followers who fetched it first can say so and share the load.
+            tokio::time::sleep(jitter(FETCH_JITTER_MS)).await;
         }
-        let recent: Vec<DeviceId> = (50..80).map(d).collect();
-        let order = s.order(&h, d(0), Some(d(1)), &recent, d(9), AUTHOR_AFTER_ROUNDS);
-        assert_eq!(order.len(), MAX_SOURCES);
-        assert_eq!(order[0], d(39));
-        assert_eq!(*order.last().unwrap(), d(9));
+        let err = |reason: String| NetError::Fetch {
+            hash: want.hash.fmt_short(),
+            reason,
+        };
+        // Rounds: a busy source refuses at once; between rounds, holders
+        // announce themselves and uploads end.
+        let mut round = 0;
+        let bytes = loop {
+            let order = self.sources_for(want, came_from, round);
+            match self.media.fetch(&want.hash, &order, want.len).await {
+                Ok(bytes) => break bytes,
+                Err(e) if round + 1 >= FETCH_ROUNDS => return Err(err(e)),
+                Err(_) => {
+                    round += 1;
+                    tokio::time::sleep(Duration::from_millis(100) + jitter(ROUND_JITTER_MS)).await;
+                }
+            }
+        };
+        self.store.lock().put_wanted_blob(&want.hash, &bytes)?;
+        guard(&self.sources).forget(&want.hash);
+        // Tell the space's swarm: followers fetch from each other.
+        let sender = guard(&self.senders).get(&want.space).cloned().flatten();
+        if let Some(sender) = sender {
+            let have = Notice::Have {
+                hash: want.hash,
+                holder: self.me,
+            };
+            let _ = sender.broadcast(have.encode().into()).await;
+        }
+        Ok(bytes.len() as u64)
     }
 }

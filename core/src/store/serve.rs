@@ -6,9 +6,9 @@ use rusqlite::{OptionalExtension, params};
 use super::{ENTRY_COLS, Result, Store, blob32, rebuild, space_row};
 use crate::entry::Entry;
 use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
+use crate::protocol::catchup::{Asked, Frontier, Holdings, Named, Remember};
 use crate::space::AuthKey;
 use crate::space::SpaceKind;
-use crate::sync::{Asked, Frontier, Holdings, Named, Remember};
 
 impl Store {
     /// The frontier of a space this store serves: feeds and mirrored
