@@ -1,7 +1,18 @@
-//! Who may write what, where: the rules a decrypted record must meet for
-//! its place in its log and its space. Pure functions of plain data; the
-//! store gathers the facts (the space's kind and owner, the log's
-//! certificate) and keeps the verdicts.
+//! Whether an entry may join its log, and who may write what, where: the
+//! rules an entry must meet for its place in its log and a decrypted record
+//! for its place in its space. Pure functions of plain data; the store
+//! gathers the facts (the log's frontier, the space's kind and owner, the
+//! log's certificate, a revocation's limit) and applies the verdicts.
+//!
+//! An entry joins its log ([`in_log`]) only as the next link of its chain:
+//! the seq after the log's frontier, naming the frontier's entry as its
+//! previous. One from further ahead waits for the gap to fill; a second
+//! entry at a seq already held is equivocation (kept as evidence, and the
+//! device is refused from then on); the first entry of a log must carry
+//! its payload (the certificate). Past a revocation's limit nothing joins
+//! ([`within_revocation`]), and a space opens at most
+//! [`MAX_LOGS_PER_SPACE`] logs, [`MAX_DEVICES_PER_IDENTITY`] per identity
+//! ([`may_open_log`]).
 //!
 //! What depends on other entries (a group's membership, a device's
 //! revocation) is decided by [`crate::membership`] and the store; what
@@ -18,7 +29,8 @@
 //!   leave is a member's own; a revocation is in its identity's feed.
 
 use crate::doc::Doc;
-use crate::id::{DeviceId, IdentityId, SpaceId};
+use crate::entry::Header;
+use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
 use crate::identity::DeviceCert;
 use crate::membership::{GroupOp, Invite};
 use crate::record::Record;
@@ -57,6 +69,119 @@ pub enum Refusal {
     /// A document change that does not parse.
     #[error("{0}")]
     BadChange(String),
+}
+
+/// Most logs one space holds (so its frontier always fits a sync message).
+pub const MAX_LOGS_PER_SPACE: u64 = 10_000;
+/// Most devices one identity writes from in one space.
+pub const MAX_DEVICES_PER_IDENTITY: u64 = 64;
+
+/// What the store holds of one device's log in one space.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogFacts {
+    /// The highest seq held (0: none).
+    pub seq: u64,
+    /// The id of the entry at that seq.
+    pub head: Option<EntryId>,
+    /// Whether the device equivocated here (everything it signs here is
+    /// refused).
+    pub compromised: bool,
+    /// Whether an earlier entry of this log was refused in the same batch
+    /// (a later one cannot chain onto it).
+    pub broken_in_batch: bool,
+}
+
+/// Where an entry stands in its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InLog {
+    /// The store holds this very entry.
+    Known,
+    /// The next link of the chain: it may join (its record is checked
+    /// next).
+    Next,
+    /// An earlier entry has not arrived: it waits for it.
+    Wait,
+    /// Another entry holds its seq: the device equivocated.
+    Equivocation,
+    /// It cannot join, and why.
+    Refused(LogRefusal),
+}
+
+/// Why an entry cannot join its log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogRefusal {
+    /// The device equivocated in this log before.
+    #[error("the device is marked compromised after equivocating; its entries are refused")]
+    Compromised,
+    /// An earlier entry of the log was refused in this batch.
+    #[error("an earlier entry of this log was refused")]
+    AfterRefused,
+    /// It does not name the entry held before it.
+    #[error("broken chain: it does not name the entry held at the seq before it")]
+    BrokenChain,
+    /// A first entry without its payload (the certificate).
+    #[error("the first entry of a log must carry its certificate")]
+    NoCertificate,
+}
+
+impl LogRefusal {
+    /// Whether an honest peer may send it (it is not yet known here that
+    /// the log broke): it is then not held against the peer.
+    pub fn honest(&self) -> bool {
+        !matches!(self, LogRefusal::NoCertificate)
+    }
+}
+
+/// Where the entry with header `h` and id `id` stands in a log the store
+/// knows `log` of; `held` says whether the store holds an entry with this
+/// id. (Checked in this order: what is held, what broke, what is early,
+/// what does not chain.)
+pub fn in_log(log: &LogFacts, h: &Header, held: bool, has_payload: bool) -> InLog {
+    if h.seq <= log.seq && held {
+        return InLog::Known;
+    }
+    if log.compromised {
+        return InLog::Refused(LogRefusal::Compromised);
+    }
+    if log.broken_in_batch && h.seq > log.seq {
+        return InLog::Refused(LogRefusal::AfterRefused);
+    }
+    if h.seq <= log.seq {
+        return InLog::Equivocation;
+    }
+    if h.seq > log.seq + 1 {
+        return InLog::Wait;
+    }
+    if h.previous != log.head {
+        return InLog::Refused(LogRefusal::BrokenChain);
+    }
+    if h.seq == 1 && !has_payload {
+        return InLog::Refused(LogRefusal::NoCertificate);
+    }
+    InLog::Next
+}
+
+/// Whether an entry at `seq` is within the limit its device's revocation
+/// set in this space (`None`: not revoked here).
+pub fn within_revocation(seq: u64, limit: Option<u64>) -> bool {
+    limit.is_none_or(|last| seq <= last)
+}
+
+/// Whether a new log may open in a space that holds `logs` logs, `of_writer`
+/// of them written by the new log's identity; the refusal says why not.
+pub fn may_open_log(logs: u64, of_writer: u64) -> Result<(), String> {
+    if logs >= MAX_LOGS_PER_SPACE {
+        return Err(format!(
+            "the space holds {MAX_LOGS_PER_SPACE} device logs already"
+        ));
+    }
+    if of_writer >= MAX_DEVICES_PER_IDENTITY {
+        return Err(format!(
+            "the identity writes from {MAX_DEVICES_PER_IDENTITY} devices in this space already"
+        ));
+    }
+    Ok(())
 }
 
 /// Where a record stands.
@@ -347,5 +472,180 @@ mod tests {
         });
         assert_eq!(check(&place, &remove), Ok(owner.id()));
         assert!(check(&place, &Record::Group(GroupOp::Leave { heads: vec![] })).is_err());
+    }
+
+    /// A log's entries as a property test draws them: a chain (branch 0)
+    /// and, optionally, a fork (branch 1) from some seq on.
+    mod logs {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::id::Hash;
+
+        /// Entry `seq` of `branch` (a fork's entries before `fork_at` are
+        /// the chain's).
+        pub(super) fn id(seq: u64, branch: u8, fork_at: u64) -> EntryId {
+            let branch = if seq < fork_at { 0 } else { branch };
+            EntryId(*blake3::hash(&[&seq.to_le_bytes()[..], &[branch]].concat()).as_bytes())
+        }
+
+        pub(super) fn header(seq: u64, branch: u8, fork_at: u64) -> Header {
+            Header {
+                version: crate::entry::ENTRY_VERSION,
+                space: SpaceId([1; 32]),
+                author: DeviceId([2; 32]),
+                seq,
+                previous: (seq > 1).then(|| id(seq - 1, branch, fork_at)),
+                timestamp: seq,
+                key_epoch: 0,
+                payload_hash: Hash([0; 32]),
+                payload_len: 0,
+            }
+        }
+
+        /// What a store does with the verdicts: the log's facts, the ids
+        /// it holds (in order), what waits.
+        #[derive(Default)]
+        pub(super) struct Model {
+            pub(super) log: LogFacts,
+            pub(super) held: Vec<EntryId>,
+            waiting: Vec<(Header, EntryId)>,
+        }
+
+        impl Model {
+            pub(super) fn offer(&mut self, h: Header, id: EntryId) {
+                match in_log(&self.log, &h, self.held.contains(&id), true) {
+                    InLog::Next => {
+                        self.log.seq = h.seq;
+                        self.log.head = Some(id);
+                        self.held.push(id);
+                        // What waited for this may join now.
+                        let waiting = std::mem::take(&mut self.waiting);
+                        for (h, id) in waiting {
+                            self.offer(h, id);
+                        }
+                    }
+                    InLog::Wait => self.waiting.push((h, id)),
+                    InLog::Equivocation => self.log.compromised = true,
+                    InLog::Known | InLog::Refused(_) => {}
+                }
+            }
+        }
+
+        /// Entries of a chain of `n`, a fork from `fork_at` (when not 0),
+        /// shuffled, with repeats.
+        pub(super) fn arrivals() -> impl Strategy<Value = (u64, u64, Vec<(u64, u8)>)> {
+            (1u64..16, 0u64..16).prop_flat_map(|(n, fork)| {
+                let fork_at = if fork > 0 && fork <= n { fork } else { 0 };
+                let pick = (1..=n, 0u8..if fork_at > 0 { 2 } else { 1 })
+                    .prop_filter("fork entries start at the fork", move |(s, b)| {
+                        *b == 0 || *s >= fork_at
+                    });
+                (
+                    Just(n),
+                    Just(fork_at),
+                    proptest::collection::vec(pick, 0..40),
+                )
+            })
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever arrives, in whatever order, what a log holds is a
+        /// chain from seq 1, each entry naming the one before; a log that
+        /// holds both sides of a fork's first entry is marked compromised.
+        #[test]
+        fn a_log_only_ever_holds_one_chain(
+            (n, fork_at, offers) in logs::arrivals(),
+        ) {
+            let mut m = logs::Model::default();
+            for (seq, branch) in &offers {
+                m.offer(logs::header(*seq, *branch, fork_at), logs::id(*seq, *branch, fork_at));
+            }
+            proptest::prop_assert_eq!(m.held.len() as u64, m.log.seq);
+            for (i, id) in m.held.iter().enumerate() {
+                let seq = i as u64 + 1;
+                let on_chain = *id == logs::id(seq, 0, fork_at) || *id == logs::id(seq, 1, fork_at);
+                proptest::prop_assert!(on_chain);
+                if i > 0 {
+                    // Each names the one before it.
+                    let branch = if *id == logs::id(seq, 0, fork_at) { 0 } else { 1 };
+                    let prev = logs::header(seq, branch, fork_at).previous;
+                    proptest::prop_assert_eq!(prev, Some(m.held[i - 1]));
+                }
+            }
+            let offered = |s: u64, b: u8| offers.contains(&(s, b));
+            if fork_at > 0
+                && offered(fork_at, 0)
+                && offered(fork_at, 1)
+                && m.log.seq + 1 >= fork_at
+            {
+                proptest::prop_assert!(m.log.compromised);
+            }
+            if fork_at == 0 && (1..=n).all(|s| offered(s, 0)) {
+                // An honest log arrives whole, whatever the order.
+                proptest::prop_assert_eq!(m.log.seq, n);
+                proptest::prop_assert!(!m.log.compromised);
+            }
+        }
+    }
+
+    #[test]
+    fn log_verdicts_in_order() {
+        let h = |seq, previous| Header {
+            previous,
+            ..logs::header(seq, 0, 0)
+        };
+        let at3 = LogFacts {
+            seq: 3,
+            head: Some(logs::id(3, 0, 0)),
+            ..LogFacts::default()
+        };
+        assert_eq!(
+            in_log(&at3, &logs::header(2, 0, 0), true, true),
+            InLog::Known
+        );
+        assert_eq!(
+            in_log(&at3, &logs::header(2, 0, 0), false, true),
+            InLog::Equivocation
+        );
+        assert_eq!(
+            in_log(&at3, &logs::header(4, 0, 0), false, true),
+            InLog::Next
+        );
+        assert_eq!(
+            in_log(&at3, &logs::header(6, 0, 0), false, true),
+            InLog::Wait
+        );
+        assert_eq!(
+            in_log(&at3, &h(4, Some(EntryId([9; 32]))), false, true),
+            InLog::Refused(LogRefusal::BrokenChain)
+        );
+        assert_eq!(
+            in_log(&LogFacts::default(), &logs::header(1, 0, 0), false, false),
+            InLog::Refused(LogRefusal::NoCertificate)
+        );
+        let broken = LogFacts {
+            broken_in_batch: true,
+            ..at3
+        };
+        assert_eq!(
+            in_log(&broken, &logs::header(4, 0, 0), false, true),
+            InLog::Refused(LogRefusal::AfterRefused)
+        );
+        let compromised = LogFacts {
+            compromised: true,
+            ..at3
+        };
+        assert_eq!(
+            in_log(&compromised, &logs::header(4, 0, 0), false, true),
+            InLog::Refused(LogRefusal::Compromised)
+        );
+        assert!(within_revocation(5, None));
+        assert!(within_revocation(5, Some(5)));
+        assert!(!within_revocation(6, Some(5)));
+        assert!(may_open_log(MAX_LOGS_PER_SPACE - 1, 0).is_ok());
+        assert!(may_open_log(MAX_LOGS_PER_SPACE, 0).is_err());
+        assert!(may_open_log(0, MAX_DEVICES_PER_IDENTITY).is_err());
     }
 }

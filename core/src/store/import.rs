@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::project::{self, DocChanges, SpaceInfo};
 use super::{Result, Store, blob32};
+use crate::admission::{self, InLog};
 use crate::bundle::{self, Item};
 use crate::entry::{Entry, EntryError, KeyCache, verify_batch};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
@@ -29,11 +30,7 @@ pub(crate) const MAX_PENDING: i64 = 65_536;
 pub(crate) const MAX_PENDING_BYTES: i64 = 256 << 20;
 /// How long an out-of-order entry waits for its gap to fill: a day.
 pub(crate) const PENDING_TTL_MS: u64 = 24 * 3600 * 1000;
-/// Most device logs a space holds: its frontier stays well under a sync
-/// frame however many devices write in it.
-pub const MAX_LOGS_PER_SPACE: i64 = 10_000;
-/// Most devices of one identity that write in one space.
-pub const MAX_DEVICES_PER_IDENTITY: i64 = 64;
+pub use crate::admission::{MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE};
 
 /// Entries whose signatures are checked, in chain order, ready for
 /// [`Store::import_verified`]. Only [`Verified::check`] makes one, so the
@@ -574,66 +571,58 @@ impl Apply<'_> {
             ));
         };
         let mut log = ctx.log(conn, space.row, &h.author)?;
-        if h.seq <= log.seq {
-            // Held already, or a different entry holds this seq.
-            let held: Option<Vec<u8>> = conn
+        // Only an entry at a seq already held can be held already.
+        let held = h.seq <= log.seq
+            && conn
                 .prepare_cached(
-                    "SELECT hash FROM entries WHERE substr(hash, 1, 8)=substr(?1, 1, 8) AND hash=?1",
+                    "SELECT 1 FROM entries WHERE substr(hash, 1, 8)=substr(?1, 1, 8) AND hash=?1",
                 )?
-                .query_row(params![id.as_bytes()], |r| r.get(0))
-                .optional()?;
-            if held.is_some() {
-                return Ok(Outcome::Known);
+                .exists(params![id.as_bytes()])?;
+        let facts = admission::LogFacts {
+            seq: log.seq,
+            head: log.head,
+            compromised: log.compromised,
+            broken_in_batch: ctx.refused.contains(&(h.space, h.author)),
+        };
+        match admission::in_log(&facts, h, held, entry.payload().is_some()) {
+            InLog::Known => return Ok(Outcome::Known),
+            InLog::Next => {}
+            InLog::Wait => return self.wait(entry, space.row, log),
+            InLog::Equivocation => {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO equivocations(space, device, seq, entry) VALUES(?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    h.space.as_bytes(),
+                    h.author.as_bytes(),
+                    h.seq,
+                    entry.encode()
+                ])?;
+                conn.prepare_cached("UPDATE logs SET compromised=1 WHERE id=?1")?
+                    .execute([log.id])?;
+                log.compromised = true;
+                ctx.logs.insert((space.row, h.author), log);
+                return dispute(format!(
+                    "equivocation: device {} already signed a different entry at seq {}; kept as evidence",
+                    h.author.fmt_short(),
+                    h.seq
+                ));
+            }
+            InLog::Refused(why) => {
+                let reason = format!(
+                    "device {}, seq {} (held up to {}): {why}",
+                    h.author.fmt_short(),
+                    h.seq,
+                    log.seq
+                );
+                return if why.honest() {
+                    dispute(reason)
+                } else {
+                    refuse(reason)
+                };
             }
         }
-        if log.compromised {
-            return dispute(format!(
-                "device {} is marked compromised after equivocating; its entries are refused",
-                h.author.fmt_short()
-            ));
-        }
-        if ctx.refused.contains(&(h.space, h.author)) && h.seq > log.seq {
-            return dispute(format!(
-                "an earlier entry of device {}'s log was refused",
-                h.author.fmt_short()
-            ));
-        }
-        if h.seq <= log.seq {
-            // A different entry already holds this seq: equivocation.
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO equivocations(space, device, seq, entry) VALUES(?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                h.space.as_bytes(),
-                h.author.as_bytes(),
-                h.seq,
-                entry.encode()
-            ])?;
-            conn.prepare_cached("UPDATE logs SET compromised=1 WHERE id=?1")?
-                .execute([log.id])?;
-            log.compromised = true;
-            ctx.logs.insert((space.row, h.author), log);
-            return dispute(format!(
-                "equivocation: device {} already signed a different entry at seq {}; kept as evidence",
-                h.author.fmt_short(),
-                h.seq
-            ));
-        }
-        if h.seq > log.seq + 1 {
-            return self.wait(entry, space.row, log);
-        }
-        if h.previous != log.head {
-            return dispute(format!(
-                "broken chain: seq {} of device {} does not name the entry held at seq {}",
-                h.seq,
-                h.author.fmt_short(),
-                log.seq
-            ));
-        }
         let first = h.seq == 1;
-        if first && entry.payload().is_none() {
-            return refuse("the first entry of a log must carry its certificate".into());
-        }
         // Decrypt and check the record against its place.
         let pos = project::LogPos {
             writer: log.identity,
@@ -656,16 +645,15 @@ impl Apply<'_> {
                 }
             },
         };
-        if let Some(last) = project::revoked_limit(conn, &h.author, &writer, &h.space)?
-            && h.seq > last
-        {
+        let limit = project::revoked_limit(conn, &h.author, &writer, &h.space)?;
+        if !admission::within_revocation(h.seq, limit) {
             return dispute(format!(
                 "device {} was revoked by its owner; what it signed after that is refused",
                 h.author.fmt_short()
             ));
         }
         if first {
-            let (in_space, of_writer): (i64, i64) = conn
+            let (in_space, of_writer): (u64, u64) = conn
                 .prepare_cached(
                     "SELECT count(*), coalesce(sum(identity=(SELECT id FROM identities WHERE identity=?2)), 0)
                      FROM logs WHERE space=?1 AND seq>0",
@@ -673,16 +661,12 @@ impl Apply<'_> {
                 .query_row(params![space.row, writer.as_bytes()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
-            if in_space >= MAX_LOGS_PER_SPACE {
+            if let Err(why) = admission::may_open_log(in_space, of_writer) {
                 return dispute(format!(
-                    "space {} holds {MAX_LOGS_PER_SPACE} device logs already",
+                    "cannot open a log for device {} ({}) in space {}: {why}",
+                    h.author.fmt_short(),
+                    writer.fmt_short(),
                     h.space.fmt_short()
-                ));
-            }
-            if of_writer >= MAX_DEVICES_PER_IDENTITY {
-                return dispute(format!(
-                    "identity {} writes from {MAX_DEVICES_PER_IDENTITY} devices in this space already",
-                    writer.fmt_short()
                 ));
             }
         }
