@@ -23,12 +23,12 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
 use super::{Event, Inner, NetConfig, NetError, StoreHandle, SyncReport, endpoint_addr, guard};
-use crate::entry::{Entry, KeyCache};
+use crate::entry::Entry;
 use crate::id::{DeviceId, SpaceId};
 use crate::protocol::catchup::{Limits, Message, Outbox, Pair, Session, Step};
 use crate::protocol::live::CatchUps;
 use crate::space::AuthKey;
-use crate::store::{COMMIT_BATCH, ImportReport, Rejection, Verified};
+use crate::store::{COMMIT_BATCH, ImportReport, Rejection};
 use crate::ticket::PeerAddr;
 
 /// The ALPN of the catch-up protocol (version 2: spaces named by handle).
@@ -440,54 +440,45 @@ impl Committer {
         rx: &mut mpsc::Receiver<Chunk>,
         stop: &std::sync::atomic::AtomicBool,
     ) -> Result<ImportReport, NetError> {
-        let r = std::thread::scope(|s| -> Result<ImportReport, NetError> {
-            type Checked = (Verified, Vec<Rejection>, Option<OwnedSemaphorePermit>);
-            let (tx, verified) = std::sync::mpsc::sync_channel::<Checked>(1);
-            s.spawn(move || {
-                let mut cache = KeyCache::default();
-                while let Some(chunk) = rx.blocking_recv() {
-                    let (entries, rejected) = decode_chunk(&chunk.entries);
-                    let held = chunk.held;
-                    drop(chunk.entries);
-                    let checked = Verified::check(entries, &mut cache);
-                    if tx.send((checked, rejected, held)).is_err() {
-                        break;
+        // Decoded (and checked against the space their message named) on
+        // the checking thread; the budget they hold is given back once
+        // they are committed.
+        let chunks = std::iter::from_fn(|| rx.blocking_recv()).map(|chunk| {
+            let (entries, rejected) = decode_chunk(&chunk.entries);
+            (entries, (rejected, chunk.held))
+        });
+        let mut report = ImportReport::default();
+        let r = crate::store::pipeline(chunks, |checked, (rejected, held)| {
+            for r in rejected {
+                report.refuse(r);
+            }
+            if !checked.is_empty() {
+                let r = store
+                    .lock()
+                    .import_verified(checked)
+                    .map_err(crate::node::NodeError::from);
+                match r {
+                    Ok(r) => report.merge(r),
+                    Err(e) => {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Err(NetError::from(e));
                     }
                 }
-            });
-            let mut report = ImportReport::default();
-            for (checked, rejected, held) in verified {
-                for r in rejected {
-                    report.refuse(r);
-                }
-                if !checked.is_empty() {
-                    let r = store
-                        .lock()
-                        .import_verified(checked)
-                        .map_err(crate::node::NodeError::from);
-                    let r = match r {
-                        Ok(r) => r,
-                        Err(e) => {
-                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                            return Err(e.into());
-                        }
-                    };
-                    report.merge(r);
-                }
-                drop(held);
-                if report.invalid > MAX_REFUSED_PER_SESSION {
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                    return Err(NetError::Stream {
-                        peer: "peer".into(),
-                        reason: format!(
-                            "sent {} entries no honest peer sends; session ended",
-                            report.invalid
-                        ),
-                    });
-                }
             }
-            Ok(report)
-        });
+            drop(held);
+            if report.invalid > MAX_REFUSED_PER_SESSION {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(NetError::Stream {
+                    peer: "peer".into(),
+                    reason: format!(
+                        "sent {} entries no honest peer sends; session ended",
+                        report.invalid
+                    ),
+                });
+            }
+            Ok(())
+        })
+        .map(|()| report);
         if r.is_err() {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }

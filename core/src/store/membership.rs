@@ -6,13 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::project::{
-    DocChanges, Keys, Placed, SpaceInfo, apply_doc_changes, hide_post, open_stored, project,
-};
-use super::{Result, StoreError, blob32, identity_row};
-use crate::id::{DeviceId, EntryId, IdentityId};
+use super::project::{self, DocChanges, Keys, Placed, SpaceInfo, hide_post, open_stored, project};
+use super::{Result, Store, StoreError, apply_doc_changes, blob32, identity_row};
+use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
 use crate::membership::{GroupOp, Membership, Op, fold};
 use crate::record::Record;
 use crate::space::SpaceKind;
@@ -269,4 +267,37 @@ fn show_up_to(
         project(conn, keys, space, who, &placed, record, &mut changes)?;
     }
     apply_doc_changes(conn, keys, changes)
+}
+
+impl Store {
+    /// Keeps the nonce a group's id was made from (its owner's devices put
+    /// it in invites, so that joiners can check who owns the group).
+    pub fn set_group_nonce(&self, space: &SpaceId, nonce: &[u8; 16]) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE spaces SET nonce=?2 WHERE space=?1")?
+            .execute(params![space.as_bytes(), nonce.as_slice()])?;
+        Ok(())
+    }
+
+    /// The nonce a group's id was made from, if known here.
+    pub fn group_nonce(&self, space: &SpaceId) -> Result<Option<[u8; 16]>> {
+        let n: Option<Option<Vec<u8>>> = self
+            .conn
+            .prepare_cached("SELECT nonce FROM spaces WHERE space=?1")?
+            .query_row([space.as_bytes()], |r| r.get(0))
+            .optional()?;
+        Ok(n.flatten()
+            .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok()))
+    }
+
+    /// A group's membership as its stored operations give it (see
+    /// [`crate::membership`]).
+    pub fn group_membership(&mut self, space: &SpaceId) -> Result<Membership> {
+        let Some(info) = project::space_info(&self.conn, space)? else {
+            return Ok(Membership::default());
+        };
+        // Fresh: another process may have written to the group.
+        self.keys.memberships.remove(&info.row);
+        super::membership::membership(&self.conn, &mut self.keys, &info)
+    }
 }

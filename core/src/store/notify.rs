@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::query::{RawTuple, raw, to_raw, view};
+use super::posts::{RawTuple, raw, to_raw, view};
 use super::{LIKE, REPOST, Result, Store, blob32, identity_row};
 use crate::id::{EntryId, IdentityId};
 use crate::view::{Notification, NotificationKind};
@@ -136,7 +136,7 @@ impl Store {
                 });
             }
         }
-        let horizon = super::query::horizon();
+        let horizon = super::posts::horizon();
         out.retain(|n| n.timestamp <= horizon);
         out.sort_by_key(|n| std::cmp::Reverse(n.timestamp));
         out.truncate(limit);

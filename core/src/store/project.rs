@@ -20,7 +20,7 @@ use crate::doc::Doc;
 use crate::entry::{Entry, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
-use crate::space::{SpaceKind, feed_space_id};
+use crate::space::SpaceKind;
 
 /// What the store knows of a space it holds.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +71,7 @@ pub(crate) enum Opened {
 /// Automerge changes gathered during a transaction, applied at its end.
 #[derive(Default)]
 pub(crate) struct DocChanges {
-    by_space: BTreeMap<i64, (SpaceInfo, Vec<Change>)>,
+    pub(crate) by_space: BTreeMap<i64, (SpaceInfo, Vec<Change>)>,
 }
 
 /// Space keys read so far (by space row and epoch), groups' memberships
@@ -387,7 +387,7 @@ fn open_parts(
 
 /// Notes a blob a post or profile refers to, unless the store holds it
 /// already, with the size its sealed bytes may have.
-fn want_blob(
+pub(crate) fn want_blob(
     conn: &Connection,
     hash: &crate::id::Hash,
     space: i64,
@@ -882,117 +882,7 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
         .and_then(|p| Record::decode(version, &p).ok()))
 }
 
-pub(crate) fn load_doc(conn: &Connection, row: i64) -> Result<Doc> {
-    let bytes: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT doc FROM docs WHERE space=?1")?
-        .query_row([row], |r| r.get(0))
-        .optional()?;
-    match bytes {
-        Some(b) => Ok(Doc::load(&b)?),
-        None => Ok(Doc::new()),
-    }
-}
-
-/// Merges the gathered automerge changes into each space's document, saves
-/// it, and projects it (profile, or follows and mutes). Following someone
-/// can project their stored feed, which can gather more changes: repeated
-/// until none are left.
-pub(crate) fn apply_doc_changes(
-    conn: &Connection,
-    keys: &mut Keys,
-    mut changes: DocChanges,
-) -> Result<()> {
-    for _round in 0..64 {
-        if changes.by_space.is_empty() {
-            return Ok(());
-        }
-        let current = std::mem::take(&mut changes.by_space);
-        for (row, (space, list)) in current {
-            let mut doc = load_doc(conn, row)?;
-            doc.apply(list)?;
-            conn.prepare_cached("INSERT OR REPLACE INTO docs(space, doc) VALUES(?1, ?2)")?
-                .execute(params![row, doc.save()])?;
-            let Some(owner) = space.owner else { continue };
-            match space.kind {
-                Some(SpaceKind::Feed) => {
-                    let p = doc.profile();
-                    let ir = identity_row(conn, &owner)?;
-                    conn.prepare_cached(
-                        "INSERT OR REPLACE INTO profiles(identity, name, bio, avatar) VALUES(?1, ?2, ?3, ?4)",
-                    )?
-                    .execute(params![
-                        ir,
-                        p.name,
-                        p.bio,
-                        p.avatar.as_ref().map(|h| h.as_bytes().as_slice())
-                    ])?;
-                    if let Some(avatar) = &p.avatar {
-                        // Fetched like a post's image, from the log that
-                        // wrote the feed most lately.
-                        let log: Option<i64> = conn
-                            .prepare_cached("SELECT max(id) FROM logs WHERE space=?1")?
-                            .query_row([row], |r| r.get(0))?;
-                        if let Some(log) = log {
-                            want_blob(conn, avatar, row, log, crate::node::MAX_SEALED_IMAGE_LEN)?;
-                        }
-                    }
-                }
-                Some(SpaceKind::Account) => {
-                    if !is_self(conn, &owner)? {
-                        continue;
-                    }
-                    let acc = doc.account();
-                    conn.execute_batch(
-                        "UPDATE audience SET followed=0 WHERE followed=1;
-                         UPDATE audience SET muted=0, blocked=0;",
-                    )?;
-                    for (who, key) in &acc.follows {
-                        let ir = identity_row(conn, who)?;
-                        conn.prepare_cached(
-                            "INSERT INTO audience(identity, followed) VALUES(?1, 1)
-                             ON CONFLICT(identity) DO UPDATE SET followed=max(followed, 1)",
-                        )?
-                        .execute([ir])?;
-                        add_space(
-                            conn,
-                            keys,
-                            &feed_space_id(who),
-                            SpaceKind::Feed,
-                            who,
-                            &SpaceKey::from_bytes(*key),
-                            &mut changes,
-                        )?;
-                    }
-                    for who in &acc.mutes {
-                        let ir = identity_row(conn, who)?;
-                        conn.prepare_cached(
-                            "INSERT INTO audience(identity, muted) VALUES(?1, 1)
-                             ON CONFLICT(identity) DO UPDATE SET muted=1",
-                        )?
-                        .execute([ir])?;
-                    }
-                    // Blocked: hidden wherever muted ones are, and never
-                    // served to peers.
-                    for who in &acc.blocks {
-                        let ir = identity_row(conn, who)?;
-                        conn.prepare_cached(
-                            "INSERT INTO audience(identity, muted, blocked) VALUES(?1, 1, 1)
-                             ON CONFLICT(identity) DO UPDATE SET muted=1, blocked=1",
-                        )?
-                        .execute([ir])?;
-                    }
-                }
-                // A group's document is read where it is stored, when asked.
-                Some(SpaceKind::Group | SpaceKind::Direct) | None => {}
-            }
-        }
-    }
-    Err(StoreError::Corrupt(
-        "document changes did not settle".into(),
-    ))
-}
-
-fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> {
+pub(crate) fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM meta WHERE key='self' AND value=?1")?
         .exists([identity.as_bytes()])?)

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{ENTRY_COLS, Result, Store, blob32, rebuild, space_row};
 use crate::entry::Entry;
 use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
-use crate::protocol::catchup::{Asked, Frontier, Holdings, Named, Remember};
+use crate::protocol::catchup::{Frontier, Holdings};
 use crate::space::AuthKey;
 use crate::space::SpaceKind;
 
@@ -16,18 +16,6 @@ impl Store {
     /// blocked identity.
     pub fn served_frontier(&self, space: &SpaceId) -> Result<Option<Frontier>> {
         self.served_frontier_to(space, None)
-    }
-
-    /// Whether `device` is one of this identity's own devices (its
-    /// certificate is held).
-    pub fn is_own_device(&self, device: &DeviceId) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM logs l JOIN audience a ON a.identity=l.identity
-                 WHERE l.device=?1 AND a.followed=2",
-            )?
-            .exists([device.as_bytes()])?)
     }
 
     /// What this store serves to `peer`: as [`Holdings`], with the private
@@ -249,48 +237,7 @@ impl Limits {
     }
 }
 
-impl Store {
-    /// What the last session this device started with `device` asked.
-    pub fn peer_asked(&self, device: &DeviceId) -> Result<Option<Asked>> {
-        self.peer_memory("asked", device)
-    }
-
-    /// What `device` named in the last session it started.
-    pub fn peer_named(&self, device: &DeviceId) -> Result<Option<Named>> {
-        self.peer_memory("named", device)
-    }
-
-    fn peer_memory<T: serde::de::DeserializeOwned>(
-        &self,
-        column: &str,
-        device: &DeviceId,
-    ) -> Result<Option<T>> {
-        let bytes: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached(&format!("SELECT {column} FROM peers WHERE device=?1"))?
-            .query_row([device.as_bytes()], |r| r.get(0))
-            .optional()?
-            .flatten();
-        Ok(bytes.and_then(|b| postcard::from_bytes(&b).ok()))
-    }
-
-    /// Remembers what a session with `device` covered.
-    pub fn remember_peer(&self, device: &DeviceId, what: &Remember) -> Result<()> {
-        let (column, bytes) = match what {
-            Remember::Asked(a) => ("asked", postcard::to_allocvec(a)),
-            Remember::Named(n) => ("named", postcard::to_allocvec(n)),
-        };
-        let bytes = bytes.unwrap_or_default();
-        self.conn.execute(
-            &format!(
-                "INSERT INTO peers(device, addrs, {column}) VALUES(?1, x'00', ?2)
-                 ON CONFLICT(device) DO UPDATE SET {column}=?2"
-            ),
-            params![device.as_bytes(), bytes],
-        )?;
-        self.prune_peers()
-    }
-}
+impl Store {}
 
 /// A store read for sync. Database errors read as "not served" / "nothing
 /// more": the session then ends short and the next one retries.

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::project::{self, DocChanges, SpaceInfo};
-use super::{Result, Store, blob32};
+use super::{Result, Store, apply_doc_changes, blob32};
 use crate::admission::{self, InLog};
 use crate::bundle::{self, Item};
 use crate::entry::{Entry, EntryError, KeyCache, verify_batch};
@@ -239,7 +239,7 @@ impl<'a> Apply<'a> {
     /// changes; the caller commits.
     pub(crate) fn finish(mut self) -> Result<()> {
         self.ctx.flush(self.conn)?;
-        project::apply_doc_changes(self.conn, self.keys, self.changes)
+        apply_doc_changes(self.conn, self.keys, self.changes)
     }
 }
 
@@ -423,24 +423,13 @@ impl Store {
         report: &mut ImportReport,
     ) -> Result<()> {
         sort_chain_order(&mut entries);
-        let res = std::thread::scope(|s| -> Result<()> {
-            let (tx, rx) = mpsc::sync_channel::<Verified>(2);
-            // Signatures are checked on this thread while the caller's
-            // thread commits the previous chunk.
-            s.spawn(move || {
-                let mut cache = KeyCache::default();
-                let mut rest = entries.into_iter();
-                loop {
-                    let chunk: Vec<Entry> = rest.by_ref().take(COMMIT_BATCH).collect();
-                    if chunk.is_empty() || tx.send(Verified::check(chunk, &mut cache)).is_err() {
-                        break;
-                    }
-                }
-            });
-            for v in rx {
-                self.commit_batch(&v.entries, v.results, report, true)?;
-            }
-            Ok(())
+        let mut rest = entries.into_iter();
+        let chunks = std::iter::from_fn(move || {
+            let chunk: Vec<Entry> = rest.by_ref().take(COMMIT_BATCH).collect();
+            (!chunk.is_empty()).then_some((chunk, ()))
+        });
+        let res = pipeline(chunks, |v, ()| {
+            self.commit_batch(&v.entries, v.results, report, true)
         });
         if res.is_err() {
             // A failed transaction rolled back; cached keys may name rows that no longer exist.
@@ -488,6 +477,36 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The one ingest pipeline, which bundle imports and catch-up sessions
+/// both run: chunks of entries are signature-checked on a second thread
+/// while this one commits the chunk before (each chunk in one transaction,
+/// by `commit`, which also sees what came with the chunk). An error from
+/// `commit` stops the pipeline; the chunks' source must then end too (the
+/// checking thread is waited for).
+pub fn pipeline<X: Send, E>(
+    chunks: impl Iterator<Item = (Vec<Entry>, X)> + Send,
+    mut commit: impl FnMut(Verified, X) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    std::thread::scope(|s| {
+        let (tx, checked) = mpsc::sync_channel::<(Verified, X)>(1);
+        s.spawn(move || {
+            let mut cache = KeyCache::default();
+            for (entries, with) in chunks {
+                if tx
+                    .send((Verified::check(entries, &mut cache), with))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        for (verified, with) in checked {
+            commit(verified, with)?;
+        }
+        Ok(())
+    })
 }
 
 /// Applies one signature-verified entry inside a transaction: chain checks,

@@ -1,0 +1,47 @@
+//! The schema, and bringing a store made by an older version up to it.
+
+use rusqlite::Connection;
+
+use super::Result;
+
+/// Adds `column` (with its SQL declaration) to `table` unless it is there.
+pub(super) fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<()> {
+    let has: bool = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name='{column}'"
+        ))?
+        .exists([])?;
+    if !has {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
+/// Brings a store made by an older version up to the current schema.
+/// Returns whether revocations written before they named their issuer
+/// need to be read again from the feeds.
+pub(super) fn migrate(conn: &Connection) -> Result<bool> {
+    add_column(conn, "posts", "space", "INTEGER")?;
+    add_column(conn, "entries", "version", "INTEGER NOT NULL DEFAULT 1")?;
+    add_column(conn, "audience", "blocked", "INTEGER NOT NULL DEFAULT 0")?;
+    // A group's timeline, newest first.
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS posts_space ON posts(space, ts) WHERE space IS NOT NULL",
+    )?;
+    // When a like or repost was made, for notifications (older rows: NULL).
+    add_column(conn, "reactions", "ts", "INTEGER")?;
+    add_column(conn, "spaces", "nonce", "BLOB")?;
+    add_column(conn, "wants", "len", "INTEGER")?;
+    add_column(conn, "peers", "introduced", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "pending", "arrived", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "pending", "certified", "INTEGER NOT NULL DEFAULT 1")?;
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS pending_arrived ON pending(arrived)")?;
+    // Revocations used to be kept without their issuer.
+    let old_revocations: bool = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='revoked'")?
+        .exists([])?;
+    if old_revocations {
+        conn.execute_batch("DROP TABLE revoked; DROP TABLE IF EXISTS revoked_heads;")?;
+    }
+    Ok(old_revocations)
+}
