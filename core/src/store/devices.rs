@@ -39,10 +39,10 @@ impl Store {
         let Some(row) = space_row(&self.conn, space)? else {
             return Ok(None);
         };
-        let first: Option<(u32, Option<Vec<u8>>, u8)> = self
+        let first: Option<(u32, Option<Vec<u8>>, Vec<u8>)> = self
             .conn
             .prepare_cached(
-                "SELECT e.epoch, e.payload, e.version FROM entries e JOIN logs l ON l.id=e.log
+                "SELECT e.epoch, e.payload, CAST(substr(e.sig, 65) AS BLOB) FROM entries e JOIN logs l ON l.id=e.log
                  WHERE l.space=?1 AND l.device=?2 AND e.seq=1",
             )?
             .query_row(params![row, device.as_bytes()], |r| r.try_into())
@@ -57,7 +57,7 @@ impl Store {
             author: *device,
             seq: 1,
             epoch,
-            version,
+            version: super::entries::version_of(&version),
         };
         let record = at.read(space, &key, &payload);
         Ok(match record {

@@ -9,7 +9,7 @@ use super::{Result, Store, StoreError, blob32, ingest, load_doc, now_ms, project
 use crate::bundle::BundleWriter;
 use crate::crypto::SpaceKey;
 use crate::doc::DocError;
-use crate::entry::{Entry, Header};
+use crate::entry::{ENTRY_VERSION, Entry, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
@@ -168,11 +168,11 @@ impl Store {
         let mut rows = stmt.query([])?;
         let mut heads: HashMap<i64, (u64, EntryId)> = HashMap::new();
         while let Some(r) = rows.next()? {
-            let space_row: i64 = r.get(11)?;
+            let space_row: i64 = r.get(10)?;
             if spaces.is_some_and(|set| !set.contains(&space_row)) {
                 continue;
             }
-            let log: i64 = r.get(10)?;
+            let log: i64 = r.get(9)?;
             let seq: u64 = r.get(2)?;
             let previous = match heads.get(&log) {
                 Some((s, id)) if *s + 1 == seq => Some(*id),
@@ -296,7 +296,24 @@ impl Store {
 /// The columns [`rebuild`] reads, in order, from `entries e`, `logs l` and
 /// `spaces s`.
 pub(crate) const ENTRY_COLS: &str =
-    "s.space, l.device, e.seq, e.ts, e.epoch, e.dropped, e.sig, e.payload, e.hash, e.version";
+    "s.space, l.device, e.seq, e.ts, e.epoch, e.dropped, e.sig, e.payload, e.hash";
+
+/// How an entry's signature is stored: the signature, then its header's
+/// format version in one byte when that is not [`ENTRY_VERSION`] (current
+/// entries pay nothing for it).
+pub(crate) fn stored_sig(sig: &[u8; 64], version: u8) -> Vec<u8> {
+    let mut out = sig.to_vec();
+    if version != ENTRY_VERSION {
+        out.push(version);
+    }
+    out
+}
+
+/// The header version a stored signature's suffix (what follows its 64
+/// bytes, as `CAST(substr(sig, 65) AS BLOB)` reads it) says.
+pub(crate) fn version_of(suffix: &[u8]) -> u8 {
+    suffix.first().copied().unwrap_or(ENTRY_VERSION)
+}
 
 /// Rebuilds a stored entry from a row of [`ENTRY_COLS`] and the id of its
 /// predecessor, and checks it against its stored id.
@@ -316,8 +333,16 @@ pub(crate) fn rebuild(r: &rusqlite::Row<'_>, seq: u64, previous: Option<EntryId>
             ));
         }
     };
+    let stored: Vec<u8> = r.get(6)?;
+    if !(64..=65).contains(&stored.len()) {
+        return Err(StoreError::Corrupt("signature length".into()));
+    }
+    let (sig, suffix) = stored.split_at(64);
+    let sig =
+        <[u8; 64]>::try_from(sig).map_err(|_| StoreError::Corrupt("signature length".into()))?;
+    let version = version_of(suffix);
     let header = Header {
-        version: r.get(9)?,
+        version,
         space: blob32(r.get(0)?).map(SpaceId)?,
         author: blob32(r.get(1)?).map(DeviceId)?,
         seq,
@@ -327,9 +352,7 @@ pub(crate) fn rebuild(r: &rusqlite::Row<'_>, seq: u64, previous: Option<EntryId>
         payload_hash,
         payload_len,
     };
-    let sig: Vec<u8> = r.get(6)?;
-    let sig = <[u8; 64]>::try_from(sig.as_slice())
-        .map_err(|_| StoreError::Corrupt("signature length".into()))?;
+
     let e = Entry::from_parts(header, sig, payload)?;
     let stored = blob32(r.get(8)?).map(EntryId)?;
     if e.id() != stored {

@@ -708,8 +708,8 @@ impl Apply<'_> {
             ));
         }
         conn.prepare_cached(
-            "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload, version)
-         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO entries(hash, log, seq, ts, epoch, sig, dropped, payload)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
             id.as_bytes(),
@@ -717,13 +717,12 @@ impl Apply<'_> {
             h.seq,
             h.timestamp,
             h.key_epoch,
-            entry.signature().as_slice(),
+            super::entries::stored_sig(entry.signature(), h.version),
             entry
                 .payload()
                 .is_none()
                 .then(|| project::dropped(&h.payload_hash, h.payload_len)),
             entry.payload(),
-            h.version,
         ])?;
         let row = conn.last_insert_rowid();
         log.seq = h.seq;

@@ -119,12 +119,12 @@ type StoredEntry = (
     Option<Vec<u8>>,
     Vec<u8>,
     Option<Vec<u8>>,
-    u8,
+    Vec<u8>,
 );
 
 /// What opening a stored entry needs: space, device, space row, seq, epoch,
 /// payload, header version.
-type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>, u8);
+type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>, Vec<u8>);
 
 /// What the store knows of `space`, if it has a row for it (it makes none).
 pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
@@ -238,7 +238,7 @@ fn reproject(
     let rows: Vec<StoredEntry> = conn
         .prepare(
             "SELECT e.id, e.hash, e.log, e.seq, e.ts, e.epoch, e.payload, l.device, i.identity,
-                    e.version
+                    CAST(substr(e.sig, 65) AS BLOB)
              FROM entries e JOIN logs l ON l.id=e.log LEFT JOIN identities i ON i.id=l.identity
              WHERE l.space=?1 AND (?2 IS NULL OR e.epoch=?2) ORDER BY e.id",
         )?
@@ -258,7 +258,7 @@ fn reproject(
             author: device,
             seq,
             epoch,
-            version,
+            version: super::entries::version_of(&version),
         };
         let opened = open_parts(conn, keys, space, &pos, at, &payload)?;
         if let Opened::Record(record, writer) = opened {
@@ -863,7 +863,7 @@ fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>)
 pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Result<Option<Record>> {
     let found: Option<Sealed> = conn
         .prepare_cached(
-            "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload, e.version
+            "SELECT s.space, l.device, s.id, e.seq, e.epoch, e.payload, CAST(substr(e.sig, 65) AS BLOB)
              FROM entries e JOIN logs l ON l.id=e.log JOIN spaces s ON s.id=l.space WHERE e.id=?1",
         )?
         .query_row([row], |r| r.try_into())
@@ -879,7 +879,7 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
     );
     Ok(open_sealed(conn, keys, space_row, epoch, &aad, &payload)?
         .ok()
-        .and_then(|p| Record::decode(version, &p).ok()))
+        .and_then(|p| Record::decode(super::entries::version_of(&version), &p).ok()))
 }
 
 pub(crate) fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> {

@@ -1,6 +1,6 @@
 //! The schema, and bringing a store made by an older version up to it.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::Result;
 
@@ -22,7 +22,20 @@ pub(super) fn add_column(conn: &Connection, table: &str, column: &str, decl: &st
 /// need to be read again from the feeds.
 pub(super) fn migrate(conn: &Connection) -> Result<bool> {
     add_column(conn, "posts", "space", "INTEGER")?;
-    add_column(conn, "entries", "version", "INTEGER NOT NULL DEFAULT 1")?;
+    // Entries stored before headers had a second format version are all of
+    // version 1: their signatures gain the version byte.
+    if conn
+        .query_row("SELECT value FROM meta WHERE key='entry_format'", [], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .optional()?
+        .is_none()
+    {
+        conn.execute_batch(
+            "UPDATE entries SET sig = CAST(sig || x'01' AS BLOB) WHERE length(sig) = 64;
+             INSERT OR REPLACE INTO meta(key, value) VALUES('entry_format', x'02');",
+        )?;
+    }
     add_column(conn, "audience", "blocked", "INTEGER NOT NULL DEFAULT 0")?;
     // A group's timeline, newest first.
     conn.execute_batch(

@@ -40,10 +40,11 @@ CREATE TABLE IF NOT EXISTS entries(
   epoch INTEGER NOT NULL,
   sig BLOB NOT NULL,
   dropped BLOB,
-  payload BLOB,
-  -- The header's format version (1: the first record format inside).
-  version INTEGER NOT NULL DEFAULT 1
+  payload BLOB
 );
+-- `sig` is the header's signature, then — only for an entry whose header
+-- is not of the current format version — that version in one byte
+-- (entries.rs: `stored_sig`), so current entries pay nothing for it.
 -- Entries are found by id through an index of the id's first 8 bytes (the
 -- full id is compared too): a third the size of an index of whole ids.
 CREATE INDEX IF NOT EXISTS entries_id ON entries(substr(hash, 1, 8));
