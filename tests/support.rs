@@ -22,6 +22,12 @@ impl TestNode {
             _dir: dir,
         }
     }
+
+    /// Closes the node; its home stays until the returned folder drops.
+    pub(crate) fn close(self) -> (std::path::PathBuf, TempDir) {
+        drop(self.node);
+        (self.home, self._dir)
+    }
 }
 
 /// The device key kept in a home (what someone holding the device's files

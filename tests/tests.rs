@@ -3,6 +3,7 @@
 mod bad_input;
 mod compat;
 mod convergence;
+mod erase;
 mod groups;
 mod net;
 mod queries;

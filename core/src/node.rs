@@ -626,9 +626,12 @@ impl Node {
     pub fn delete(&mut self, target: &EntryId) -> Result<EntryId> {
         self.require_own(target)?;
         let space = self.space_for(target)?;
-        Ok(self
+        let id = self
             .append(&space, Record::Delete { target: *target })?
-            .id())
+            .id();
+        // The post's bytes are zeroed in the database; out of the WAL too.
+        self.store.scrub()?;
+        Ok(id)
     }
 
     /// Updates this user's profile; `avatar` is an image file's bytes.

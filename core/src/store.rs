@@ -12,6 +12,7 @@ mod check;
 mod devices;
 mod docs;
 mod entries;
+mod erase;
 mod ingest;
 mod keys;
 mod membership;
@@ -156,6 +157,7 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.execute_batch(include_str!("store/schema.sql"))?;
         let rescan = migrate(&conn)?;
+        erase::configure(&conn)?;
         let mut store = Self {
             conn,
             keys: project::Keys::default(),

@@ -150,6 +150,8 @@ impl Node {
                 .add_space(&t.space, SpaceKind::Group, &t.owner, &key)?;
             self.store.set_group_nonce(&t.space, &t.nonce)?;
         }
+        // Back in a group left before: its content comes again by sync.
+        self.store.rejoin_space(&t.space)?;
         self.store.add_epoch_keys(&t.space, &keys)?;
         if let Some(peer) = &t.peer {
             self.store.add_peer(peer)?;
@@ -232,6 +234,8 @@ impl Node {
         }
         let heads = self.store.heads_of(group, &self.identity)?;
         self.append(group, Record::Group(GroupOp::Leave { heads }))?;
+        // What was read in the group goes from this device's files.
+        self.store.leave_space(group)?;
         Ok(())
     }
 

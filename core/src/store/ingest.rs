@@ -382,8 +382,10 @@ impl Store {
         }
         self.import_entries_into(entries, &mut report)?;
         for (hash, space, data) in blobs {
-            // Only blobs of spaces this store chose are kept, and only as
-            // large as an image may be.
+            // Only blobs of spaces this store chose are kept, only as large
+            // as an image may be, and only those a post or profile held
+            // here refers to (not an image of a deleted post, nor of a
+            // group this device left).
             let chosen =
                 project::space_info(&self.conn, &space)?.is_some_and(|i| i.chosen().is_some());
             if data.len() > crate::node::MAX_SEALED_IMAGE_LEN as usize {
@@ -392,14 +394,9 @@ impl Store {
                     format!("blob {} is larger than an image may be", hash.fmt_short()),
                 );
             } else if chosen {
-                let n = self.conn.execute(
-                    "INSERT OR IGNORE INTO blobs(hash, space, data)
-                     SELECT ?1, id, ?3 FROM spaces WHERE space=?2",
-                    params![hash.as_bytes(), space.as_bytes(), data],
-                )?;
-                self.conn
-                    .execute("DELETE FROM wants WHERE hash=?1", [hash.as_bytes()])?;
-                report.blobs += n as u64;
+                if self.put_wanted_blob(&hash, data)? {
+                    report.blobs += 1;
+                }
             } else {
                 report.reject(
                     None,

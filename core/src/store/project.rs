@@ -29,6 +29,8 @@ pub(crate) struct SpaceInfo {
     pub(crate) id: SpaceId,
     pub(crate) kind: Option<SpaceKind>,
     pub(crate) owner: Option<IdentityId>,
+    /// A group this device left: entries are kept as headers only.
+    pub(crate) departed: bool,
 }
 
 impl SpaceInfo {
@@ -128,17 +130,17 @@ type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>, Vec<u8>);
 
 /// What the store knows of `space`, if it has a row for it (it makes none).
 pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
-    let found: Option<(i64, i64, Option<Vec<u8>>, bool)> = conn
+    let found: Option<(i64, i64, Option<Vec<u8>>, bool, bool)> = conn
         .prepare_cached(
             "SELECT s.id, s.kind, i.identity,
-                    EXISTS(SELECT 1 FROM keys k WHERE k.space=s.id AND k.epoch=0)
+                    EXISTS(SELECT 1 FROM keys k WHERE k.space=s.id AND k.epoch=0), s.departed
              FROM spaces s LEFT JOIN identities i ON i.id=s.owner WHERE s.space=?1",
         )?
         .query_row([space.as_bytes()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    let Some((row, kind, owner, keyed)) = found else {
+    let Some((row, kind, owner, keyed, departed)) = found else {
         return Ok(None);
     };
     Ok(Some(SpaceInfo {
@@ -146,6 +148,7 @@ pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<Sp
         id: *space,
         kind: SpaceKind::from_code(kind).filter(|_| keyed),
         owner: owner.map(blob32).transpose()?.map(IdentityId),
+        departed,
     }))
 }
 
@@ -429,6 +432,10 @@ pub(crate) fn project(
         // (a membership operation still counts: it may let them back in).
         return Ok(());
     }
+    if space.departed && !matches!(record, Record::Group(_) | Record::DeviceCert(_)) {
+        // A group this device left: nothing of it is shown or kept readable.
+        return drop_payload(conn, placed.row);
+    }
     match record {
         Record::DeviceCert(_) | Record::Unknown { .. } => {}
         Record::Post(p) => {
@@ -456,14 +463,20 @@ pub(crate) fn project(
         Record::Delete { target } => {
             conn.prepare_cached("INSERT OR IGNORE INTO deletes(target, identity) VALUES(?1, ?2)")?
                 .execute(params![target.as_bytes(), author])?;
+            // The post as stored (shown or hidden past a removal): a post
+            // of the same author, and nothing else.
+            let own = own_post_entry(conn, keys, &target, author)?;
             if let Some(post_row) = post_of(conn, &target, author)? {
                 unpost(conn, keys, post_row, author)?;
             }
-            // A hidden post (past a removal) comes down too: a post of the
-            // same author, and nothing else.
-            if let Some(row) = own_post_entry(conn, keys, &target, author)? {
-                drop_payload(conn, row)?;
+            if let Some((row, _)) = &own {
+                drop_payload(conn, *row)?;
             }
+            let images: Vec<Hash> = own
+                .as_ref()
+                .map(|(_, p)| p.images.iter().map(|i| i.hash).collect())
+                .unwrap_or_default();
+            super::erase::forget_copies(conn, &target, own.map(|(row, _)| row), &images)?;
             let edit_rows: Vec<i64> = conn
                 .prepare_cached(
                     "DELETE FROM edits WHERE target=?1 AND identity=?2 RETURNING entry",
@@ -472,6 +485,9 @@ pub(crate) fn project(
                 .collect::<std::result::Result<_, _>>()?;
             for r in edit_rows {
                 drop_payload(conn, r)?;
+                if let Some(id) = entry_id(conn, r)? {
+                    super::erase::forget_copies(conn, &id, Some(r), &[])?;
+                }
             }
         }
         Record::KeyRotation(r) => {
@@ -527,13 +543,23 @@ fn insert_post(
     pick_edit(conn, keys, placed.row, &placed.id, author)
 }
 
-/// The row of a stored post by id, if `author` wrote it.
+/// The id of the entry at `row`.
+fn entry_id(conn: &Connection, row: i64) -> Result<Option<EntryId>> {
+    let hash: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT hash FROM entries WHERE id=?1")?
+        .query_row([row], |r| r.get(0))
+        .optional()?;
+    Ok(hash.map(blob32).transpose()?.map(EntryId))
+}
+
+/// The row and record of a stored post by id, if `author` wrote it and
+/// its payload is held.
 fn own_post_entry(
     conn: &Connection,
     keys: &mut Keys,
     id: &EntryId,
     author: i64,
-) -> Result<Option<i64>> {
+) -> Result<Option<(i64, crate::record::Post)>> {
     let row: Option<i64> = conn
         .prepare_cached(
             "SELECT e.id FROM entries e JOIN logs l ON l.id=e.log
@@ -542,7 +568,10 @@ fn own_post_entry(
         .query_row(params![id.as_bytes(), author], |r| r.get(0))
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    Ok(matches!(open_stored(conn, keys, row)?, Some(Record::Post(_))).then_some(row))
+    Ok(match open_stored(conn, keys, row)? {
+        Some(Record::Post(p)) => Some((row, p)),
+        _ => None,
+    })
 }
 
 /// Keeps `key` as `space`'s key at `epoch` unless one is held, and projects
@@ -766,7 +795,7 @@ fn post_of(conn: &Connection, target: &EntryId, author: i64) -> Result<Option<i6
 }
 
 /// Drops an entry's payload, keeping its hash so the header still rebuilds.
-fn drop_payload(conn: &Connection, row: i64) -> Result<()> {
+pub(crate) fn drop_payload(conn: &Connection, row: i64) -> Result<()> {
     let payload: Option<Vec<u8>> = conn
         .prepare_cached("SELECT payload FROM entries WHERE id=?1")?
         .query_row([row], |r| r.get(0))?;

@@ -44,6 +44,7 @@ pub(super) fn migrate(conn: &Connection) -> Result<bool> {
     // When a like or repost was made, for notifications (older rows: NULL).
     add_column(conn, "reactions", "ts", "INTEGER")?;
     add_column(conn, "spaces", "nonce", "BLOB")?;
+    add_column(conn, "spaces", "departed", "INTEGER NOT NULL DEFAULT 0")?;
     add_column(conn, "wants", "len", "INTEGER")?;
     add_column(conn, "peers", "introduced", "INTEGER NOT NULL DEFAULT 0")?;
     add_column(conn, "pending", "arrived", "INTEGER NOT NULL DEFAULT 0")?;

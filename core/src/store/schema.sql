@@ -10,12 +10,15 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS identities(id INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE);
 -- The spaces this store holds: chosen ones have a kind, an owner and an
 -- epoch-0 key. `nonce` is a group's (its id hashes the owner and it).
+-- `departed`: a group this device left; its content is dropped and what
+-- arrives for it later is kept as headers only (erase.rs).
 CREATE TABLE IF NOT EXISTS spaces(
   id INTEGER PRIMARY KEY,
   space BLOB NOT NULL UNIQUE,
   kind INTEGER NOT NULL DEFAULT 0,
   owner INTEGER,
-  nonce BLOB
+  nonce BLOB,
+  departed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS keys(
   space INTEGER NOT NULL, epoch INTEGER NOT NULL, key BLOB NOT NULL,

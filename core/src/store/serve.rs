@@ -163,6 +163,17 @@ impl Store {
         // Never past what the rules accept (a revoked device's or removed
         // member's entries that arrived before the news did).
         let who = who.map(blob32).transpose()?.map(IdentityId);
+        // Of a group this device left, only its own log: the others' are
+        // kept as headers only, and a peer must not take those for copies.
+        if super::erase::is_left(&self.conn, space_row)? {
+            let own = match &who {
+                Some(w) => super::project::is_self(&self.conn, w)?,
+                None => false,
+            };
+            if !own {
+                return Ok(Vec::new());
+            }
+        }
         let limit = match Limits::of(self, space)?.of_log(self, space, device, who.as_ref())? {
             Some(last) if last <= after => return Ok(Vec::new()),
             Some(last) => limit.min((last - after) as usize),
