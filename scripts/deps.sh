@@ -13,6 +13,8 @@ starling_need_apt() {
     command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
     command -v xauth >/dev/null 2>&1 || need+=(xauth)
     command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
+    command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
+    command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
   fi
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check Starling's CI runs: the UI's type check and unit tests,
-# Rust formatting, lints and tests, then the app's end-to-end tests in a
+# Rust formatting, lints and tests (the keychain ones against a real Secret
+# Service), then the app's end-to-end tests in a
 # real window under Xvfb against CLI peers on loopback. Installs what is
 # missing on a Debian/Ubuntu machine; needs a Rust toolchain (1.95 or newer,
 # with clippy and rustfmt) and Node.js 20.19 or newer.
@@ -18,7 +19,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
-cargo test --workspace
+# Test homes keep their secrets in files; the keychain has its own run.
+STARLING_KEYCHAIN=off cargo test --workspace
+echo "== keychain: a real Secret Service in a private D-Bus session"
+bash scripts/keychain-test.sh
 
 echo "== end-to-end: the app under Xvfb"
 STARLING_UI_BUILT=1 bash scripts/e2e.sh

@@ -289,12 +289,7 @@ fn a_rotation_by_a_member_who_is_not_admin_is_refused() {
     bob.group_join(&ann.group_invite(&group, 3_600_000).unwrap())
         .unwrap();
     // Bob, holding his own device key, writes a rotation into his log.
-    let hex = std::fs::read_to_string(bob_home.join("device.key")).unwrap();
-    let bytes: Vec<u8> = (0..64)
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
-        .collect();
-    let device = starling_core::DeviceKey::from_secret_bytes(bytes.try_into().unwrap());
+    let device = crate::support::device_key(&bob_home);
     let head = bob.store().log_head(&group, &device.id()).unwrap().unwrap();
     let key = bob.store().space_key(&group, 0).unwrap().unwrap();
     let rotation = Record::KeyRotation(KeyRotation {

@@ -33,12 +33,11 @@ impl TestNode {
 /// The device key kept in a home (what someone holding the device's files
 /// could sign with).
 pub(crate) fn device_key(home: &std::path::Path) -> starling_core::DeviceKey {
-    let hex = std::fs::read_to_string(home.join("device.key")).expect("device key file");
-    let bytes: Vec<u8> = (0..64)
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).expect("hex"))
-        .collect();
-    starling_core::DeviceKey::from_secret_bytes(bytes.try_into().expect("32 bytes"))
+    use starling_core::node::secrets::{Secret, read};
+    let bytes = read(home, Secret::Device)
+        .expect("readable")
+        .expect("a device key");
+    starling_core::DeviceKey::from_secret_bytes(bytes)
 }
 
 /// The next entries of `node`'s own log in `space`, one per record,

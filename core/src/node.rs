@@ -6,7 +6,6 @@
 //! confined to the store.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::SpaceKey;
@@ -22,6 +21,7 @@ use crate::ticket::{FeedTicket, Ticket, TicketError};
 mod devices;
 mod direct;
 mod group;
+pub mod secrets;
 pub use devices::LINK_VALID_MS;
 pub use group::INVITE_VALID_MS;
 
@@ -35,8 +35,6 @@ pub const MAX_SEALED_IMAGE_LEN: u32 =
 const BLOB_MAGIC: &[u8; 3] = b"SB\x02";
 const BLOB_HEADER_LEN: usize = 7;
 const DB_FILE: &str = "starling.db";
-const IDENTITY_FILE: &str = "identity.key";
-const DEVICE_FILE: &str = "device.key";
 const BLOB_CONTEXT: &[u8] = b"starling/blob/v1\0";
 
 /// A node operation failed.
@@ -85,6 +83,9 @@ pub enum NodeError {
     /// The system's random source failed.
     #[error("no randomness available: {0}")]
     Random(String),
+    /// The OS keychain did not keep or give back a secret.
+    #[error("the keychain: {0}")]
+    Keychain(String),
 }
 
 impl NodeError {
@@ -96,7 +97,10 @@ impl NodeError {
             NodeError::Store(e) => return e.view(),
             NodeError::AlreadyInitialized(_) => K::AlreadyExists,
             NodeError::NotInitialized(_) => K::NoIdentity,
-            NodeError::Io { .. } | NodeError::BadKeyFile(_) | NodeError::Random(_) => K::Storage,
+            NodeError::Io { .. }
+            | NodeError::BadKeyFile(_)
+            | NodeError::Random(_)
+            | NodeError::Keychain(_) => K::Storage,
             NodeError::Ticket(_) | NodeError::Doc(_) | NodeError::Invalid(_) => K::Invalid,
             NodeError::NotAllowed(_) | NodeError::NotYours(_) => K::NotAllowed,
             NodeError::PostNotFound(_) => K::NotFound,
@@ -165,31 +169,6 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes a secret file readable only by its owner, atomically.
-fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(crate::id::hex(bytes).as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
-}
-
-fn read_secret(path: &Path) -> Result<[u8; 32]> {
-    let text = fs::read_to_string(path).map_err(io_err(path))?;
-    let v = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(text.trim().as_bytes())
-        .map_err(|_| NodeError::BadKeyFile(path.to_path_buf()))?;
-    <[u8; 32]>::try_from(v.as_slice()).map_err(|_| NodeError::BadKeyFile(path.to_path_buf()))
-}
-
 /// The entry that follows `head` in this device's log: the next seq, naming
 /// the head, with a timestamp that never goes backwards.
 fn next_entry(
@@ -240,7 +219,7 @@ fn image_mime(bytes: &[u8]) -> Result<&'static str> {
 impl Node {
     /// Whether `home` holds an identity.
     pub fn exists(home: &Path) -> bool {
-        home.join(IDENTITY_FILE).exists() || home.join(DEVICE_FILE).exists()
+        secrets::exist(home)
     }
 
     /// Creates a new identity and device in `home`, named `name`.
@@ -306,18 +285,32 @@ impl Node {
         }
         then(&mut node)?;
         // Keys last: a crash before this leaves a home that `init` can redo.
-        write_secret(&home.join(DEVICE_FILE), &node.device.secret_bytes())?;
-        write_secret(&home.join(IDENTITY_FILE), &identity_key.secret_bytes())?;
+        secrets::keep(
+            home,
+            secrets::KeychainChoice::from_env(),
+            &[
+                (secrets::Secret::Device, node.device.secret_bytes()),
+                (secrets::Secret::Identity, identity_key.secret_bytes()),
+            ],
+        )?;
         Ok(node)
     }
 
     /// Opens the profile in `home`.
     pub fn open(home: &Path) -> Result<Self> {
-        if !home.join(IDENTITY_FILE).exists() || !home.join(DEVICE_FILE).exists() {
+        if !secrets::exist(home) {
             return Err(NodeError::NotInitialized(home.to_path_buf()));
         }
-        let identity_key = IdentityKey::from_secret_bytes(read_secret(&home.join(IDENTITY_FILE))?);
-        let device = DeviceKey::from_secret_bytes(read_secret(&home.join(DEVICE_FILE))?);
+        if secrets::KeychainChoice::from_env() == secrets::KeychainChoice::On {
+            secrets::move_to_keychain(home)?;
+        }
+        let missing = || NodeError::NotInitialized(home.to_path_buf());
+        let identity_key = IdentityKey::from_secret_bytes(
+            secrets::read(home, secrets::Secret::Identity)?.ok_or_else(missing)?,
+        );
+        let device = DeviceKey::from_secret_bytes(
+            secrets::read(home, secrets::Secret::Device)?.ok_or_else(missing)?,
+        );
         let mut store = Store::open(&home.join(DB_FILE))?;
         store.set_identity(identity_key.clone());
         Ok(Self {
@@ -874,7 +867,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("ann");
         drop(Node::init(&home, "Ann").unwrap());
-        fs::write(home.join(DEVICE_FILE), "not hex").unwrap();
+        fs::write(home.join("device.key"), "not hex").unwrap();
         assert!(matches!(Node::open(&home), Err(NodeError::BadKeyFile(_))));
     }
 
