@@ -23,6 +23,16 @@ impl Running {
         }
     }
 
+    /// The identity a recovery phrase names, on a new device.
+    pub(crate) fn recover(name: &str, phrase: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::recover(&dir.path().join(name), phrase).unwrap();
+        Self {
+            node: Arc::new(Mutex::new(node)),
+            _dir: dir,
+        }
+    }
+
     /// A new device of the identity that `ticket` links.
     pub(crate) fn join(name: &str, ticket: &Ticket) -> Self {
         let dir = tempfile::tempdir().unwrap();

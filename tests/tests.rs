@@ -7,5 +7,6 @@ mod erase;
 mod groups;
 mod net;
 mod queries;
+mod recovery;
 mod support;
 mod trust;

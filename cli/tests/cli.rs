@@ -404,9 +404,10 @@ fn killed_import_leaves_a_consistent_store() {
     assert_eq!(r["refused"], 0, "{r}");
     let check = json(&home, &["check"]);
     assert_eq!(check["ok"], true);
-    // Fay's own feed (cert, profile change, post) and account space
-    // (cert and 40 follows) plus the bundle.
-    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 41);
+    // Fay's own feed (cert, profile change, post, and an account backup
+    // after each of the 40 follows) and account space (cert and 40
+    // follows) plus the bundle.
+    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 40 + 41);
     let page = json(&home, &["timeline", "--limit", "5"]);
     assert_eq!(page["posts"].as_array().unwrap().len(), 5);
 }

@@ -26,6 +26,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod admission;
+pub mod backup;
 pub mod bundle;
 pub mod crypto;
 pub mod doc;

@@ -21,6 +21,7 @@ use crate::ticket::{FeedTicket, Ticket, TicketError};
 mod devices;
 mod direct;
 mod group;
+mod recovery;
 pub mod secrets;
 pub use devices::LINK_VALID_MS;
 pub use group::INVITE_VALID_MS;
@@ -228,10 +229,8 @@ impl Node {
             return Err(NodeError::Invalid("a name must not be empty".into()));
         }
         let identity_key = IdentityKey::from_secret_bytes(random()?);
-        let keys = (
-            SpaceKey::from_bytes(random()?),
-            SpaceKey::from_bytes(random()?),
-        );
+        // The phrase alone finds the feed and the account again.
+        let keys = crate::backup::derived_keys(&identity_key);
         Self::create(home, identity_key, keys, |node| {
             node.set_profile(
                 ProfileUpdate {
@@ -411,6 +410,20 @@ impl Node {
     }
 
     /// Applies an edit to a space's document and appends the change.
+    /// Changes the account document (follows, mutes, blocks) and, if it
+    /// changed, backs the account up in the feed.
+    fn change_account(
+        &mut self,
+        edit: impl FnOnce(&mut crate::doc::Doc, &DeviceId, u64) -> Result<Option<Vec<u8>>, DocError>,
+    ) -> Result<bool> {
+        let account = self.account();
+        let changed = self.change_doc(&account, edit)?;
+        if changed {
+            self.back_up_account()?;
+        }
+        Ok(changed)
+    }
+
     fn change_doc(
         &mut self,
         space: &SpaceId,
@@ -696,10 +709,7 @@ impl Node {
             self.store.add_peer(peer)?;
             self.store.introduce_peer(&peer.device)?;
         }
-        let account = self.account();
-        self.change_doc(&account, |doc, dev, now| {
-            Ok(doc.follow(dev, &who, &key, now))
-        })?;
+        self.change_account(|doc, dev, now| Ok(doc.follow(dev, &who, &key, now)))?;
         // Their direct messages to this identity sync from now on.
         self.direct_space(&who)?;
         Ok(who)
@@ -723,10 +733,7 @@ impl Node {
 
     /// Stops following `identity`. Returns whether it was followed.
     pub fn unfollow(&mut self, identity: &IdentityId) -> Result<bool> {
-        let account = self.account();
-        self.change_doc(&account, |doc, dev, now| {
-            Ok(doc.unfollow(dev, identity, now))
-        })
+        self.change_account(|doc, dev, now| Ok(doc.unfollow(dev, identity, now)))
     }
 
     /// Mutes `identity`: their posts leave the timeline, search and threads.
@@ -734,8 +741,7 @@ impl Node {
         if *identity == self.identity {
             return Err(NodeError::Invalid("you cannot mute yourself".into()));
         }
-        let account = self.account();
-        self.change_doc(&account, |doc, dev, now| Ok(doc.mute(dev, identity, now)))
+        self.change_account(|doc, dev, now| Ok(doc.mute(dev, identity, now)))
     }
 
     /// Blocks `identity`: hidden everywhere (timeline, search, threads,
@@ -744,23 +750,17 @@ impl Node {
         if *identity == self.identity {
             return Err(NodeError::Invalid("you cannot block yourself".into()));
         }
-        let account = self.account();
-        self.change_doc(&account, |doc, dev, now| Ok(doc.block(dev, identity, now)))
+        self.change_account(|doc, dev, now| Ok(doc.block(dev, identity, now)))
     }
 
     /// Unblocks `identity`.
     pub fn unblock(&mut self, identity: &IdentityId) -> Result<bool> {
-        let account = self.account();
-        self.change_doc(
-            &account,
-            |doc, dev, now| Ok(doc.unblock(dev, identity, now)),
-        )
+        self.change_account(|doc, dev, now| Ok(doc.unblock(dev, identity, now)))
     }
 
     /// Unmutes `identity`.
     pub fn unmute(&mut self, identity: &IdentityId) -> Result<bool> {
-        let account = self.account();
-        self.change_doc(&account, |doc, dev, now| Ok(doc.unmute(dev, identity, now)))
+        self.change_account(|doc, dev, now| Ok(doc.unmute(dev, identity, now)))
     }
 
     /// The home timeline.

@@ -125,6 +125,11 @@ pub enum Record {
     },
     /// A change to a group's membership: see [`crate::membership`].
     Group(GroupOp),
+    /// The identity's account (follows, mutes, blocks, groups and their
+    /// first keys), sealed for the identity's own devices
+    /// ([`crate::backup`]): written in its feed so that followers keep it,
+    /// and a device recovered from the phrase finds it there.
+    Backup(Vec<u8>),
     /// A record of a kind (or a version of a kind) this code does not
     /// know, written by newer software: kept and passed on, not shown.
     Unknown {
@@ -162,6 +167,9 @@ mod kind {
     pub(super) const KEY_ROTATION: u32 = 7;
     pub(super) const REVOCATION: u32 = 8;
     pub(super) const GROUP: u32 = 9;
+    pub(super) const BACKUP: u32 = 10;
+    /// The highest kind this code reads.
+    pub(super) const LAST: u32 = BACKUP;
 }
 
 /// The version of every kind this code writes and reads.
@@ -220,7 +228,7 @@ impl Envelope {
             });
         }
         let (version, rest) = take_varint(rest)?;
-        if kind > kind::GROUP || version > VERSION || version == 0 {
+        if kind > kind::LAST || version > VERSION || version == 0 {
             // Newer software's record: its layout is not ours to read.
             return Ok(Self {
                 record: Record::Unknown { kind, version },
@@ -305,6 +313,7 @@ impl Record {
             Record::KeyRotation(_) => kind::KEY_ROTATION,
             Record::Revocation { .. } => kind::REVOCATION,
             Record::Group(_) => kind::GROUP,
+            Record::Backup(_) => kind::BACKUP,
             Record::Unknown { kind, .. } => *kind,
         }
     }
@@ -323,6 +332,7 @@ impl Record {
             Record::KeyRotation(r) => fields(r),
             Record::Revocation { device, heads } => fields(&(device, heads)),
             Record::Group(op) => fields(op),
+            Record::Backup(sealed) => fields(sealed),
             Record::Unknown { .. } => Vec::new(),
         }
     }
@@ -369,6 +379,10 @@ impl Record {
             kind::GROUP => {
                 let (op, r) = take(bytes)?;
                 (Record::Group(op), r)
+            }
+            kind::BACKUP => {
+                let (sealed, r) = take(bytes)?;
+                (Record::Backup(sealed), r)
             }
             other => {
                 return Err(RecordError::Malformed(format!(
@@ -552,7 +566,7 @@ mod tests {
             Record::KeyRotation(k) => FirstFormat::KeyRotation(k),
             Record::Revocation { device, heads } => FirstFormat::Revocation { device, heads },
             Record::Group(op) => FirstFormat::Group(op),
-            Record::Unknown { .. } => unreachable!("not in the first format"),
+            Record::Backup(_) | Record::Unknown { .. } => unreachable!("not in the first format"),
         };
         postcard::to_allocvec(&old).unwrap()
     }

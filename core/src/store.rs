@@ -7,6 +7,7 @@
 //! store whole or not at all. Timelines and threads are served from derived
 //! tables; payloads are decrypted only for the rows a page shows.
 
+mod backups;
 mod blobs;
 mod check;
 mod devices;

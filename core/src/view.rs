@@ -356,6 +356,29 @@ pub struct Left {
     pub group: SpaceId,
 }
 
+/// What a recovered device restored of its account from the newest
+/// backup a follower served (`found` false: none was found yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct Restored {
+    /// Whether a backup was found and applied.
+    pub found: bool,
+    /// Follows restored.
+    pub follows: u64,
+    /// Mutes restored.
+    pub mutes: u64,
+    /// Blocks restored.
+    pub blocks: u64,
+    /// Groups held again.
+    pub groups: u64,
+}
+
+/// The recovery phrase, shown at first start and on request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Phrase {
+    /// The 24 words, in order.
+    pub words: Vec<String>,
+}
+
 /// A bundle written to a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Exported {
@@ -619,6 +642,8 @@ pub fn typescript() -> String {
     push::<Removed>(&cfg, &mut out);
     push::<Revoked>(&cfg, &mut out);
     push::<Left>(&cfg, &mut out);
+    push::<Restored>(&cfg, &mut out);
+    push::<Phrase>(&cfg, &mut out);
     push::<Exported>(&cfg, &mut out);
     push::<PeerView>(&cfg, &mut out);
     push::<Settings>(&cfg, &mut out);

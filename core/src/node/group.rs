@@ -41,6 +41,7 @@ impl Node {
         self.change_doc(&space, |doc, dev, now| {
             doc.set_group(dev, name, description, now)
         })?;
+        self.back_up_account()?;
         Ok(space)
     }
 
@@ -175,6 +176,7 @@ impl Node {
                     .group_membership(&t.space)?
                     .is_member(&self.identity) =>
             {
+                self.back_up_account()?;
                 Ok(t.space)
             }
             // Kept like anything a former member writes (hidden), but it
@@ -236,6 +238,7 @@ impl Node {
         self.append(group, Record::Group(GroupOp::Leave { heads }))?;
         // What was read in the group goes from this device's files.
         self.store.leave_space(group)?;
+        self.back_up_account()?;
         Ok(())
     }
 

@@ -136,6 +136,11 @@ CREATE TABLE IF NOT EXISTS group_ops(
   entry INTEGER PRIMARY KEY, space INTEGER NOT NULL, op BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS group_ops_space ON group_ops(space);
+-- The newest account backup of each identity (by timestamp, then id):
+-- only its payload is kept, older ones keep their headers (backups.rs).
+CREATE TABLE IF NOT EXISTS backups(
+  identity INTEGER PRIMARY KEY, entry INTEGER NOT NULL, ts INTEGER NOT NULL, hash BLOB NOT NULL
+);
 -- Verified entries that arrived before their predecessor; applied when it comes.
 -- Bounded per log and in all, and dropped after a day (`arrived`, ms);
 -- `certified`: the log's certificate was held when it came.

@@ -519,6 +519,43 @@ export type Left = {
 };
 
 /**
+ * What a recovered device restored of its account from the newest
+ * backup a follower served (`found` false: none was found yet).
+ */
+export type Restored = {
+  /**
+   * Whether a backup was found and applied.
+   */
+  found: boolean,
+  /**
+   * Follows restored.
+   */
+  follows: number,
+  /**
+   * Mutes restored.
+   */
+  mutes: number,
+  /**
+   * Blocks restored.
+   */
+  blocks: number,
+  /**
+   * Groups held again.
+   */
+  groups: number,
+};
+
+/**
+ * The recovery phrase, shown at first start and on request.
+ */
+export type Phrase = {
+  /**
+   * The 24 words, in order.
+   */
+  words: Array<string>,
+};
+
+/**
  * A bundle written to a file.
  */
 export type Exported = {
