@@ -43,9 +43,20 @@ pub(crate) fn init(out: Out, home: &Path, name: &str) -> Result<()> {
             name,
             home.display()
         );
+    });
+    if !out.json {
+        crate::key::show_new(&node);
+    }
+    Ok(())
+}
+
+/// After `init --recover` with no peer to restore from.
+pub(crate) fn whoami_after_recovery(out: Out, mut node: Node) -> Result<()> {
+    let me = node.whoami()?;
+    out.show(&me, || {
+        println!("Recovered identity {} on this new device.", me.identity);
         println!(
-            "Back up {}: its key files are your identity.",
-            home.display()
+            "Now bring back your posts and account from someone who follows you: `starling restore --from THEIR_TICKET`."
         );
     });
     Ok(())

@@ -14,6 +14,7 @@ mod bundle;
 mod devices;
 mod dm;
 mod group;
+mod key;
 mod network;
 mod out;
 mod people;
@@ -46,13 +47,39 @@ struct Cli {
     command: Command,
 }
 
+/// `starling key …`.
+#[derive(Debug, Subcommand)]
+enum KeyCmd {
+    /// Show the recovery phrase (after asking).
+    Phrase {
+        /// Show it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a new identity and device in the home folder.
+    /// Create a new identity and device in the home folder (and print its
+    /// recovery phrase), or with `--recover` bring an identity back from
+    /// its phrase (read from standard input) on this new device.
     Init {
         /// Your display name.
-        #[arg(long)]
-        name: String,
+        #[arg(long, required_unless_present = "recover")]
+        name: Option<String>,
+        /// Bring an identity back from its recovery phrase.
+        #[arg(long, conflicts_with = "name")]
+        recover: bool,
+        #[command(flatten)]
+        restore: network::RestoreArgs,
+    },
+    /// Bring back follows, mutes, blocks and groups from the newest account
+    /// backup a follower holds (after `init --recover`).
+    Restore(network::RestoreArgs),
+    /// The recovery phrase.
+    Key {
+        #[command(subcommand)]
+        action: KeyCmd,
     },
     /// Show this identity and device.
     Whoami,
@@ -257,7 +284,19 @@ fn run(cli: Cli, out: Out) -> Result<()> {
     let home = home_dir(&cli)?;
     // These make the home, so they run before one is opened.
     match &cli.command {
-        Command::Init { name } => return account::init(out, &home, name),
+        Command::Init {
+            name: Some(name), ..
+        } => return account::init(out, &home, name),
+        Command::Init { restore, .. } => {
+            let node = key::recover_home(&home)?;
+            if restore.has_peer() {
+                let Command::Init { restore, .. } = cli.command else {
+                    unreachable!()
+                };
+                return network::restore(out, node, restore);
+            }
+            return account::whoami_after_recovery(out, node);
+        }
         Command::Device {
             action: devices::DeviceCmd::Join { ticket },
         } => return devices::join(out, &home, ticket),
@@ -268,6 +307,7 @@ fn run(cli: Cli, out: Out) -> Result<()> {
         // These hand the node to the network.
         Command::Run(args) => network::run(out, node, args),
         Command::Sync(args) => network::sync_once(out, node, args),
+        Command::Restore(args) => network::restore(out, node, args),
         command => on_node(out, &mut node, command),
     }
 }
@@ -275,7 +315,7 @@ fn run(cli: Cli, out: Out) -> Result<()> {
 /// Runs a command against the open node.
 fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
     match command {
-        Command::Init { .. } | Command::Run(_) | Command::Sync(_) => {
+        Command::Init { .. } | Command::Run(_) | Command::Sync(_) | Command::Restore(_) => {
             unreachable!("handled by `run`")
         }
         Command::Whoami => account::whoami(out, node),
@@ -309,5 +349,8 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
             text,
         } => dm::run(out, node, action, identity, text),
         Command::Peers => network::peers(out, node),
+        Command::Key {
+            action: KeyCmd::Phrase { yes },
+        } => key::phrase(out, node, yes),
     }
 }

@@ -254,3 +254,86 @@ pub(crate) fn peers(out: Out, node: &mut Node) -> Result<()> {
     });
     Ok(())
 }
+
+/// What `starling restore` (and `init --recover`) take.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RestoreArgs {
+    /// A follower's ticket, or a picture of its QR code: they hold your
+    /// feed and the account backup in it. Without one, the peers this
+    /// device knows are asked.
+    #[arg(long)]
+    from: Option<String>,
+    /// Give up on a peer after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Relays: `none`, `default` or a relay URL.
+    #[arg(long, default_value = "none")]
+    relay: String,
+    /// Local address to use.
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: SocketAddr,
+}
+
+impl RestoreArgs {
+    /// Whether a peer to restore from was named.
+    pub(crate) fn has_peer(&self) -> bool {
+        self.from.is_some()
+    }
+}
+
+/// `starling restore`: catches up with a follower (or the known peers),
+/// restores the account from the newest backup in the feed, then catches
+/// up again for what it names (followed feeds, groups).
+pub(crate) fn restore(out: Out, mut node: Node, args: RestoreArgs) -> Result<()> {
+    let from = match &args.from {
+        Some(t) => {
+            let ticket = crate::tickets::read(t)?;
+            match node.meet(&ticket)? {
+                Some(p) => Some(p),
+                None => bail!("that ticket names no device to restore from"),
+            }
+        }
+        None => None,
+    };
+    runtime()?.block_on(async {
+        let config = NetConfig {
+            bind: vec![args.bind],
+            relay: Relay::parse(&args.relay),
+            session_timeout: Duration::from_secs(args.timeout.max(1)),
+            live: false,
+            ..NetConfig::loopback()
+        };
+        let node = shared(node);
+        let peer = Peer::start(node.clone(), config).await?;
+        let round = || async {
+            match &from {
+                Some(p) => peer.sync_with(p).await.map(|_| ()),
+                None => peer.sync_known().await.map(|_| ()),
+            }
+        };
+        let first = round().await;
+        let restored = node
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the node's lock is poisoned"))?
+            .restore_account();
+        if matches!(&restored, Ok(r) if r.found) {
+            round().await?;
+        }
+        peer.shutdown().await;
+        first?;
+        let restored = restored?;
+        out.show(&restored, || {
+            if restored.found {
+                println!(
+                    "restored {} follows, {} mutes, {} blocks and {} groups",
+                    restored.follows, restored.mutes, restored.blocks, restored.groups
+                );
+            } else {
+                println!(
+                    "no account backup found yet: sync with someone who follows you (`starling restore --from THEIR_TICKET`)"
+                );
+            }
+        });
+        Ok(())
+    })
+}

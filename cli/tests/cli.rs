@@ -804,3 +804,126 @@ fn a_flood_of_hostile_sessions_stays_within_memory_and_service_goes_on() {
     assert_eq!(r["peers"][0]["ok"], true, "{r}");
     stop_run(child, rx);
 }
+
+/// The recovery phrase through the CLI: `init` prints it, `key phrase`
+/// shows it again after asking, and `init --recover --from` brings the
+/// identity, its posts and its follows back on a new device from one
+/// follower running `starling run`.
+#[test]
+fn a_phrase_and_one_follower_bring_an_identity_back() {
+    use std::io::Write;
+    let (dir, ann, bob) = homes();
+    let text = ok(&bob, &["post", "bob before the loss"]);
+    assert!(!text.is_empty());
+    // Without --yes it asks, and a "no" shows nothing.
+    let mut child = Command::new(bin())
+        .arg("--home")
+        .arg(&bob)
+        .args(["key", "phrase"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+    let refused = child.wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    assert!(refused.stdout.is_empty());
+    let words: Vec<String> = json(&bob, &["key", "phrase", "--yes"])["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(words.len(), 24);
+    let bob_id = json(&bob, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Bob follows Ann and Ann follows Bob; Ann keeps running.
+    let (child, rx, _) = spawn_run(&ann);
+    json(&bob, &["follow", &feed_ticket(&ann)]);
+    json(&ann, &["follow", &feed_ticket(&bob)]);
+    // A catch-up with Ann's running node moves entries both ways: Ann now
+    // holds Bob's feed, his account backup in it.
+    sync_once(&bob);
+    std::fs::remove_dir_all(&bob).unwrap();
+
+    // A new device from the phrase, restoring from Ann.
+    let bob2 = dir.path().join("bob2");
+    let mut child2 = Command::new(bin())
+        .arg("--home")
+        .arg(&bob2)
+        .args([
+            "init",
+            "--recover",
+            "--from",
+            &feed_ticket(&ann),
+            "--bind",
+            "127.0.0.1:0",
+            "--json",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Typed in any case, over two lines.
+    let typed = format!(
+        "{}\n{}\n",
+        words[..12].join(" "),
+        words[12..].join(" ").to_uppercase()
+    );
+    child2
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let out = child2.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(restored["found"], true, "{restored}");
+    assert_eq!(restored["follows"], 1, "{restored}");
+    assert_eq!(json(&bob2, &["whoami"])["identity"], bob_id.as_str());
+    let texts: Vec<String> = json(&bob2, &["timeline"])["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        texts.contains(&"bob before the loss".to_string()),
+        "{texts:?}"
+    );
+    // A wrong phrase is refused with a clear error.
+    let mut wrong = words.clone();
+    wrong[3] = "starling".into();
+    let mut child3 = Command::new(bin())
+        .arg("--home")
+        .arg(dir.path().join("eve"))
+        .args(["init", "--recover"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child3
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(wrong.join(" ").as_bytes())
+        .unwrap();
+    let bad = child3.wait_with_output().unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not a recovery phrase"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    stop_run(child, rx);
+}

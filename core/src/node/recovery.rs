@@ -83,6 +83,25 @@ impl Node {
             .ok_or_else(|| crate::store::StoreError::NoKey(account.fmt_short()).into())
     }
 
+    /// Remembers the peer a ticket names as one to sync with (a follower
+    /// a recovered device asks for its feed), without following anyone.
+    /// Returns the peer, if the ticket names one.
+    pub fn meet(
+        &mut self,
+        ticket: &crate::ticket::Ticket,
+    ) -> Result<Option<crate::ticket::PeerAddr>> {
+        let peer = match ticket {
+            crate::ticket::Ticket::Feed(t) => t.peer.clone(),
+            crate::ticket::Ticket::Group(t) => t.peer.clone(),
+            _ => None,
+        };
+        if let Some(p) = &peer {
+            self.store.add_peer(p)?;
+            self.store.introduce_peer(&p.device)?;
+        }
+        Ok(peer)
+    }
+
     /// This account's follows, mutes and blocks, as its document holds them.
     pub fn account_lists(&mut self) -> Result<crate::doc::Account> {
         let account = self.account();
