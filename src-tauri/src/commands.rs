@@ -11,8 +11,8 @@ use serde::Deserialize;
 use starling_core::doc::ProfileUpdate;
 use starling_core::view::{
     Changed, Conversation, DeviceView, ErrorKind, ErrorView, GroupView, ImportSummary, Left,
-    NetStatus, Notification, Page, PostView, ProfileView, Removed, Revoked, ScannedTicket,
-    Settings as SettingsView, Status, SyncSummary, TicketView, WhoAmI, Written,
+    NetStatus, Notification, Page, Phrase, PostView, ProfileView, Removed, Restored, Revoked,
+    ScannedTicket, Settings as SettingsView, Status, SyncSummary, TicketView, WhoAmI, Written,
 };
 use starling_core::{
     Audience, DeviceId, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr, SpaceId, Ticket,
@@ -151,6 +151,67 @@ async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) ->
     let _ = shell.start(&app).await;
     reach(&shell, peer).await;
     Ok(me)
+}
+
+/// Brings an identity back from its phrase on this new device, then
+/// restores its account from a follower (`from`, their ticket) or the
+/// peers it meets.
+#[tauri::command]
+async fn recover(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    words: String,
+    from: Option<String>,
+) -> Res<Restored> {
+    let from = from
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| decode_ticket(&t))
+        .transpose()?;
+    let node = shell.create(Create::Recover(&words))?;
+    let peer = match &from {
+        Some(t) => lock(&node).meet(t).map_err(|e| e.view())?,
+        None => None,
+    };
+    let _ = shell.start(&app).await;
+    restore_from(&shell, peer).await
+}
+
+/// Catches up with `peer` (or every known peer), restores the account
+/// from the newest backup found, and catches up again for what it names.
+async fn restore_from(shell: &Shell, peer: Option<PeerAddr>) -> Res<Restored> {
+    let net = shell
+        .peer()
+        .await
+        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
+    let round = || async {
+        match &peer {
+            Some(p) => net.sync_with(p).await.map(|_| ()),
+            None => net.sync_known().await.map(|_| ()),
+        }
+    };
+    let first = round().await;
+    let restored = with(shell, |n| n.restore_account())?;
+    if restored.found {
+        let _ = round().await;
+    } else {
+        first.map_err(|e| e.view())?;
+    }
+    Ok(restored)
+}
+
+/// Restores the account again (after more peers were met).
+#[tauri::command]
+async fn restore(shell: State<'_, Shell>) -> Res<Restored> {
+    restore_from(&shell, None).await
+}
+
+/// The recovery phrase.
+#[tauri::command]
+async fn phrase(shell: State<'_, Shell>) -> Res<Phrase> {
+    let words = with(&shell, |n| Ok::<_, NodeError>(n.phrase()))?;
+    Ok(Phrase {
+        words: words.split(' ').map(String::from).collect(),
+    })
 }
 
 #[tauri::command]
@@ -594,6 +655,9 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         status,
         create_identity,
         device_join,
+        recover,
+        restore,
+        phrase,
         open_link,
         ticket,
         timeline,

@@ -29,6 +29,8 @@ pub(crate) enum Create<'a> {
     New(&'a str),
     /// Another device of the identity that made this link ticket.
     Join(&'a starling_core::Ticket),
+    /// The identity these 24 words name, on this new device.
+    Recover(&'a str),
 }
 
 /// Everything the commands share.
@@ -125,6 +127,7 @@ impl Shell {
         let node = match how {
             Create::New(name) => Node::init(&self.home, name),
             Create::Join(ticket) => Node::device_join(&self.home, ticket),
+            Create::Recover(words) => Node::recover(&self.home, words),
         }
         .map_err(|e| e.view())?;
         let shared = Arc::new(Mutex::new(node));

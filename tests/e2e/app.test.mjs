@@ -23,10 +23,28 @@ after(async () => {
   await bob?.stop();
 });
 
-test("onboarding: create an identity, see the QR code and ticket", async () => {
+test("onboarding: create an identity, confirm its recovery phrase, see the QR code and ticket", async () => {
   await app.type("onboard-name", "Ann");
   await app.shot("desktop-onboarding");
   await app.click("onboard-create");
+  await app.s.waitFind('[data-testid="phrase-word-24"]');
+  const words = [];
+  for (let i = 1; i <= 24; i++) words.push((await app.textOf(`phrase-word-${i}`)).trim());
+  assert.equal(new Set(words).size > 1, true, "24 real words");
+  await app.shot("desktop-onboarding-phrase");
+  await app.click("phrase-written");
+  // A wrong word is refused; the right ones go on.
+  const asked = [];
+  for (let i = 0; i < 3; i++) {
+    const input = await app.s.waitFind(`[data-testid="confirm-word-${i}"]`);
+    asked.push(Number(await input.attr("data-position")));
+  }
+  await app.type("confirm-word-0", "wrongword");
+  await app.click("confirm-words");
+  await app.s.waitFind('[data-testid="confirm-wrong"]');
+  await app.shot("desktop-onboarding-confirm");
+  for (let i = 0; i < 3; i++) await app.type(`confirm-word-${i}`, words[asked[i]]);
+  await app.click("confirm-words");
   const ticket = await app.textOf("my-ticket");
   assert.match(ticket, /^starling1/);
   const qr = await app.s.waitFind('[data-testid="my-qr"]');
@@ -256,5 +274,42 @@ test("a second device links to an identity by its ticket and shows its posts", a
   } finally {
     await phone?.quit();
     await dan.stop();
+  }
+});
+
+test("a lost device comes back from its recovery phrase and a follower", async () => {
+  const gus = await new CliPeer("Gus").start();
+  let fresh;
+  let gusRunning = true;
+  try {
+    // Gus follows Bob (which writes his account backup into his feed), then
+    // posts; Bob follows Gus. Entries of a log arrive in order, so once Bob
+    // holds the post he holds the backup before it.
+    gus.cli(["follow", bob.ticket()]);
+    gus.cli(["post", "Gus before the loss"]);
+    bob.cli(["follow", gus.ticket()]);
+    await waitFor("Bob holds Gus's post", () => bob.timeline().some((p) => p.text === "Gus before the loss"), 30000);
+    const words = gus.cli(["key", "phrase", "--yes"], { json: true }).words;
+    assert.equal(words.length, 24);
+    const gusId = gus.cli(["whoami"], { json: true }).identity;
+    // Gus's device is lost.
+    await gus.stop();
+    gusRunning = false;
+    // A new device: the phrase and Bob's ticket.
+    fresh = await App.launch({ home: join(scratch("restored"), "home"), width: 1100, height: 800 });
+    await fresh.type("onboard-phrase", words.join(" "));
+    await fresh.type("onboard-restore-from", bob.ticket());
+    await fresh.shot("desktop-onboarding-restore");
+    await fresh.click("onboard-restore");
+    const note = await fresh.textOf("restore-result", 60000);
+    assert.match(note, /Restored 1 follow,/);
+    await fresh.shot("desktop-onboarding-restored");
+    await fresh.click("onboard-done");
+    await fresh.postWithText("Gus before the loss", 30000);
+    const status = await fresh.invoke("status");
+    assert.equal(status.me.identity, gusId);
+  } finally {
+    await fresh?.quit();
+    if (gusRunning) await gus.stop();
   }
 });

@@ -19,9 +19,11 @@ import type {
   NetStatus,
   Notification,
   Page,
+  Phrase,
   Post,
   Profile,
   Removed,
+  Restored,
   Revoked,
   ScannedTicket,
   Settings,
@@ -61,6 +63,9 @@ export interface Commands {
   status: Status;
   create_identity: Me;
   device_join: Me;
+  recover: Restored;
+  restore: Restored;
+  phrase: Phrase;
   open_link: null;
   ticket: TicketView;
   timeline: Page;
@@ -114,6 +119,10 @@ function call<K extends keyof Commands>(cmd: K, args?: Record<string, unknown>):
 export const api = {
   status: () => call("status"),
   createIdentity: (name: string, avatar: ImageInput | null) => call("create_identity", { name, avatar }),
+  /** Brings an identity back from its 24 words; `from` is a follower's ticket. */
+  recover: (words: string, from: string | null) => call("recover", { words, from }),
+  restore: () => call("restore"),
+  phrase: () => call("phrase"),
   ticket: () => call("ticket"),
 
   timeline: (limit: number, before: string | null) => call("timeline", { limit, before }),

@@ -71,6 +71,10 @@ function profile(identity: string): Profile {
   };
 }
 
+/** A fixed phrase for the mock (the real one comes from the identity). */
+const MOCK_PHRASE =
+  "abandon ability able about above absent absorb abstract absurd abuse access accident account accuse achieve acid acoustic acquire across act action actor actress actual".split(" ");
+
 type Args = Record<string, unknown>;
 const written = (id: string): Written => ({ id });
 const changed = (a: Args) => ({ identity: String(a.identity), changed: true });
@@ -81,6 +85,13 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   status: () => ({ home: settings.home, me }),
   create_identity: (a) => (me = { identity: ME, device: devices[0].device, name: String(a.name) }),
   device_join: () => (me = { identity: ME, device: devices[0].device, name: "You" }),
+  recover: (a) => {
+    if (String(a.words).trim().split(/\s+/).length !== 24) throw { kind: "invalid", message: "not a recovery phrase: 24 words are needed" };
+    me = { identity: ME, device: devices[0].device, name: "You" };
+    return { found: true, follows: 2, mutes: 0, blocks: 0, groups: 1 };
+  },
+  restore: () => ({ found: true, follows: 2, mutes: 0, blocks: 0, groups: 1 }),
+  phrase: () => ({ words: MOCK_PHRASE }),
   open_link: () => null,
   ticket: () => ({ text: `starling1${ME}mockticket`, svg: QR }),
   timeline: (a) => page(posts.filter((p) => !p.group), Number(a.limit), (a.before as string) ?? null),

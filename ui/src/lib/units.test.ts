@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatCount, formatProgress, shortId } from "./units";
+import { counted, formatBytes, formatCount, formatProgress, shortId } from "./units";
 
 describe("units", () => {
   it("formats counts and sizes", () => {
@@ -18,5 +18,13 @@ describe("units", () => {
 
   it("shortens ids", () => {
     expect(shortId("0123456789abcdef")).toBe("01234567");
+  });
+});
+
+describe("counted", () => {
+  it("names one and many", () => {
+    expect(counted(1, "follow")).toBe("1 follow");
+    expect(counted(0, "follow")).toBe("0 follows");
+    expect(counted(2, "reply", "replies")).toBe("2 replies");
   });
 });

@@ -26,3 +26,8 @@ export function formatProgress(entries: number, bytes: number): string {
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
+
+/** "1 follow", "2 follows": a count and its noun. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
