@@ -128,9 +128,13 @@ type StoredEntry = (
 /// payload, header version.
 type Sealed = (Vec<u8>, Vec<u8>, i64, u64, u32, Option<Vec<u8>>, Vec<u8>);
 
+/// A `spaces` row as `space_info` reads it: row, kind, owner, whether its
+/// epoch-0 key is held, departed.
+type SpaceRow = (i64, i64, Option<Vec<u8>>, bool, bool);
+
 /// What the store knows of `space`, if it has a row for it (it makes none).
 pub(crate) fn space_info(conn: &Connection, space: &SpaceId) -> Result<Option<SpaceInfo>> {
-    let found: Option<(i64, i64, Option<Vec<u8>>, bool, bool)> = conn
+    let found: Option<SpaceRow> = conn
         .prepare_cached(
             "SELECT s.id, s.kind, i.identity,
                     EXISTS(SELECT 1 FROM keys k WHERE k.space=s.id AND k.epoch=0), s.departed
