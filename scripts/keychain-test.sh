@@ -16,5 +16,5 @@ dbus-run-session -- bash -c '
   set -euo pipefail
   eval "$(printf starling-test | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
-  STARLING_KEYCHAIN_TEST=1 cargo test -p starling-cli --test keychain -- --test-threads=1
+  cargo test -p starling-cli --test keychain -- --include-ignored --test-threads=1
 '
