@@ -34,12 +34,10 @@ pub(crate) struct RunArgs {
     no_local_discovery: bool,
 }
 
-/// What `starling sync` takes.
+/// How a command that goes online for one round (`sync`, `restore`)
+/// reaches the network.
 #[derive(Debug, clap::Args)]
-pub(crate) struct SyncArgs {
-    /// Sync once and exit (the only mode; `run` keeps syncing).
-    #[arg(long, required = true)]
-    once: bool,
+pub(crate) struct OneRound {
     /// Give up on a peer after this many seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
@@ -49,6 +47,29 @@ pub(crate) struct SyncArgs {
     /// Local address to use.
     #[arg(long, default_value = "0.0.0.0:0")]
     bind: SocketAddr,
+}
+
+impl OneRound {
+    /// Catch-up only (no gossip), with these limits.
+    fn config(&self) -> NetConfig {
+        NetConfig {
+            bind: vec![self.bind],
+            relay: Relay::parse(&self.relay),
+            session_timeout: Duration::from_secs(self.timeout.max(1)),
+            live: false,
+            ..NetConfig::loopback()
+        }
+    }
+}
+
+/// What `starling sync` takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SyncArgs {
+    /// Sync once and exit (the only mode; `run` keeps syncing).
+    #[arg(long, required = true)]
+    once: bool,
+    #[command(flatten)]
+    net: OneRound,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -183,14 +204,7 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
 /// every one of them failed.
 pub(crate) fn sync_once(out: Out, node: Node, args: SyncArgs) -> Result<()> {
     runtime()?.block_on(async {
-        let config = NetConfig {
-            bind: vec![args.bind],
-            relay: Relay::parse(&args.relay),
-            session_timeout: Duration::from_secs(args.timeout.max(1)),
-            live: false,
-            ..NetConfig::loopback()
-        };
-        let peer = Peer::start(shared(node), config).await?;
+        let peer = Peer::start(shared(node), args.net.config()).await?;
         let summary = peer.sync_known().await;
         peer.shutdown().await;
         let summary = summary?;
@@ -263,15 +277,8 @@ pub(crate) struct RestoreArgs {
     /// device knows are asked.
     #[arg(long)]
     from: Option<String>,
-    /// Give up on a peer after this many seconds.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
-    /// Relays: `none`, `default` or a relay URL.
-    #[arg(long, default_value = "none")]
-    relay: String,
-    /// Local address to use.
-    #[arg(long, default_value = "0.0.0.0:0")]
-    bind: SocketAddr,
+    #[command(flatten)]
+    net: OneRound,
 }
 
 impl RestoreArgs {
@@ -296,15 +303,8 @@ pub(crate) fn restore(out: Out, mut node: Node, args: RestoreArgs) -> Result<()>
         None => None,
     };
     runtime()?.block_on(async {
-        let config = NetConfig {
-            bind: vec![args.bind],
-            relay: Relay::parse(&args.relay),
-            session_timeout: Duration::from_secs(args.timeout.max(1)),
-            live: false,
-            ..NetConfig::loopback()
-        };
         let node = shared(node);
-        let peer = Peer::start(node.clone(), config).await?;
+        let peer = Peer::start(node.clone(), args.net.config()).await?;
         let round = || async {
             match &from {
                 Some(p) => peer.sync_with(p).await.map(|_| ()),
