@@ -457,10 +457,10 @@ async fn linked_devices_edit_apart_and_agree_when_they_meet() {
     post(&cat, "cat posts");
     post(&laptop, "ann's first post");
     let pl = laptop.start().await;
-    let link = laptop.with(|n| n.device_link(600_000)).unwrap();
+    let (link, requests) = pl.link_offer(600_000).unwrap();
     // The phone scans the laptop's QR code.
     let scanned = Ticket::scan(&link.to_qr_png().unwrap()).unwrap();
-    let phone = Running::join("ann-phone", &scanned);
+    let phone = Running::join("ann-phone", &scanned, requests).await;
     let me = laptop.with(|n| n.identity());
     assert_eq!(phone.with(|n| n.identity()), me);
     assert_ne!(phone.with(|n| n.device()), laptop.with(|n| n.device()));
@@ -539,8 +539,7 @@ async fn linked_devices_edit_apart_and_agree_when_they_meet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
     let laptop = Running::new("ann");
-    let link = laptop.with(|n| n.device_link(600_000)).unwrap();
-    let phone = Running::join("ann-phone", &link);
+    let phone = laptop.link_new("ann-phone").await;
     let bob = Running::new("bob");
     let cat = Running::new("cat");
     let ta = laptop.with(|n| n.ticket()).unwrap();
@@ -613,10 +612,7 @@ async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_rotations_settle_on_one_key_and_lose_nothing() {
     let laptop = Running::new("ann");
-    let phone = Running::join(
-        "ann-phone",
-        &laptop.with(|n| n.device_link(600_000)).unwrap(),
-    );
+    let phone = laptop.link_new("ann-phone").await;
     let bob = Running::new("bob");
     let cat = Running::new("cat");
     let group = laptop.with(|n| n.group_create("flock", None)).unwrap();
@@ -677,20 +673,11 @@ fn bad_private_tickets_and_records_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let mut ann = Node::init(&dir.path().join("ann"), "ann").unwrap();
     let mut bob = Node::init(&dir.path().join("bob"), "bob").unwrap();
-    // An expired link ticket makes no home.
-    let Ticket::Device(mut link) = ann.device_link(600_000).unwrap() else {
-        panic!("a device ticket")
-    };
-    link.expires_at = 1;
+    // A damaged link grant makes no home.
     let phone = dir.path().join("phone");
-    let err = Node::device_join(&phone, &Ticket::Device(link))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("expired"), "{err}");
-    assert!(!Node::exists(&phone));
-    // A feed ticket is not a link ticket.
-    let feed = ann.ticket().unwrap();
-    assert!(Node::device_join(&phone, &feed).is_err());
+    let key = starling_core::DeviceKey::from_secret_bytes([7; 32]);
+    let addr = starling_core::PeerAddr::bare(ann.device());
+    assert!(Node::device_join(&phone, key, b"not a grant", &addr).is_err());
     assert!(!Node::exists(&phone));
     // Invites whose keys are missing, out of order or lack epoch 0.
     let group = ann.group_create("g", None).unwrap();

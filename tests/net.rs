@@ -33,14 +33,52 @@ impl Running {
         }
     }
 
-    /// A new device of the identity that `ticket` links.
-    pub(crate) fn join(name: &str, ticket: &Ticket) -> Self {
+    /// A new device of the identity whose link code `ticket` is, the
+    /// user confirming the same code on both devices; `requests` come to
+    /// the running node that made the code.
+    pub(crate) async fn join(
+        name: &str,
+        ticket: &Ticket,
+        mut requests: tokio::sync::mpsc::Receiver<starling_core::net::LinkRequest>,
+    ) -> Self {
+        let Ticket::Device(t) = ticket else {
+            panic!("a link code")
+        };
+        let device = starling_core::DeviceKey::from_secret_bytes(
+            starling_core::node::fresh_secret().unwrap(),
+        );
+        let (shown, seen) = tokio::sync::oneshot::channel();
+        let config = NetConfig::loopback();
+        let joining = starling_core::net::join_link(t, &device, &config, |code| async move {
+            let _ = shown.send(code);
+            true
+        });
+        let linking = async {
+            let request = bounded(requests.recv()).await.expect("a link request");
+            let code = request.code.clone();
+            let answered = request.answer(true).await;
+            (code, answered)
+        };
+        let (grant, (code, answered)) = tokio::join!(bounded(joining), linking);
+        answered.expect("the linker handed over the keys");
+        assert_eq!(seen.await.unwrap(), code, "both devices show the same code");
         let dir = tempfile::tempdir().unwrap();
-        let node = Node::device_join(&dir.path().join(name), ticket).unwrap();
+        let node =
+            Node::device_join(&dir.path().join(name), device, &grant.unwrap(), &t.peer).unwrap();
         Self {
             node: Arc::new(Mutex::new(node)),
             _dir: dir,
         }
+    }
+
+    /// A new device of this identity, linked through a code this node
+    /// serves for the moment (its network started and stopped again).
+    pub(crate) async fn link_new(&self, name: &str) -> Self {
+        let p = self.start_catch_up_only().await;
+        let (ticket, requests) = p.link_offer(600_000).unwrap();
+        let joined = Self::join(name, &ticket, requests).await;
+        p.shutdown().await;
+        joined
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Node) -> T) -> T {

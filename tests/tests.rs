@@ -5,6 +5,7 @@ mod compat;
 mod convergence;
 mod erase;
 mod groups;
+mod link;
 mod net;
 mod queries;
 mod recovery;

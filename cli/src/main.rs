@@ -298,8 +298,8 @@ fn run(cli: Cli, out: Out) -> Result<()> {
             return account::whoami_after_recovery(out, node);
         }
         Command::Device {
-            action: devices::DeviceCmd::Join { ticket },
-        } => return devices::join(out, &home, ticket),
+            action: devices::DeviceCmd::Join { ticket, net },
+        } => return devices::join(out, &home, ticket, net),
         _ => {}
     }
     let mut node = Node::open(&home)?;
@@ -308,6 +308,7 @@ fn run(cli: Cli, out: Out) -> Result<()> {
         Command::Run(args) => network::run(out, node, args),
         Command::Sync(args) => network::sync_once(out, node, args),
         Command::Restore(args) => network::restore(out, node, args),
+        Command::Device { action } => devices::run(out, node, action),
         command => on_node(out, &mut node, command),
     }
 }
@@ -315,7 +316,11 @@ fn run(cli: Cli, out: Out) -> Result<()> {
 /// Runs a command against the open node.
 fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
     match command {
-        Command::Init { .. } | Command::Run(_) | Command::Sync(_) | Command::Restore(_) => {
+        Command::Init { .. }
+        | Command::Run(_)
+        | Command::Sync(_)
+        | Command::Restore(_)
+        | Command::Device { .. } => {
             unreachable!("handled by `run`")
         }
         Command::Whoami => account::whoami(out, node),
@@ -342,7 +347,6 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Check => bundle::check(out, node),
         Command::Storage => bundle::storage(out, node),
         Command::Group { action } => group::run(out, node, action),
-        Command::Device { action } => devices::run(out, node, action),
         Command::Dm {
             action,
             identity,

@@ -51,7 +51,7 @@ pub(crate) struct OneRound {
 
 impl OneRound {
     /// Catch-up only (no gossip), with these limits.
-    fn config(&self) -> NetConfig {
+    pub(crate) fn config(&self) -> NetConfig {
         NetConfig {
             bind: vec![self.bind],
             relay: Relay::parse(&self.relay),
@@ -72,14 +72,14 @@ pub(crate) struct SyncArgs {
     net: OneRound,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-fn shared(node: Node) -> SharedNode {
+pub(crate) fn shared(node: Node) -> SharedNode {
     Arc::new(Mutex::new(node))
 }
 
@@ -144,6 +144,9 @@ fn describe(e: &Event) -> Option<String> {
         Event::PeerDown { peer } => format!("peer {} disconnected", peer.fmt_short()),
         Event::BlobFetched { hash, bytes } => {
             format!("fetched image {} ({bytes} bytes)", hash.fmt_short())
+        }
+        Event::LinkRequest { device, code } => {
+            format!("device {} asks to link, showing {code}", device.fmt_short())
         }
         Event::Stopped => "stopped".into(),
         Event::Changed => return None,

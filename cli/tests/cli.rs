@@ -457,6 +457,103 @@ fn spawn_run(
     (child, rx, ev)
 }
 
+/// A `starling` process that asks on the terminal: stdin piped, stderr
+/// read line by line in the background.
+struct Interactive {
+    child: std::process::Child,
+    asked: std::sync::mpsc::Receiver<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+fn interactive(home: &Path, args: &[&str]) -> Interactive {
+    use std::io::Read;
+    let mut child = Command::new(bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .args(["--bind", "127.0.0.1:0"])
+        .env_remove("STARLING_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, asked) = std::sync::mpsc::channel();
+    let all = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log = all.clone();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            log.lock().unwrap().push_str(&text);
+            seen.push_str(&text);
+            if let Some(at) = seen.find("show the code ") {
+                // The question may come in pieces: wait for the whole code.
+                let code: String = seen[at + 14..].chars().take(7).collect();
+                if code.len() == 7 {
+                    if tx.send(code).is_err() {
+                        break;
+                    }
+                    seen.clear();
+                }
+            }
+        }
+    });
+    Interactive {
+        child,
+        asked,
+        stderr: all,
+    }
+}
+
+/// The confirmation code an interactive process asks about.
+fn asked_code(p: &mut Interactive) -> String {
+    p.asked
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| {
+            panic!(
+                "not asked to compare codes; it printed: {}",
+                p.stderr.lock().unwrap()
+            )
+        })
+}
+
+fn answer(p: &mut Interactive, text: &str) {
+    use std::io::Write;
+    let stdin = p.child.stdin.as_mut().unwrap();
+    writeln!(stdin, "{text}").unwrap();
+}
+
+/// Waits (bounded) for an interactive process to succeed; its stdout.
+fn finish(mut p: Interactive) -> String {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(status) = p.child.try_wait().unwrap() {
+            assert!(
+                status.success(),
+                "exited with {status}: {}",
+                p.stderr.lock().unwrap()
+            );
+            let mut out = String::new();
+            p.child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            return out;
+        }
+        assert!(Instant::now() < deadline, "did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Stops a `starling run` with SIGTERM and checks it stops cleanly;
 /// returns its last lines.
 fn stop_run(mut child: std::process::Child, rx: std::sync::mpsc::Receiver<String>) -> Vec<String> {
@@ -574,22 +671,35 @@ fn groups_by_invite_picture_and_sync() {
     let shown = json(&a, &["dm", "show", &bob_id]);
     assert_eq!(shown["posts"][0]["text"], "just between us");
     fails(&a, &["dm", &ann_id, "to myself"], "that is you");
-    // A second device for Ann, linked by a picture of the ticket.
+    // A second device for Ann, linked by a picture of the link code: both
+    // processes ask whether the other shows the same code.
     let link = d.path().join("link.png");
-    json(&a, &["device", "link", "--png", link.to_str().unwrap()]);
+    let mut linker = interactive(&a, &["device", "link", "--png", link.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !link.exists() {
+        assert!(Instant::now() < deadline, "no link code written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(
         json(&b, &["scan", link.to_str().unwrap()])["kind"],
         "device"
     );
     let a2 = d.path().join("ann-phone");
-    let joined = json(&a2, &["device", "join", link.to_str().unwrap()]);
+    let mut joiner = interactive(&a2, &["--json", "device", "join", link.to_str().unwrap()]);
+    let asked_new = asked_code(&mut joiner);
+    let asked_old = asked_code(&mut linker);
+    assert_eq!(asked_new, asked_old, "both devices show the same code");
+    answer(&mut linker, "y");
+    answer(&mut joiner, "y");
+    let joined = finish(joiner);
+    let joined: Value = serde_json::from_str(&joined).unwrap();
     assert_eq!(joined["identity"], ann_id.as_str());
+    finish(linker);
     fails(
         &a2,
         &["device", "join", link.to_str().unwrap()],
         "already holds",
     );
-    sync_once(&a2);
     assert_eq!(
         json(&a2, &["timeline"])["posts"],
         json(&a, &["timeline"])["posts"]

@@ -15,6 +15,7 @@
 
 mod catchup;
 mod discovery;
+mod link;
 mod live;
 mod media;
 mod service;
@@ -47,6 +48,7 @@ pub use catchup::{
     CHUNK_BYTES, FRAME_STALL, IDLE_FLUSH, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS,
     SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
 };
+pub use link::{LinkRequest, join as join_link};
 pub use service::{Service, ServiceConfig, StatusTracker};
 
 /// A node shared between the network tasks and its owner.
@@ -92,6 +94,9 @@ pub enum NetError {
     /// The relay URL does not parse.
     #[error("bad relay URL {0:?}")]
     BadRelay(String),
+    /// Linking a device failed (refused, not confirmed, expired).
+    #[error("device link: {0}")]
+    Link(String),
     /// A blob could not be fetched from any peer.
     #[error("cannot fetch blob {hash}: {reason}")]
     Fetch {
@@ -313,6 +318,8 @@ struct Inner {
     wake: Notify,
     catch_up: mpsc::UnboundedSender<DeviceId>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The device-link offer this node serves, if any.
+    offers: link::Offers,
 }
 
 /// A running node's network face.
@@ -328,6 +335,39 @@ fn endpoint_id(device: &DeviceId) -> Option<iroh::EndpointId> {
 
 fn device_of(id: &iroh::EndpointId) -> DeviceId {
     DeviceId(*id.as_bytes())
+}
+
+/// Binds an iroh endpoint with `secret` as `config` says (addresses,
+/// relays), finding peers through `lookup`.
+async fn bind(
+    secret: SecretKey,
+    config: &NetConfig,
+    lookup: MemoryLookup,
+) -> Result<Endpoint, NetError> {
+    let relay = match &config.relay {
+        Relay::Disabled => RelayMode::Disabled,
+        Relay::Default => RelayMode::Default,
+        Relay::Custom(url) => {
+            let url: iroh::RelayUrl = url.parse().map_err(|_| NetError::BadRelay(url.clone()))?;
+            RelayMode::Custom(url.into())
+        }
+    };
+    let mut builder = Endpoint::builder(presets::Minimal)
+        .secret_key(secret)
+        .relay_mode(relay)
+        .address_lookup(lookup);
+    if !config.bind.is_empty() {
+        builder = builder.clear_ip_transports();
+        for a in &config.bind {
+            builder = builder
+                .bind_addr(*a)
+                .map_err(|e| NetError::Bind(e.to_string()))?;
+        }
+    }
+    builder
+        .bind()
+        .await
+        .map_err(|e| NetError::Bind(e.to_string()))
 }
 
 fn endpoint_addr(peer: &PeerAddr) -> Option<EndpointAddr> {
@@ -350,15 +390,6 @@ impl Peer {
     pub async fn start(node: SharedNode, config: NetConfig) -> Result<Self, NetError> {
         let secret = SecretKey::from_bytes(&lock(&node).device_secret());
         let me = lock(&node).device();
-        let relay = match &config.relay {
-            Relay::Disabled => RelayMode::Disabled,
-            Relay::Default => RelayMode::Default,
-            Relay::Custom(url) => {
-                let url: iroh::RelayUrl =
-                    url.parse().map_err(|_| NetError::BadRelay(url.clone()))?;
-                RelayMode::Custom(url.into())
-            }
-        };
         let lookup = MemoryLookup::new();
         let store = StoreHandle(node);
         for (p, _) in store.lock().peers()? {
@@ -366,22 +397,7 @@ impl Peer {
                 lookup.add_endpoint_info(addr);
             }
         }
-        let mut builder = Endpoint::builder(presets::Minimal)
-            .secret_key(secret)
-            .relay_mode(relay)
-            .address_lookup(lookup.clone());
-        if !config.bind.is_empty() {
-            builder = builder.clear_ip_transports();
-            for a in &config.bind {
-                builder = builder
-                    .bind_addr(*a)
-                    .map_err(|e| NetError::Bind(e.to_string()))?;
-            }
-        }
-        let endpoint = builder
-            .bind()
-            .await
-            .map_err(|e| NetError::Bind(e.to_string()))?;
+        let endpoint = bind(secret, &config, lookup.clone()).await?;
         let (events, _) = broadcast::channel(4096);
         let gossip = Gossip::builder()
             .max_message_size(MAX_NOTICE)
@@ -399,8 +415,15 @@ impl Peer {
             timeout: config.session_timeout,
             sessions: Default::default(),
         };
+        let offers = link::Offers::default();
+        let linker = link::LinkHandler {
+            offers: offers.clone(),
+            node: store.0.clone(),
+            me,
+        };
         let router = Router::builder(endpoint.clone())
             .accept(SYNC_ALPN, handler)
+            .accept(crate::protocol::link::LINK_ALPN, linker)
             .accept(iroh_gossip::ALPN, gossip.clone())
             .accept(iroh_blobs::ALPN, media.protocol(store.clone()))
             .spawn();
@@ -428,6 +451,7 @@ impl Peer {
             wake: Notify::new(),
             catch_up,
             tasks: Default::default(),
+            offers,
         });
         let announcer = Announcer::starting_at(inner.store.lock().feed_heads(&me)?);
         inner.spawn(watch(inner.clone(), announcer));
@@ -453,6 +477,19 @@ impl Peer {
     /// Events from now on (a slow reader misses the oldest).
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// Opens a device-link code valid for `valid_ms` (replacing any open
+    /// one): the ticket to show the new device, and the request that
+    /// arrives when one connects with it (answer it with
+    /// [`LinkRequest::answer`] after the user compared the codes).
+    pub fn link_offer(
+        &self,
+        valid_ms: u64,
+    ) -> Result<(crate::ticket::Ticket, mpsc::Receiver<LinkRequest>), NetError> {
+        let random = crate::node::random()?;
+        let (ticket, requests) = link::offer(&self.inner.offers, self.addr(), random, valid_ms);
+        Ok((crate::ticket::Ticket::Device(ticket), requests))
     }
 
     /// This node's address: its device id, bound sockets and home relay

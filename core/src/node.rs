@@ -162,6 +162,11 @@ pub(crate) fn random<const N: usize>() -> Result<[u8; N]> {
     Ok(b)
 }
 
+/// 32 fresh random bytes (a new device key's secret, say).
+pub fn fresh_secret() -> Result<[u8; 32]> {
+    random()
+}
+
 /// Milliseconds since the Unix epoch, by the system clock.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -249,6 +254,18 @@ impl Node {
     fn create(
         home: &Path,
         identity_key: IdentityKey,
+        keys: (SpaceKey, SpaceKey),
+        then: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<Self> {
+        let device = DeviceKey::from_secret_bytes(random()?);
+        Self::create_with(home, identity_key, device, keys, then)
+    }
+
+    /// [`Node::create`] with a given device key.
+    fn create_with(
+        home: &Path,
+        identity_key: IdentityKey,
+        device: DeviceKey,
         (feed_key, account_key): (SpaceKey, SpaceKey),
         then: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<Self> {
@@ -261,7 +278,6 @@ impl Node {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(io_err(home))?;
         }
-        let device = DeviceKey::from_secret_bytes(random()?);
         let identity = identity_key.id();
         let store = Store::open(&home.join(DB_FILE))?;
         store.set_meta("self", identity.as_bytes())?;

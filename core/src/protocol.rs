@@ -7,7 +7,10 @@
 //!   catch-ups a notice calls for.
 //! - [`media`]: where to fetch an image from, and how many copies of one to
 //!   hand out.
+//! - [`link`]: a new device joins an identity after both devices show the
+//!   same confirmation code.
 
 pub mod catchup;
+pub mod link;
 pub mod live;
 pub mod media;

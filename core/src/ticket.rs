@@ -154,33 +154,20 @@ pub struct GroupTicket {
 /// Most group keys an invite carries (the newest ones).
 pub const MAX_INVITE_KEYS: usize = 16;
 
-/// What a new device of the same person needs: the identity's secret key
-/// (it certifies the new device and opens what is wrapped for the
-/// identity), the feed and account keys, where the linking device listens,
-/// and an expiry. Whoever holds it *is* that person: it is shown once, for
-/// minutes, as a QR code to scan.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A link code: where the linking device listens, its ephemeral public key
+/// for this link and an expiry. It holds no secret: a new device that
+/// scans it still has to show the same confirmation code as the linking
+/// device, and the user confirm on both, before any key is handed over
+/// ([`crate::protocol::link`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceTicket {
-    /// The identity's secret key.
-    pub identity_secret: [u8; 32],
-    /// The feed's key.
-    pub feed_key: [u8; 32],
-    /// The private account space's key.
-    pub account_key: [u8; 32],
     /// The linking device and where it listens.
-    pub peer: Option<PeerAddr>,
-    /// When the ticket stops being valid, in ms since the Unix epoch.
+    pub peer: PeerAddr,
+    /// Its ephemeral X25519 public key for this link
+    /// ([`crate::protocol::link`]); no secret.
+    pub ephemeral: [u8; 32],
+    /// When the code stops being valid, in ms since the Unix epoch.
     pub expires_at: u64,
-}
-
-impl std::fmt::Debug for DeviceTicket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the keys.
-        f.debug_struct("DeviceTicket")
-            .field("peer", &self.peer)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Any ticket.
@@ -206,21 +193,21 @@ impl Ticket {
             Ticket::Feed(f) => ScannedTicket {
                 ticket,
                 kind: TicketKind::Feed,
-                identity: f.identity,
+                identity: Some(f.identity),
                 group: None,
                 name: None,
             },
             Ticket::Group(g) => ScannedTicket {
                 ticket,
                 kind: TicketKind::Group,
-                identity: g.owner,
+                identity: Some(g.owner),
                 group: Some(g.space),
                 name: Some(g.name.clone()),
             },
-            Ticket::Device(d) => ScannedTicket {
+            Ticket::Device(_) => ScannedTicket {
                 ticket,
                 kind: TicketKind::Device,
-                identity: crate::identity::IdentityKey::from_secret_bytes(d.identity_secret).id(),
+                identity: None,
                 group: None,
                 name: None,
             },

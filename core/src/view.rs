@@ -306,9 +306,9 @@ pub struct ScannedTicket {
     pub ticket: String,
     /// Its kind.
     pub kind: TicketKind,
-    /// The identity it names (a feed's owner, a group's owner, the
-    /// identity a device link joins).
-    pub identity: IdentityId,
+    /// The identity it names (a feed's owner, a group's owner); a link
+    /// code names none (it holds no key of the identity).
+    pub identity: Option<IdentityId>,
     /// The group, for an invite.
     pub group: Option<SpaceId>,
     /// The group's name, for an invite.
@@ -370,6 +370,23 @@ pub struct Restored {
     pub blocks: u64,
     /// Groups held again.
     pub groups: u64,
+}
+
+/// The confirmation code a new device shows while it links: the other
+/// device must show the same one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LinkCode {
+    /// Six digits, as `123 456`.
+    pub code: String,
+}
+
+/// How a device link ended on the linking device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LinkOutcome {
+    /// The new device.
+    pub device: DeviceId,
+    /// Whether it now holds this identity's keys.
+    pub linked: bool,
 }
 
 /// The recovery phrase, shown at first start and on request.
@@ -544,6 +561,14 @@ pub enum Event {
     /// The network started or the event stream fell behind: reload what
     /// is shown.
     Changed,
+    /// A new device connected with this device's link code: link it only
+    /// if it shows the same `code`.
+    LinkRequest {
+        /// The new device.
+        device: DeviceId,
+        /// The confirmation code this device shows.
+        code: String,
+    },
     /// The node stopped.
     Stopped,
 }
@@ -644,6 +669,8 @@ pub fn typescript() -> String {
     push::<Left>(&cfg, &mut out);
     push::<Restored>(&cfg, &mut out);
     push::<Phrase>(&cfg, &mut out);
+    push::<LinkCode>(&cfg, &mut out);
+    push::<LinkOutcome>(&cfg, &mut out);
     push::<Exported>(&cfg, &mut out);
     push::<PeerView>(&cfg, &mut out);
     push::<Settings>(&cfg, &mut out);

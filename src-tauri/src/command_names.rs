@@ -6,6 +6,8 @@ pub const COMMANDS: &[&str] = &[
     "status",
     "create_identity",
     "device_join",
+    "device_join_confirm",
+    "link_answer",
     "recover",
     "restore",
     "phrase",

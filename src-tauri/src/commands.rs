@@ -11,11 +11,13 @@ use serde::Deserialize;
 use starling_core::doc::ProfileUpdate;
 use starling_core::view::{
     Changed, Conversation, DeviceView, ErrorKind, ErrorView, GroupView, ImportSummary, Left,
-    NetStatus, Notification, Page, Phrase, PostView, ProfileView, Removed, Restored, Revoked,
-    ScannedTicket, Settings as SettingsView, Status, SyncSummary, TicketView, WhoAmI, Written,
+    LinkCode, LinkOutcome, NetStatus, Notification, Page, Phrase, PostView, ProfileView, Removed,
+    Restored, Revoked, ScannedTicket, Settings as SettingsView, Status, SyncSummary, TicketView,
+    WhoAmI, Written,
 };
 use starling_core::{
-    Audience, DeviceId, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr, SpaceId, Ticket,
+    Audience, DeviceId, DeviceKey, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr,
+    SpaceId, Ticket,
 };
 use tauri::{AppHandle, State};
 
@@ -135,21 +137,77 @@ async fn create_identity(
     Ok(me)
 }
 
+/// Starts linking this new device with another device's link code:
+/// connects to it and returns the confirmation code to compare with the
+/// one the other device shows. [`device_join_confirm`] finishes.
 #[tauri::command]
-async fn device_join(app: AppHandle, shell: State<'_, Shell>, ticket: String) -> Res<WhoAmI> {
-    let t = decode_ticket(&ticket)?;
-    let peer = match &t {
-        Ticket::Device(d) => d.peer.clone(),
-        _ => {
-            return Err(invalid(
-                "this is not a device link ticket (Devices → Link a device makes one)",
-            ));
+async fn device_join(shell: State<'_, Shell>, ticket: String) -> Res<LinkCode> {
+    let Ticket::Device(t) = decode_ticket(&ticket)? else {
+        return Err(invalid(
+            "this is not a device link code (Devices → Link a device makes one)",
+        ));
+    };
+    if shell.has_node() {
+        return Err(ErrorView::new(
+            ErrorKind::AlreadyExists,
+            "this device already has an identity",
+        ));
+    }
+    let device =
+        DeviceKey::from_secret_bytes(starling_core::node::fresh_secret().map_err(|e| e.view())?);
+    let config = Settings::load(&shell.home).net_config();
+    let (shown, code) = tokio::sync::oneshot::channel();
+    let (decide, decision) = tokio::sync::oneshot::channel();
+    let key = device.clone();
+    let ticket = t.clone();
+    let session = tauri::async_runtime::spawn(async move {
+        starling_core::net::join_link(&ticket, &key, &config, |code| async move {
+            let _ = shown.send(code);
+            decision.await.unwrap_or(false)
+        })
+        .await
+    });
+    let code = match code.await {
+        Ok(code) => code,
+        // The session ended before a code: say why.
+        Err(_) => {
+            let why = match session.await {
+                Ok(Err(e)) => e.view(),
+                _ => ErrorView::new(ErrorKind::Network, "the link session ended"),
+            };
+            return Err(why);
         }
     };
-    let node = shell.create(Create::Join(&t))?;
+    *lock(&shell.joining) = Some(crate::shell::Joining {
+        decide,
+        session,
+        device,
+        linker: t.peer,
+    });
+    Ok(LinkCode { code })
+}
+
+/// Finishes linking this new device: `accept` when the other device shows
+/// the same code. The other device's user confirms there too.
+#[tauri::command]
+async fn device_join_confirm(app: AppHandle, shell: State<'_, Shell>, accept: bool) -> Res<WhoAmI> {
+    let joining = lock(&shell.joining)
+        .take()
+        .ok_or_else(|| invalid("no device link is under way"))?;
+    let _ = joining.decide.send(accept);
+    let grant = joining
+        .session
+        .await
+        .map_err(|e| ErrorView::new(ErrorKind::Network, e.to_string()))?
+        .map_err(|e| e.view())?;
+    let node = shell.create(Create::Join {
+        device: Box::new(joining.device),
+        grant: &grant,
+        linker: &joining.linker,
+    })?;
     let me = lock(&node).whoami().map_err(|e| e.view())?;
     let _ = shell.start(&app).await;
-    reach(&shell, peer).await;
+    reach(&shell, Some(joining.linker)).await;
     Ok(me)
 }
 
@@ -532,11 +590,47 @@ async fn devices(shell: State<'_, Shell>) -> Res<Vec<DeviceView>> {
     with(&shell, |n| n.devices())
 }
 
+/// Opens a link code for a new device. When one connects, a
+/// `link_request` event carries the code to compare; [`link_answer`]
+/// answers it.
 #[tauri::command]
-async fn device_link(shell: State<'_, Shell>) -> Res<TicketView> {
-    ticket_view(&with(&shell, |n| {
-        n.device_link(LINK_VALID.as_millis() as u64)
-    })?)
+async fn device_link(app: AppHandle, shell: State<'_, Shell>) -> Res<TicketView> {
+    let peer = shell
+        .peer()
+        .await
+        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
+    let (ticket, mut requests) = peer
+        .link_offer(LINK_VALID.as_millis() as u64)
+        .map_err(|e| e.view())?;
+    let view = ticket_view(&ticket)?;
+    tauri::async_runtime::spawn(async move {
+        if let Ok(Some(request)) = tokio::time::timeout(LINK_VALID, requests.recv()).await {
+            let event = starling_core::view::Event::LinkRequest {
+                device: request.device,
+                code: request.code.clone(),
+            };
+            use tauri::Manager;
+            *lock(&app.state::<Shell>().link_request) = Some(request);
+            let _ = tauri::Emitter::emit(&app, "net", event);
+        }
+    });
+    Ok(view)
+}
+
+/// Answers a new device's link request: `accept` when it shows the same
+/// code as this device.
+#[tauri::command]
+async fn link_answer(shell: State<'_, Shell>, accept: bool) -> Res<LinkOutcome> {
+    let request = lock(&shell.link_request)
+        .take()
+        .ok_or_else(|| invalid("no device is asking to link"))?;
+    let device = request.device;
+    let linked = match request.answer(accept).await {
+        Ok(()) => true,
+        Err(_) if !accept => false,
+        Err(e) => return Err(ErrorView::new(ErrorKind::Network, e)),
+    };
+    Ok(LinkOutcome { device, linked })
 }
 
 #[tauri::command]
@@ -655,6 +749,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         status,
         create_identity,
         device_join,
+        device_join_confirm,
+        link_answer,
         recover,
         restore,
         phrase,

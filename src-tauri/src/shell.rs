@@ -27,8 +27,16 @@ pub(crate) static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::n
 pub(crate) enum Create<'a> {
     /// A new identity with this name.
     New(&'a str),
-    /// Another device of the identity that made this link ticket.
-    Join(&'a starling_core::Ticket),
+    /// A new device of the identity that granted it, with its own device
+    /// key and the device that linked it.
+    Join {
+        /// This device's key (the one the link was made with).
+        device: Box<starling_core::DeviceKey>,
+        /// The grant's bytes.
+        grant: &'a [u8],
+        /// The device that linked it.
+        linker: &'a starling_core::PeerAddr,
+    },
     /// The identity these 24 words name, on this new device.
     Recover(&'a str),
 }
@@ -44,6 +52,20 @@ pub struct Shell {
     starting: tokio::sync::Mutex<()>,
     pub(crate) first_paint: Mutex<Option<u64>>,
     forward: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// A new device asking to link, waiting for the user's answer.
+    pub(crate) link_request: Mutex<Option<starling_core::net::LinkRequest>>,
+    /// This (new) device's link under way, waiting for the user's answer.
+    pub(crate) joining: Mutex<Option<Joining>>,
+}
+
+/// A link this new device started: the user's answer to send, and the
+/// session that returns the grant.
+pub(crate) struct Joining {
+    pub(crate) decide: tokio::sync::oneshot::Sender<bool>,
+    pub(crate) session:
+        tauri::async_runtime::JoinHandle<Result<Vec<u8>, starling_core::net::NetError>>,
+    pub(crate) device: starling_core::DeviceKey,
+    pub(crate) linker: starling_core::PeerAddr,
 }
 
 impl std::fmt::Debug for Shell {
@@ -99,6 +121,8 @@ impl Shell {
             starting: tokio::sync::Mutex::new(()),
             first_paint: Mutex::new(None),
             forward: Mutex::new(None),
+            link_request: Mutex::new(None),
+            joining: Mutex::new(None),
         })
     }
 
@@ -126,7 +150,11 @@ impl Shell {
         }
         let node = match how {
             Create::New(name) => Node::init(&self.home, name),
-            Create::Join(ticket) => Node::device_join(&self.home, ticket),
+            Create::Join {
+                device,
+                grant,
+                linker,
+            } => Node::device_join(&self.home, *device, grant, linker),
             Create::Recover(words) => Node::recover(&self.home, words),
         }
         .map_err(|e| e.view())?;

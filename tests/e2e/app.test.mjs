@@ -6,7 +6,8 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { App, CliPeer, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
+import { spawn } from "node:child_process";
+import { App, CliPeer, bins, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 let app, bob, cat, me, group;
@@ -249,18 +250,24 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   await app.s.waitFind('nav[aria-label] [data-testid="nav-home"]');
 });
 
-test("a second device links to an identity by its ticket and shows its posts", async () => {
+test("a second device links after both show the same code, and shows the identity's posts", async () => {
   const dan = await new CliPeer("Dan").start();
   let phone;
   try {
     dan.cli(["post", "Dan's first post, from the laptop"]);
-    const link = dan.cli(["device", "link"]).trim().split(/\s+/).find((w) => w.startsWith("starling1"));
-    assert.ok(link, "a link ticket");
+    const linker = dan.linkDevice();
+    const link = await linker.ticket();
     phone = await App.launch({ home: join(scratch("phone"), "home"), width: 390, height: 844 });
     await phone.type("onboard-link-ticket", link);
     await phone.shot("phone-onboarding-link");
     await phone.click("onboard-link");
-    await phone.s.waitFind('[data-testid="compose-text"]', 20000);
+    // Both devices show the same code; the user confirms on both.
+    const shown = await phone.textOf("link-code", 30000);
+    assert.equal(await linker.code(), shown);
+    await phone.shot("phone-onboarding-link-code");
+    linker.answer(true);
+    await phone.click("link-code-matches");
+    await phone.s.waitFind('[data-testid="compose-text"]', 30000);
     const status = await phone.invoke("status");
     assert.equal(status.me.identity, dan.cli(["whoami"], { json: true }).identity);
     await phone.postWithText("Dan's first post, from the laptop", 30000);
@@ -271,6 +278,8 @@ test("a second device links to an identity by its ticket and shows its posts", a
     assert.equal(devices.filter((d) => d.this_device).length, 1);
     await phone.nav("devices");
     await phone.shot("phone-devices");
+    const ended = await linker.done;
+    assert.equal(ended.code, 0, ended.stderr);
   } finally {
     await phone?.quit();
     await dan.stop();
@@ -312,4 +321,30 @@ test("a lost device comes back from its recovery phrase and a follower", async (
     await fresh?.quit();
     if (gusRunning) await gus.stop();
   }
+});
+
+test("the app links a new CLI device after both show the same code", async () => {
+  const home = join(scratch("laptop"), "home");
+  await app.nav("devices");
+  await app.click("device-link");
+  const link = await app.textOf("link-ticket");
+  const joiner = spawn(bins.cli, ["--home", home, "--json", "device", "join", link, "--bind", "127.0.0.1:0", "--relay", "none"], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  joiner.stdout.on("data", (d) => (stdout += d));
+  joiner.stderr.on("data", (d) => (stderr += d));
+  const done = new Promise((resolve) => joiner.once("exit", (code) => resolve(code)));
+  const asked = await waitFor("the CLI's code", () => stderr.match(/show the code (\d{3} \d{3})\?/)?.[1], 30000);
+  const shown = await app.textOf("link-request-code", 30000);
+  assert.equal(shown, asked);
+  await app.shot("desktop-devices-link-request");
+  joiner.stdin.write("y\n");
+  await app.click("link-accept");
+  assert.equal(await done, 0, stderr);
+  const me = JSON.parse(stdout);
+  const status = await app.invoke("status");
+  assert.equal(me.identity, status.me.identity);
+  await waitFor("both devices listed", async () => (await app.invoke("devices")).length === 2, 30000);
 });

@@ -210,6 +210,26 @@ export class CliPeer {
     return this.cli(["ticket"]).trim();
   }
 
+  /** Runs `starling device link` for this identity: resolves the link
+   * code it prints, then the confirmation code it asks about; `answer`
+   * types the user's reply; `done` resolves when it exits. */
+  linkDevice() {
+    const child = spawn(bins.cli, ["--home", this.home, "device", "link", "--bind", "127.0.0.1:0", "--relay", "none"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const done = new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+    return {
+      ticket: () => waitFor("a link code", () => stdout.split(/\s+/).find((w) => w.startsWith("starling1")), 20000),
+      code: () => waitFor("the confirmation question", () => stderr.match(/show the code (\d{3} \d{3})\?/)?.[1], 30000),
+      answer: (yes) => child.stdin.write(yes ? "y\n" : "n\n"),
+      done,
+    };
+  }
+
   /** The home timeline's posts, newest first. */
   timeline() {
     return this.cli(["timeline", "--limit", "100"], { json: true }).posts;

@@ -1,27 +1,49 @@
 //! Linked devices: one identity on several devices. The device that holds
-//! the identity shows a short-lived ticket; a new device takes it, makes
-//! its own device key and certificate, and from then on posts as the same
-//! person. The account space (follows, mutes, blocks) is shared by the
-//! identity's devices only, and merges their edits through automerge.
+//! the identity shows a short-lived link code holding only its address and
+//! an ephemeral key (no secret); the new device connects to it, both show
+//! the same confirmation code, and once the user confirms on both the new
+//! device receives the identity's keys over the agreed channel
+//! ([`crate::protocol::link`]), makes its own device key's certificate,
+//! and from then on posts as the same person. The account space (follows,
+//! mutes, blocks) is shared by the identity's devices only, and merges
+//! their edits through automerge.
 
 use std::path::Path;
 
-use super::{NodeError, Result, now_ms};
+use serde::{Deserialize, Serialize};
+
+use super::{NodeError, Result};
 use crate::crypto::SpaceKey;
 use crate::id::DeviceId;
-use crate::identity::IdentityKey;
-use crate::ticket::{DeviceTicket, PeerAddr, Ticket};
+use crate::identity::{DeviceKey, IdentityKey};
+use crate::ticket::PeerAddr;
 use crate::{Node, StoreError};
 
-/// How long a link ticket is valid unless told otherwise: ten minutes.
+/// How long a link code is valid unless told otherwise: ten minutes.
 pub const LINK_VALID_MS: u64 = 10 * 60 * 1000;
 
 use crate::view::DeviceView;
 
+/// What a linking device hands a new one once both confirmed the code:
+/// the identity's secret and its feed's and account's keys. It travels
+/// only sealed under the link's key agreement, never in a code.
+#[derive(Serialize, Deserialize)]
+struct LinkGrant {
+    identity_secret: [u8; 32],
+    feed_key: [u8; 32],
+    account_key: [u8; 32],
+}
+
+impl Drop for LinkGrant {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.identity_secret);
+    }
+}
+
 impl Node {
-    /// A ticket that links a new device to this identity, valid for
-    /// `valid_ms`.
-    pub fn device_link(&mut self, valid_ms: u64) -> Result<Ticket> {
+    /// The grant this device hands a new device of its identity, encoded
+    /// (the link driver seals it; see [`crate::net::LinkRequest`]).
+    pub fn link_grant(&mut self) -> Result<Vec<u8>> {
         let (feed, account) = (self.feed(), self.account());
         let key = |node: &mut Self, space| -> Result<[u8; 32]> {
             Ok(node
@@ -30,41 +52,33 @@ impl Node {
                 .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?
                 .to_bytes())
         };
-        let reach = self.store.meta("listen_addrs")?.unwrap_or_default();
-        Ok(Ticket::Device(DeviceTicket {
+        let grant = LinkGrant {
             identity_secret: self.identity_key.secret_bytes(),
             feed_key: key(self, feed)?,
             account_key: key(self, account)?,
-            peer: Some(PeerAddr::decode_reach(self.device(), &reach)),
-            expires_at: now_ms().saturating_add(valid_ms),
-        }))
+        };
+        postcard::to_allocvec(&grant).map_err(|e| NodeError::Invalid(e.to_string()))
     }
 
-    /// Makes `home` a new device of the identity a link ticket names. Its
-    /// feed, account and profile arrive when it syncs with the linking
-    /// device (whose address the ticket carries).
-    pub fn device_join(home: &Path, ticket: &Ticket) -> Result<Self> {
-        let Ticket::Device(t) = ticket else {
-            return Err(NodeError::Invalid(
-                "that is not a device link ticket (make one with `device link`)".into(),
-            ));
-        };
-        if now_ms() > t.expires_at {
-            return Err(NodeError::Invalid(
-                "this link ticket has expired; make a new one with `device link`".into(),
-            ));
-        }
-        let identity_key = IdentityKey::from_secret_bytes(t.identity_secret);
+    /// Makes `home` the new device `device` of the identity a link grant
+    /// names; `linker` is the device that granted it. Its feed, account
+    /// and profile arrive when it syncs with the linker.
+    pub fn device_join(
+        home: &Path,
+        device: DeviceKey,
+        grant: &[u8],
+        linker: &PeerAddr,
+    ) -> Result<Self> {
+        let grant: LinkGrant = postcard::from_bytes(grant)
+            .map_err(|_| NodeError::Invalid("the link grant is damaged".into()))?;
+        let identity_key = IdentityKey::from_secret_bytes(grant.identity_secret);
         let keys = (
-            SpaceKey::from_bytes(t.feed_key),
-            SpaceKey::from_bytes(t.account_key),
+            SpaceKey::from_bytes(grant.feed_key),
+            SpaceKey::from_bytes(grant.account_key),
         );
-        let peer = t.peer.clone();
-        Self::create(home, identity_key, keys, |node| {
-            if let Some(peer) = &peer {
-                node.store.add_peer(peer)?;
-                node.store.introduce_peer(&peer.device)?;
-            }
+        Self::create_with(home, identity_key, device, keys, |node| {
+            node.store.add_peer(linker)?;
+            node.store.introduce_peer(&linker.device)?;
             Ok(())
         })
     }

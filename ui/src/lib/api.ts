@@ -15,6 +15,8 @@ import type {
   Group,
   ImportSummary,
   Left,
+  LinkCode,
+  LinkOutcome,
   Me,
   NetStatus,
   Notification,
@@ -62,7 +64,9 @@ export function isCommandError(e: unknown): e is CommandError {
 export interface Commands {
   status: Status;
   create_identity: Me;
-  device_join: Me;
+  device_join: LinkCode;
+  device_join_confirm: Me;
+  link_answer: LinkOutcome;
   recover: Restored;
   restore: Restored;
   phrase: Phrase;
@@ -183,7 +187,12 @@ export const api = {
   /** Opens an http(s) link in the system's browser. */
   openLink: (url: string) => call("open_link", { url }),
   /** Makes this device another device of an existing identity, from a link ticket. */
+  /** Connects with another device's link code; returns the code to compare. */
   deviceJoin: (ticket: string) => call("device_join", { ticket }),
+  /** Finishes (or with `false` cancels) linking this new device. */
+  deviceJoinConfirm: (accept: boolean) => call("device_join_confirm", { accept }),
+  /** Answers a new device's link request on the linking device. */
+  linkAnswer: (accept: boolean) => call("link_answer", { accept }),
   /** Tells the shell the first timeline was painted; returns ms since the process started. */
   firstPaint: () => call("first_paint"),
   syncNow: () => call("sync_now"),

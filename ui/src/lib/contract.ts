@@ -442,10 +442,10 @@ export type ScannedTicket = {
    */
   kind: TicketKind,
   /**
-   * The identity it names (a feed's owner, a group's owner, the
-   * identity a device link joins).
+   * The identity it names (a feed's owner, a group's owner); a link
+   * code names none (it holds no key of the identity).
    */
-  identity: string,
+  identity: string | null,
   /**
    * The group, for an invite.
    */
@@ -553,6 +553,31 @@ export type Phrase = {
    * The 24 words, in order.
    */
   words: Array<string>,
+};
+
+/**
+ * The confirmation code a new device shows while it links: the other
+ * device must show the same one.
+ */
+export type LinkCode = {
+  /**
+   * Six digits, as `123 456`.
+   */
+  code: string,
+};
+
+/**
+ * How a device link ended on the linking device.
+ */
+export type LinkOutcome = {
+  /**
+   * The new device.
+   */
+  device: string,
+  /**
+   * Whether it now holds this identity's keys.
+   */
+  linked: boolean,
 };
 
 /**
@@ -793,6 +818,16 @@ export type Event = {
   bytes: number,
 } | {
   "kind": "changed"
+} | {
+  "kind": "link_request",
+  /**
+   * The new device.
+   */
+  device: string,
+  /**
+   * The confirmation code this device shows.
+   */
+  code: string,
 } | {
   "kind": "stopped"
 };

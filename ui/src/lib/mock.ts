@@ -84,7 +84,9 @@ const changed = (a: Args) => ({ identity: String(a.identity), changed: true });
 const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   status: () => ({ home: settings.home, me }),
   create_identity: (a) => (me = { identity: ME, device: devices[0].device, name: String(a.name) }),
-  device_join: () => (me = { identity: ME, device: devices[0].device, name: "You" }),
+  device_join: () => ({ code: "123 456" }),
+  device_join_confirm: () => (me = { identity: ME, device: devices[0].device, name: "You" }),
+  link_answer: (a) => ({ device: devices[0].device, linked: Boolean(a.accept) }),
   recover: (a) => {
     if (String(a.words).trim().split(/\s+/).length !== 24) throw { kind: "invalid", message: "not a recovery phrase: 24 words are needed" };
     me = { identity: ME, device: devices[0].device, name: "You" };
