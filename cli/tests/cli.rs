@@ -512,7 +512,7 @@ fn interactive(home: &Path, args: &[&str]) -> Interactive {
 }
 
 /// The confirmation code an interactive process asks about.
-fn asked_code(p: &mut Interactive) -> String {
+fn asked_code(p: &Interactive) -> String {
     p.asked
         .recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| {
@@ -686,8 +686,8 @@ fn groups_by_invite_picture_and_sync() {
     );
     let a2 = d.path().join("ann-phone");
     let mut joiner = interactive(&a2, &["--json", "device", "join", link.to_str().unwrap()]);
-    let asked_new = asked_code(&mut joiner);
-    let asked_old = asked_code(&mut linker);
+    let asked_new = asked_code(&joiner);
+    let asked_old = asked_code(&linker);
     assert_eq!(asked_new, asked_old, "both devices show the same code");
     answer(&mut linker, "y");
     answer(&mut joiner, "y");
