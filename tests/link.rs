@@ -104,3 +104,33 @@ async fn a_wrong_or_unconfirmed_code_fails_cleanly_on_both_sides() {
     assert!(!Node::exists(&dir.path().join("phone")));
     pa.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_without_the_code_cannot_use_it_up() {
+    let ann = Running::new("ann");
+    let pa = ann.start_catch_up_only().await;
+    let (ticket, mut requests) = pa.link_offer(600_000).unwrap();
+    let Ticket::Device(real) = ticket else {
+        panic!()
+    };
+    // A stranger knows Ann's device and address (any peer does) but not
+    // the code's key.
+    let mut guessed = real.clone();
+    guessed.ephemeral = [42; 32];
+    let config = NetConfig::loopback();
+    let stranger = new_device();
+    let err = bounded(join_link(&guessed, &stranger, &config, |_| async { true }))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no link code is open"), "{err}");
+    // Ann was not asked, and the code still works for her own device.
+    assert!(requests.try_recv().is_err());
+    let phone = new_device();
+    let joining = join_link(&real, &phone, &config, |_| async { true });
+    let linking = async { bounded(requests.recv()).await.unwrap().answer(true).await };
+    let (grant, answered) = tokio::join!(bounded(joining), linking);
+    answered.unwrap();
+    assert!(!grant.unwrap().is_empty());
+    pa.shutdown().await;
+}

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(LinkMessage::decode(&m.encode()).expect("round trip"), m);
     match m {
-        LinkMessage::Hello { ephemeral } => {
+        LinkMessage::Hello { ephemeral, .. } => {
             // Any key a peer sends gives an agreement or a clean refusal.
             let mine = Ephemeral::new([7; 32]);
             let _ = mine.agree(

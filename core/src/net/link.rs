@@ -15,7 +15,7 @@ use super::{NetConfig, NetError, SharedNode, endpoint_addr, lock};
 use crate::id::DeviceId;
 use crate::identity::DeviceKey;
 use crate::node::now_ms;
-use crate::protocol::link::{Ephemeral, LINK_ALPN, LinkMessage, MAX_LINK_MESSAGE};
+use crate::protocol::link::{Ephemeral, LINK_ALPN, LinkMessage, MAX_LINK_MESSAGE, code_proof};
 use crate::ticket::DeviceTicket;
 
 /// Someone connected with this node's link code: the code to compare with
@@ -126,22 +126,36 @@ pub(super) struct LinkHandler {
 impl ProtocolHandler for LinkHandler {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
         let joiner = DeviceId(*connection.remote_id().as_bytes());
-        // One session per offer: whoever comes first uses it up.
-        let pending = held(&self.offers).take();
         let Ok((mut send, mut recv)) = connection.accept_bi().await else {
             return Ok(());
         };
-        let Some(p) = pending.filter(|p| now_ms() < p.expires_at) else {
+        let hello = tokio::time::timeout(LAST_WORD, read(&mut recv)).await;
+        let Ok(Ok(LinkMessage::Hello { ephemeral, proof })) = hello else {
+            return Ok(());
+        };
+        // One session per offer, and only for whoever read the code: a
+        // peer without it neither shows a request nor uses the code up.
+        let pending = {
+            let mut slot = held(&self.offers);
+            let good = slot.as_ref().is_some_and(|p| {
+                now_ms() < p.expires_at
+                    && code_proof(&p.ephemeral.public, &ephemeral, &joiner) == proof
+            });
+            if good { slot.take() } else { None }
+        };
+        let Some(p) = pending else {
             let _ = write(
                 &mut send,
-                &LinkMessage::Refused("no link code is open on this device".into()),
+                &LinkMessage::Refused("no link code is open on this device for you".into()),
             )
             .await;
             let _ = send.finish();
             let _ = tokio::time::timeout(LAST_WORD, connection.closed()).await;
             return Ok(());
         };
-        let outcome = self.serve(&p, joiner, &mut send, &mut recv).await;
+        let outcome = self
+            .serve(&p, joiner, ephemeral, &mut send, &mut recv)
+            .await;
         if let Err(reason) = &outcome {
             let _ = write(&mut send, &LinkMessage::Refused(reason.clone())).await;
         }
@@ -157,16 +171,11 @@ impl LinkHandler {
         &self,
         p: &Pending,
         joiner: DeviceId,
+        ephemeral: [u8; 32],
         send: &mut SendStream,
         recv: &mut RecvStream,
     ) -> Result<(), String> {
         let wait = until(p.expires_at);
-        let LinkMessage::Hello { ephemeral } = tokio::time::timeout(wait, read(recv))
-            .await
-            .map_err(|_| "the new device said nothing".to_string())??
-        else {
-            return Err("the new device did not start with its key".into());
-        };
         let agreement = p
             .ephemeral
             .agree(
@@ -276,6 +285,7 @@ where
         &mut send,
         &LinkMessage::Hello {
             ephemeral: ephemeral.public,
+            proof: code_proof(&ticket.ephemeral, &ephemeral.public, &device.id()),
         },
     )
     .await

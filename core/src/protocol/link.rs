@@ -32,10 +32,14 @@ const GRANT_CONTEXT: &[u8] = b"starling/link-grant/v1\0";
 /// A link message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkMessage {
-    /// Joiner → linker: its ephemeral public key.
+    /// Joiner → linker: its ephemeral public key, and proof that it read
+    /// the link code ([`code_proof`]): without it the linker neither shows
+    /// a request nor uses the code up.
     Hello {
         /// The joiner's ephemeral X25519 public key.
         ephemeral: [u8; 32],
+        /// [`code_proof`] of the code's key over this key and device.
+        proof: [u8; 32],
     },
     /// Joiner → linker: its user confirmed the code.
     Confirmed,
@@ -63,6 +67,17 @@ impl LinkMessage {
         }
         postcard::from_bytes(bytes).map_err(|e| LinkError(e.to_string()))
     }
+}
+
+/// Proof that whoever sends `ephemeral` from `joiner` read the link code
+/// holding `code_key` (the linker's ephemeral public key, found only in
+/// the code): a MAC keyed by it. It proves nothing else; the confirmation
+/// code still decides.
+pub fn code_proof(code_key: &[u8; 32], ephemeral: &[u8; 32], joiner: &DeviceId) -> [u8; 32] {
+    let key = blake3::derive_key("starling device link proof v1", code_key);
+    let mut msg = ephemeral.to_vec();
+    msg.extend_from_slice(joiner.as_bytes());
+    *blake3::keyed_hash(&key, &msg).as_bytes()
 }
 
 /// One side's ephemeral X25519 key.
@@ -202,6 +217,15 @@ mod tests {
     }
 
     #[test]
+    fn the_proof_binds_the_code_the_key_and_the_device() {
+        let p = code_proof(&[1; 32], &[2; 32], &A);
+        assert_eq!(p, code_proof(&[1; 32], &[2; 32], &A));
+        assert_ne!(p, code_proof(&[3; 32], &[2; 32], &A));
+        assert_ne!(p, code_proof(&[1; 32], &[4; 32], &A));
+        assert_ne!(p, code_proof(&[1; 32], &[2; 32], &B));
+    }
+
+    #[test]
     fn a_low_order_key_and_bad_messages_are_refused() {
         let linker = Ephemeral::new([3; 32]);
         assert!(
@@ -211,7 +235,10 @@ mod tests {
         );
         assert!(LinkMessage::decode(&[0xff; 4]).is_err());
         assert!(LinkMessage::decode(&vec![0; MAX_LINK_MESSAGE + 1]).is_err());
-        let m = LinkMessage::Hello { ephemeral: [8; 32] };
+        let m = LinkMessage::Hello {
+            ephemeral: [8; 32],
+            proof: [9; 32],
+        };
         assert_eq!(LinkMessage::decode(&m.encode()).unwrap(), m);
     }
 }
