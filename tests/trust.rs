@@ -1163,3 +1163,64 @@ async fn an_image_fetch_stops_at_the_declared_size() {
     pa.shutdown().await;
     endpoint.close().await;
 }
+
+/// Account backups from others: a followed identity that writes backup
+/// after backup costs a follower one payload (the newest), and a group
+/// member cannot put a backup into the group; none of it touches the
+/// follower's own account.
+#[test]
+fn backups_from_others_are_bounded_and_stay_in_their_feed() {
+    let mut ann = TestNode::new("ann");
+    let mut eve = TestNode::new("eve");
+    let te = eve.node.ticket().unwrap();
+    ann.node.follow(&te).unwrap();
+    let eve_feed = starling_core::space::feed_space_id(&eve.node.identity());
+    share(&mut eve.node, &mut ann.node);
+    let (before, _) = fingerprint(&mut ann.node);
+    let ann_account = ann.node.account_lists().unwrap();
+    // Eve writes 50 backups of 20 KB each (opaque bytes Ann cannot open).
+    let records: Vec<Record> = (0..50u8).map(|i| Record::Backup(vec![i; 20_000])).collect();
+    let chain = crate::support::forge_chain(&mut eve.node, &eve.home, &eve_feed, &records);
+    let r = ann.node.import(&bundle_of(chain.iter())).unwrap();
+    assert_eq!(r.accepted, 50, "{r:?}");
+    let (after, _) = fingerprint(&mut ann.node);
+    // Ann keeps the newest payload only (plus 49 headers).
+    assert!(
+        after.len() < before.len() + 2 * 20_000 + 49 * 300,
+        "{} bytes more",
+        after.len() - before.len()
+    );
+    assert_eq!(
+        ann.node
+            .store()
+            .newest_backup(&eve.node.identity())
+            .unwrap(),
+        Some(vec![49; 20_000])
+    );
+    // Ann's own account is untouched: a restore reads only her own backup
+    // (one follow, Eve), never Eve's.
+    assert_eq!(ann.node.account_lists().unwrap(), ann_account);
+    assert_eq!(ann.node.restore_account().unwrap().follows, 1);
+    assert_eq!(ann.node.account_lists().unwrap(), ann_account);
+    // In a group Eve belongs to, a backup is refused: Ann's store unchanged.
+    let group = ann.node.group_create("g", None).unwrap();
+    let invite = ann.node.group_invite(&group, 3_600_000).unwrap();
+    eve.node.group_join(&invite).unwrap();
+    share(&mut eve.node, &mut ann.node);
+    let held = fingerprint(&mut ann.node);
+    let misplaced = forge(
+        &mut eve.node,
+        &eve.home,
+        &group,
+        &Record::Backup(vec![1; 10]),
+    );
+    let r = ann.node.import(&bundle_of([&misplaced])).unwrap();
+    assert_eq!(r.accepted, 0);
+    assert!(
+        r.rejected[0]
+            .reason
+            .contains("backup belongs in its identity's feed"),
+        "{r:?}"
+    );
+    assert_eq!(fingerprint(&mut ann.node), held);
+}

@@ -306,24 +306,9 @@ pub(crate) fn restore(out: Out, mut node: Node, args: RestoreArgs) -> Result<()>
         None => None,
     };
     runtime()?.block_on(async {
-        let node = shared(node);
-        let peer = Peer::start(node.clone(), args.net.config()).await?;
-        let round = || async {
-            match &from {
-                Some(p) => peer.sync_with(p).await.map(|_| ()),
-                None => peer.sync_known().await.map(|_| ()),
-            }
-        };
-        let first = round().await;
-        let restored = node
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the node's lock is poisoned"))?
-            .restore_account();
-        if matches!(&restored, Ok(r) if r.found) {
-            round().await?;
-        }
+        let peer = Peer::start(shared(node), args.net.config()).await?;
+        let restored = peer.restore_account(from.as_ref()).await;
         peer.shutdown().await;
-        first?;
         let restored = restored?;
         out.show(&restored, || {
             if restored.found {

@@ -146,11 +146,6 @@ impl AccountBackup {
             .map_err(|_| BackupError::Sealed)?;
         postcard::from_bytes(&plain).map_err(|e| BackupError::Malformed(e.to_string()))
     }
-
-    /// A digest of the contents, to tell whether a new backup is needed.
-    pub fn digest(&self) -> [u8; 32] {
-        *blake3::hash(&postcard::to_allocvec(self).unwrap_or_default()).as_bytes()
-    }
 }
 
 #[cfg(test)]

@@ -370,6 +370,27 @@ async fn bind(
         .map_err(|e| NetError::Bind(e.to_string()))
 }
 
+/// Dials `peer` for protocol `alpn`, giving up after the configured
+/// connect timeout.
+async fn connect(
+    endpoint: &Endpoint,
+    config: &NetConfig,
+    peer: &PeerAddr,
+    alpn: &[u8],
+) -> Result<iroh::endpoint::Connection, NetError> {
+    let short = peer.device.fmt_short();
+    let fail = |reason: String| NetError::Connect {
+        peer: short.clone(),
+        reason,
+    };
+    let addr = endpoint_addr(peer).ok_or_else(|| fail("not a valid device key".into()))?;
+    match tokio::time::timeout(config.connect_timeout, endpoint.connect(addr, alpn)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(fail(e.to_string())),
+        Err(_) => Err(fail("no answer (offline or unreachable)".into())),
+    }
+}
+
 fn endpoint_addr(peer: &PeerAddr) -> Option<EndpointAddr> {
     let id = endpoint_id(&peer.device)?;
     let relay = peer
@@ -561,6 +582,32 @@ impl Peer {
             summary.peers.push(SyncReport::view(p.device, &result));
         }
         Ok(summary)
+    }
+
+    /// Brings the account back on a device recovered from its phrase:
+    /// catches up with `from` (a follower) or every known peer, restores
+    /// the account from the newest backup that brought
+    /// ([`Node::restore_account`](crate::Node::restore_account)), then
+    /// catches up again for what it names (followed feeds, groups).
+    pub async fn restore_account(
+        &self,
+        from: Option<&PeerAddr>,
+    ) -> Result<crate::view::Restored, NetError> {
+        let round = || async {
+            match from {
+                Some(p) => self.sync_with(p).await.map(|_| ()),
+                None => self.sync_known().await.map(|_| ()),
+            }
+        };
+        let first = round().await;
+        let restored = lock(&self.inner.store.0).restore_account()?;
+        if restored.found {
+            // Best effort: what it names also comes at the next syncs.
+            let _ = round().await;
+        } else {
+            first?;
+        }
+        Ok(restored)
     }
 
     /// Whole-blob uploads this node completed for peers, and the bytes it

@@ -234,27 +234,14 @@ async fn recover(
     restore_from(&shell, peer).await
 }
 
-/// Catches up with `peer` (or every known peer), restores the account
-/// from the newest backup found, and catches up again for what it names.
+/// Restores the account from `peer` (or every known peer).
 async fn restore_from(shell: &Shell, peer: Option<PeerAddr>) -> Res<Restored> {
-    let net = shell
-        .peer()
+    shell
+        .running_peer()
+        .await?
+        .restore_account(peer.as_ref())
         .await
-        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
-    let round = || async {
-        match &peer {
-            Some(p) => net.sync_with(p).await.map(|_| ()),
-            None => net.sync_known().await.map(|_| ()),
-        }
-    };
-    let first = round().await;
-    let restored = with(shell, |n| n.restore_account())?;
-    if restored.found {
-        let _ = round().await;
-    } else {
-        first.map_err(|e| e.view())?;
-    }
-    Ok(restored)
+        .map_err(|e| e.view())
 }
 
 /// Restores the account again (after more peers were met).
@@ -595,10 +582,7 @@ async fn devices(shell: State<'_, Shell>) -> Res<Vec<DeviceView>> {
 /// answers it.
 #[tauri::command]
 async fn device_link(app: AppHandle, shell: State<'_, Shell>) -> Res<TicketView> {
-    let peer = shell
-        .peer()
-        .await
-        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
+    let peer = shell.running_peer().await?;
     let (ticket, mut requests) = peer
         .link_offer(LINK_VALID.as_millis() as u64)
         .map_err(|e| e.view())?;
@@ -721,10 +705,7 @@ async fn net_status(shell: State<'_, Shell>) -> Res<NetStatus> {
 
 #[tauri::command]
 async fn sync_now(shell: State<'_, Shell>) -> Res<SyncSummary> {
-    let peer = shell
-        .peer()
-        .await
-        .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))?;
+    let peer = shell.running_peer().await?;
     let summary = peer.sync_known().await.map_err(|e| e.view())?;
     let failed = summary.peers.iter().filter(|p| !p.ok).count();
     if failed > 0 && failed == summary.peers.len() {

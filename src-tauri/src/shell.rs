@@ -168,6 +168,13 @@ impl Shell {
         self.service.lock().await.as_ref().map(|s| s.peer().clone())
     }
 
+    /// The running peer, or the error a command returns without one.
+    pub(crate) async fn running_peer(&self) -> Result<Arc<Peer>, ErrorView> {
+        self.peer()
+            .await
+            .ok_or_else(|| ErrorView::new(ErrorKind::Network, "the network is not running"))
+    }
+
     /// What the sync indicator shows.
     pub(crate) async fn net_status(&self) -> NetStatus {
         match self.service.lock().await.as_ref() {

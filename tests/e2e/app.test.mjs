@@ -6,8 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { App, CliPeer, bins, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
+import { App, CliPeer, asking, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 let app, bob, cat, me, group;
@@ -328,22 +327,16 @@ test("the app links a new CLI device after both show the same code", async () =>
   await app.nav("devices");
   await app.click("device-link");
   const link = await app.textOf("link-ticket");
-  const joiner = spawn(bins.cli, ["--home", home, "--json", "device", "join", link, "--bind", "127.0.0.1:0", "--relay", "none"], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  joiner.stdout.on("data", (d) => (stdout += d));
-  joiner.stderr.on("data", (d) => (stderr += d));
-  const done = new Promise((resolve) => joiner.once("exit", (code) => resolve(code)));
-  const asked = await waitFor("the CLI's code", () => stderr.match(/show the code (\d{3} \d{3})\?/)?.[1], 30000);
+  const joiner = asking(["--home", home, "--json", "device", "join", link, "--bind", "127.0.0.1:0", "--relay", "none"]);
+  const asked = await joiner.code();
   const shown = await app.textOf("link-request-code", 30000);
   assert.equal(shown, asked);
   await app.shot("desktop-devices-link-request");
-  joiner.stdin.write("y\n");
+  joiner.answer(true);
   await app.click("link-accept");
-  assert.equal(await done, 0, stderr);
-  const me = JSON.parse(stdout);
+  const ended = await joiner.done;
+  assert.equal(ended.code, 0, ended.stderr);
+  const me = JSON.parse(ended.stdout);
   const status = await app.invoke("status");
   assert.equal(me.identity, status.me.identity);
   await waitFor("both devices listed", async () => (await app.invoke("devices")).length === 2, 30000);

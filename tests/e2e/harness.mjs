@@ -166,6 +166,23 @@ export class App {
   }
 }
 
+/** A `starling` command that asks whether two devices show the same
+ * code: `code` resolves the code it asks about, `answer` types the reply,
+ * `done` resolves `{code, stdout, stderr}` when it exits. */
+export function asking(args) {
+  const child = spawn(bins.cli, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  return {
+    stdout: () => stdout,
+    code: () => waitFor("the confirmation question", () => stderr.match(/show the code (\d{3} \d{3})\?/)?.[1], 30000),
+    answer: (yes) => child.stdin.write(yes ? "y\n" : "n\n"),
+    done: new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr }))),
+  };
+}
+
 /** A CLI peer: its own home and a `starling run` on loopback. */
 export class CliPeer {
   constructor(name) {
@@ -214,19 +231,10 @@ export class CliPeer {
    * code it prints, then the confirmation code it asks about; `answer`
    * types the user's reply; `done` resolves when it exits. */
   linkDevice() {
-    const child = spawn(bins.cli, ["--home", this.home, "device", "link", "--bind", "127.0.0.1:0", "--relay", "none"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const done = new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+    const link = asking(["--home", this.home, "device", "link", "--bind", "127.0.0.1:0", "--relay", "none"]);
     return {
-      ticket: () => waitFor("a link code", () => stdout.split(/\s+/).find((w) => w.startsWith("starling1")), 20000),
-      code: () => waitFor("the confirmation question", () => stderr.match(/show the code (\d{3} \d{3})\?/)?.[1], 30000),
-      answer: (yes) => child.stdin.write(yes ? "y\n" : "n\n"),
-      done,
+      ...link,
+      ticket: () => waitFor("a link code", () => link.stdout().split(/\s+/).find((w) => w.startsWith("starling1")), 20000),
     };
   }
 

@@ -22,7 +22,7 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
-use super::{Event, Inner, NetConfig, NetError, StoreHandle, SyncReport, endpoint_addr, guard};
+use super::{Event, Inner, NetConfig, NetError, StoreHandle, SyncReport, guard};
 use crate::entry::Entry;
 use crate::id::{DeviceId, SpaceId};
 use crate::protocol::catchup::{Limits, Message, Outbox, Pair, Session, Step};
@@ -120,26 +120,7 @@ pub(super) async fn initiate(
     spaces: Vec<(SpaceId, AuthKey)>,
 ) -> Result<SyncReport, NetError> {
     let short = peer.device.fmt_short();
-    let addr = endpoint_addr(peer).ok_or_else(|| NetError::Connect {
-        peer: short.clone(),
-        reason: "not a valid device key".into(),
-    })?;
-    let connecting = endpoint.connect(addr, SYNC_ALPN);
-    let conn = match tokio::time::timeout(config.connect_timeout, connecting).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => {
-            return Err(NetError::Connect {
-                peer: short,
-                reason: e.to_string(),
-            });
-        }
-        Err(_) => {
-            return Err(NetError::Connect {
-                peer: short,
-                reason: "no answer (offline or unreachable)".into(),
-            });
-        }
-    };
+    let conn = super::connect(endpoint, config, peer, SYNC_ALPN).await?;
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
         peer: short.clone(),
         reason: e.to_string(),

@@ -11,7 +11,7 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{Endpoint, SecretKey};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{NetConfig, NetError, SharedNode, endpoint_addr, lock};
+use super::{NetConfig, NetError, SharedNode, guard, lock};
 use crate::id::DeviceId;
 use crate::identity::DeviceKey;
 use crate::node::now_ms;
@@ -75,7 +75,7 @@ pub(super) fn offer(
         expires_at,
     };
     let (tx, rx) = mpsc::channel(1);
-    *held(offers) = Some(Pending {
+    *guard(offers) = Some(Pending {
         ephemeral,
         expires_at,
         requests: tx,
@@ -86,10 +86,6 @@ pub(super) fn offer(
 /// How long a side that ends a link session waits for the other's last
 /// message before closing.
 const LAST_WORD: Duration = Duration::from_secs(10);
-
-fn held(offers: &Offers) -> std::sync::MutexGuard<'_, Option<Pending>> {
-    offers.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn until(expires_at: u64) -> Duration {
     Duration::from_millis(expires_at.saturating_sub(now_ms()).max(1))
@@ -136,7 +132,7 @@ impl ProtocolHandler for LinkHandler {
         // One session per offer, and only for whoever read the code: a
         // peer without it neither shows a request nor uses the code up.
         let pending = {
-            let mut slot = held(&self.offers);
+            let mut slot = guard(&self.offers);
             let good = slot.as_ref().is_some_and(|p| {
                 now_ms() < p.expires_at
                     && code_proof(&p.ephemeral.public, &ephemeral, &joiner) == proof
@@ -265,20 +261,7 @@ where
         peer: peer.clone(),
         reason,
     };
-    let addr = endpoint_addr(&ticket.peer).ok_or_else(|| NetError::Connect {
-        peer: peer.clone(),
-        reason: "not a valid device key".into(),
-    })?;
-    let conn = tokio::time::timeout(config.connect_timeout, endpoint.connect(addr, LINK_ALPN))
-        .await
-        .map_err(|_| NetError::Connect {
-            peer: peer.clone(),
-            reason: "no answer (offline or unreachable)".into(),
-        })?
-        .map_err(|e| NetError::Connect {
-            peer: peer.clone(),
-            reason: e.to_string(),
-        })?;
+    let conn = super::connect(endpoint, config, &ticket.peer, LINK_ALPN).await?;
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| stream(e.to_string()))?;
     let ephemeral = Ephemeral::new(crate::node::random()?);
     write(

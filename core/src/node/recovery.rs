@@ -10,9 +10,6 @@ use crate::record::Record;
 use crate::space::SpaceKind;
 use crate::view::Restored;
 
-/// The meta key of the digest of the last backup this device wrote.
-const BACKUP_DIGEST: &str = "backup_digest";
-
 impl Node {
     /// The recovery phrase of this identity (24 words). Whoever reads it
     /// can become this identity: show it only when the user asks.
@@ -60,20 +57,29 @@ impl Node {
         })
     }
 
-    /// Writes an account backup into the feed if the account changed since
-    /// this device last wrote one. Returns whether it wrote one.
+    /// Writes an account backup into the feed unless the newest backup
+    /// held (by any of this identity's devices) already says the same.
+    /// Returns whether it wrote one.
     pub fn back_up_account(&mut self) -> Result<bool> {
         let backup = self.account_backup()?;
-        let digest = backup.digest();
-        if self.store.meta(BACKUP_DIGEST)?.as_deref() == Some(digest.as_slice()) {
+        let account_key = self.account_key()?;
+        if self.newest_backup(&account_key)?.as_ref() == Some(&backup) {
             return Ok(false);
         }
-        let account_key = self.account_key()?;
         let sealed = backup.seal(&self.identity, &account_key, random()?);
         let feed = self.feed();
         self.append(&feed, Record::Backup(sealed))?;
-        self.store.set_meta(BACKUP_DIGEST, &digest)?;
         Ok(true)
+    }
+
+    /// The newest account backup held, opened.
+    fn newest_backup(&mut self, account_key: &SpaceKey) -> Result<Option<AccountBackup>> {
+        let Some(sealed) = self.store.newest_backup(&self.identity)? else {
+            return Ok(None);
+        };
+        AccountBackup::open(&sealed, &self.identity, account_key)
+            .map(Some)
+            .map_err(|e| NodeError::Invalid(e.to_string()))
     }
 
     fn account_key(&mut self) -> Result<SpaceKey> {
@@ -114,11 +120,9 @@ impl Node {
     /// syncs to take a newer backup.
     pub fn restore_account(&mut self) -> Result<Restored> {
         let account_key = self.account_key()?;
-        let Some(sealed) = self.store.newest_backup(&self.identity)? else {
+        let Some(b) = self.newest_backup(&account_key)? else {
             return Ok(Restored::default());
         };
-        let b = AccountBackup::open(&sealed, &self.identity, &account_key)
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
         let account = self.account();
         for (who, key) in &b.follows {
             let key = SpaceKey::from_bytes(*key);
@@ -146,8 +150,6 @@ impl Node {
                 self.store.set_group_nonce(&id, &g.nonce)?;
             }
         }
-        // What was restored is what this device backs up from now on.
-        self.store.set_meta(BACKUP_DIGEST, &b.digest())?;
         Ok(Restored {
             found: true,
             follows: b.follows.len() as u64,
