@@ -333,3 +333,29 @@ fn a_fetched_blob_that_does_not_match_its_hash_is_refused() {
         Some(picture)
     );
 }
+
+/// A bundle that carries blobs no post held here refers to (junk in a
+/// followed feed's space, or the image of a deleted post) keeps none of
+/// them: nothing stored, no error for the rest of the bundle.
+#[test]
+fn blobs_no_post_wants_are_not_kept() {
+    use starling_core::bundle::BundleWriter;
+    let mut ann = crate::support::TestNode::new("ann");
+    let mut bob = crate::support::TestNode::new("bob");
+    let t = ann.node.ticket().unwrap();
+    bob.node.follow(&t).unwrap();
+    let feed = starling_core::space::feed_space_id(&ann.node.identity());
+    let junk = vec![7u8; 5_000];
+    let mut w = BundleWriter::new();
+    w.blob(&starling_core::Hash::of(&junk), &feed, &junk);
+    let before = crate::support::fingerprint(&mut bob.node);
+    let r = bob.node.import(&w.finish()).unwrap();
+    assert_eq!(r.blobs, 0, "{r:?}");
+    assert!(
+        !bob.node
+            .store()
+            .has_blob(&starling_core::Hash::of(&junk))
+            .unwrap()
+    );
+    assert_eq!(crate::support::fingerprint(&mut bob.node), before);
+}
