@@ -6,7 +6,7 @@ use starling_core::{NewPost, Node, SpaceId, Ticket};
 use crate::net::{Running, bounded, post, until};
 
 /// Posts in a group, then lets the clock move on (see `net::post`).
-fn group_post(r: &Running, group: SpaceId, text: &str) -> starling_core::EntryId {
+pub(crate) fn group_post(r: &Running, group: SpaceId, text: &str) -> starling_core::EntryId {
     let id = r
         .with(|n| {
             n.post(NewPost {
@@ -460,7 +460,7 @@ async fn linked_devices_edit_apart_and_agree_when_they_meet() {
     let (link, requests) = pl.link_offer(600_000).unwrap();
     // The phone scans the laptop's QR code.
     let scanned = Ticket::scan(&link.to_qr_png().unwrap()).unwrap();
-    let phone = Running::join("ann-phone", &scanned, requests).await;
+    let phone = Running::join("ann-phone", false, &scanned, requests).await;
     let me = laptop.with(|n| n.identity());
     assert_eq!(phone.with(|n| n.identity()), me);
     assert_ne!(phone.with(|n| n.device()), laptop.with(|n| n.device()));
@@ -612,7 +612,9 @@ async fn a_revoked_device_is_refused_everywhere_whatever_the_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_rotations_settle_on_one_key_and_lose_nothing() {
     let laptop = Running::new("ann");
-    let phone = laptop.link_new("ann-phone").await;
+    // Two devices that hold the identity key, so each unwraps the other's
+    // rotation.
+    let phone = laptop.link_trusted("ann-phone").await;
     let bob = Running::new("bob");
     let cat = Running::new("cat");
     let group = laptop.with(|n| n.group_create("flock", None)).unwrap();

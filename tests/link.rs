@@ -22,7 +22,8 @@ async fn someone_with_only_the_link_code_gets_nothing() {
     let Ticket::Device(t) = Ticket::decode(&text).unwrap() else {
         panic!("a link code")
     };
-    let grant = ann.with(|n| n.link_grant()).unwrap();
+    let phone = starling_core::DeviceId([7; 32]);
+    let grant = ann.with(|n| n.link_grant(&phone, true)).unwrap();
     for secret in grant.chunks(32).filter(|c| c.len() == 32) {
         assert!(!text.as_bytes().windows(32).any(|w| w == secret));
     }
@@ -38,7 +39,7 @@ async fn someone_with_only_the_link_code_gets_nothing() {
     let answer = async {
         let request = bounded(requests.recv()).await.unwrap();
         assert_eq!(request.device, mallory.id());
-        request.answer(false).await
+        request.answer(false, false).await
     };
     let (stolen, refused) = tokio::join!(bounded(attempt), answer);
     let err = stolen.unwrap_err().to_string();
@@ -72,7 +73,13 @@ async fn a_wrong_or_unconfirmed_code_fails_cleanly_on_both_sides() {
     let (ticket, mut requests) = pa.link_offer(600_000).unwrap();
     let Ticket::Device(t) = ticket else { panic!() };
     let joiner = join_link(&t, &one, &config, |_| async { false });
-    let linker = async { bounded(requests.recv()).await.unwrap().answer(true).await };
+    let linker = async {
+        bounded(requests.recv())
+            .await
+            .unwrap()
+            .answer(true, false)
+            .await
+    };
     let (joined, linked) = tokio::join!(bounded(joiner), linker);
     assert!(joined.unwrap_err().to_string().contains("not confirmed"));
     let why = linked.unwrap_err();
@@ -81,7 +88,13 @@ async fn a_wrong_or_unconfirmed_code_fails_cleanly_on_both_sides() {
     let (ticket, mut requests) = pa.link_offer(600_000).unwrap();
     let Ticket::Device(t) = ticket else { panic!() };
     let joiner = join_link(&t, &two, &config, |_| async { true });
-    let linker = async { bounded(requests.recv()).await.unwrap().answer(false).await };
+    let linker = async {
+        bounded(requests.recv())
+            .await
+            .unwrap()
+            .answer(false, false)
+            .await
+    };
     let (joined, linked) = tokio::join!(bounded(joiner), linker);
     assert!(joined.unwrap_err().to_string().contains("said no"));
     assert!(linked.is_err());
@@ -128,7 +141,13 @@ async fn a_peer_without_the_code_cannot_use_it_up() {
     assert!(requests.try_recv().is_err());
     let phone = new_device();
     let joining = join_link(&real, &phone, &config, |_| async { true });
-    let linking = async { bounded(requests.recv()).await.unwrap().answer(true).await };
+    let linking = async {
+        bounded(requests.recv())
+            .await
+            .unwrap()
+            .answer(true, false)
+            .await
+    };
     let (grant, answered) = tokio::join!(bounded(joining), linking);
     answered.unwrap();
     assert!(!grant.unwrap().is_empty());

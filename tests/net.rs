@@ -10,6 +10,8 @@ use starling_core::{NewPost, Node, PeerAddr, Ticket};
 
 pub(crate) struct Running {
     node: SharedNode,
+    /// The node's home (in `_dir`).
+    pub(crate) home: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -19,6 +21,7 @@ impl Running {
         let node = Node::init(&dir.path().join(name), name).unwrap();
         Self {
             node: Arc::new(Mutex::new(node)),
+            home: dir.path().join(name),
             _dir: dir,
         }
     }
@@ -29,15 +32,18 @@ impl Running {
         let node = Node::recover(&dir.path().join(name), phrase).unwrap();
         Self {
             node: Arc::new(Mutex::new(node)),
+            home: dir.path().join(name),
             _dir: dir,
         }
     }
 
     /// A new device of the identity whose link code `ticket` is, the
-    /// user confirming the same code on both devices; `requests` come to
-    /// the running node that made the code.
+    /// user confirming the same code on both devices (and, when
+    /// `trusted`, handing it the identity key); `requests` come to the
+    /// running node that made the code.
     pub(crate) async fn join(
         name: &str,
+        trusted: bool,
         ticket: &Ticket,
         mut requests: tokio::sync::mpsc::Receiver<starling_core::net::LinkRequest>,
     ) -> Self {
@@ -56,7 +62,7 @@ impl Running {
         let linking = async {
             let request = bounded(requests.recv()).await.expect("a link request");
             let code = request.code.clone();
-            let answered = request.answer(true).await;
+            let answered = request.answer(true, trusted).await;
             (code, answered)
         };
         let (grant, (code, answered)) = tokio::join!(bounded(joining), linking);
@@ -67,16 +73,28 @@ impl Running {
             Node::device_join(&dir.path().join(name), device, &grant.unwrap(), &t.peer).unwrap();
         Self {
             node: Arc::new(Mutex::new(node)),
+            home: dir.path().join(name),
             _dir: dir,
         }
     }
 
     /// A new device of this identity, linked through a code this node
     /// serves for the moment (its network started and stopped again).
+    /// The new device holds no identity key.
     pub(crate) async fn link_new(&self, name: &str) -> Self {
+        self.link(name, false).await
+    }
+
+    /// A new device of this identity linked as trusted: it holds the
+    /// identity key too.
+    pub(crate) async fn link_trusted(&self, name: &str) -> Self {
+        self.link(name, true).await
+    }
+
+    async fn link(&self, name: &str, trusted: bool) -> Self {
         let p = self.start_catch_up_only().await;
         let (ticket, requests) = p.link_offer(600_000).unwrap();
-        let joined = Self::join(name, &ticket, requests).await;
+        let joined = Self::join(name, trusted, &ticket, requests).await;
         p.shutdown().await;
         joined
     }

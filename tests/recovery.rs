@@ -38,7 +38,7 @@ async fn a_lost_device_comes_back_from_the_phrase_and_one_follower() {
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
     bounded(pa.sync_with(&pb.addr())).await.unwrap();
     let bob_id = bob.with(|n| n.identity());
-    let phrase = bob.with(|n| n.phrase());
+    let phrase = bob.with(|n| n.phrase()).unwrap();
     assert_eq!(phrase.split(' ').count(), 24);
     // The device is lost: its home is gone.
     pb.shutdown().await;

@@ -11,3 +11,4 @@ mod queries;
 mod recovery;
 mod support;
 mod trust;
+mod trusted;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use starling_core::identity::RevocationProof;
 use starling_core::membership::{GroupOp, Invite};
 use starling_core::record::{KeyRotation, Record};
 use starling_core::{Audience, GroupTicket, NewPost, Node, SpaceId, Ticket};
@@ -31,6 +32,15 @@ fn own_cert(n: &mut Node) -> starling_core::DeviceCert {
     n.store().device_cert(&feed, &device).unwrap().unwrap()
 }
 
+/// The identity key kept in a home (the tests keep secrets in files).
+fn identity_key(home: &std::path::Path) -> starling_core::IdentityKey {
+    let secret =
+        starling_core::node::secrets::read(home, starling_core::node::secrets::Secret::Identity)
+            .unwrap()
+            .expect("this home holds the identity key");
+    starling_core::IdentityKey::from_secret_bytes(secret)
+}
+
 fn share(from: &mut Node, to: &mut Node) {
     let b = from.export(Audience::Identity(to.identity())).unwrap();
     to.import(&b).unwrap();
@@ -53,13 +63,17 @@ fn a_followed_identitys_revocation_of_someone_elses_device_changes_nothing() {
     let ann_device = ann.node.device();
     let eve_feed = starling_core::space::feed_space_id(&eve.node.identity());
     let ann_feed = starling_core::space::feed_space_id(&ann.node.identity());
+    // Eve signs it with her own identity key: well formed in her feed.
+    let eve_key = identity_key(&eve.home);
+    let heads = vec![(ann_feed, 0)];
     let revocation = forge(
         &mut eve.node,
         &eve.home,
         &eve_feed,
         &Record::Revocation {
             device: ann_device,
-            heads: vec![(ann_feed, 0)],
+            proof: Some(RevocationProof::sign(&eve_key, &ann_device, &heads)),
+            heads,
         },
     );
     // Bob hears of the revocation first, Ann's posts after.

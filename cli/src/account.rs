@@ -45,7 +45,7 @@ pub(crate) fn init(out: Out, home: &Path, name: &str) -> Result<()> {
         );
     });
     if !out.json {
-        crate::key::show_new(&node);
+        crate::key::show_new(&node)?;
     }
     Ok(())
 }

@@ -27,6 +27,12 @@ pub(crate) enum DeviceCmd {
         /// Minutes the code stays valid.
         #[arg(long, default_value_t = 10)]
         minutes: u64,
+        /// Also hand the new device your identity key, so that it can link
+        /// and revoke devices and show your recovery phrase. Without it
+        /// the new device posts, reads and follows as you, but a thief of
+        /// it can be shut out by revoking it.
+        #[arg(long)]
+        trusted: bool,
         #[command(flatten)]
         net: OneRound,
     },
@@ -106,7 +112,13 @@ pub(crate) fn join(out: Out, home: &Path, ticket: &str, net: &OneRound) -> Resul
 
 /// `starling device link`: shows a code, waits for the new device, asks
 /// for the confirmation, hands over the keys and serves its first sync.
-fn link(out: Out, node: Node, qr: QrOut, minutes: u64, net: &OneRound) -> Result<()> {
+fn link(
+    out: Out,
+    node: Node,
+    qr: QrOut,
+    (minutes, trusted): (u64, bool),
+    net: &OneRound,
+) -> Result<()> {
     let valid_ms = minutes.max(1).saturating_mul(60_000);
     crate::network::runtime()?.block_on(async {
         let shared = crate::network::shared(node);
@@ -131,7 +143,10 @@ fn link(out: Out, node: Node, qr: QrOut, minutes: u64, net: &OneRound) -> Result
             })
             .await
             .unwrap_or(false);
-            request.answer(yes).await.map_err(|e| anyhow::anyhow!(e))?;
+            request
+                .answer(yes, trusted)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
             eprintln!("Linked {}; waiting for its first sync…", who.fmt_short());
             // Serve the new device's first catch-up (bounded).
             let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
@@ -161,8 +176,9 @@ pub(crate) fn run(out: Out, node: Node, cmd: DeviceCmd) -> Result<()> {
         DeviceCmd::Link {
             out: qr,
             minutes,
+            trusted,
             net,
-        } => return link(out, node, qr, minutes, &net),
+        } => return link(out, node, qr, (minutes, trusted), &net),
         DeviceCmd::List => {
             let list = node.devices()?;
             out.show(&list, || {

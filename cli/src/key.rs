@@ -22,8 +22,8 @@ fn print_words(words: &[String]) {
 }
 
 /// What `init` prints after the identity is made: the phrase, once.
-pub(crate) fn show_new(node: &Node) {
-    let words: Vec<String> = node.phrase().split(' ').map(String::from).collect();
+pub(crate) fn show_new(node: &Node) -> Result<()> {
+    let words: Vec<String> = node.phrase()?.split(' ').map(String::from).collect();
     println!();
     println!("Your recovery phrase. Write it down and keep it safe: these 24 words");
     println!("bring your identity back on a new device (`starling init --recover`),");
@@ -31,6 +31,7 @@ pub(crate) fn show_new(node: &Node) {
     println!();
     print_words(&words);
     println!();
+    Ok(())
 }
 
 /// `starling key phrase [--yes]`: shows the phrase after a confirmation.
@@ -44,7 +45,7 @@ pub(crate) fn phrase(out: Out, node: &Node, yes: bool) -> Result<()> {
             bail!("not shown");
         }
     }
-    let words: Vec<String> = node.phrase().split(' ').map(String::from).collect();
+    let words: Vec<String> = node.phrase()?.split(' ').map(String::from).collect();
     let view = Phrase { words };
     out.show(&view, || print_words(&view.words));
     Ok(())

@@ -405,9 +405,9 @@ fn killed_import_leaves_a_consistent_store() {
     let check = json(&home, &["check"]);
     assert_eq!(check["ok"], true);
     // Fay's own feed (cert, profile change, post, and an account backup
-    // after each of the 40 follows) and account space (cert and 40
-    // follows) plus the bundle.
-    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 40 + 41);
+    // after each of the 40 follows) and account space (cert, 40 follows
+    // and the 40 conversation keys they opened) plus the bundle.
+    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 40 + 81);
     let page = json(&home, &["timeline", "--limit", "5"]);
     assert_eq!(page["posts"].as_array().unwrap().len(), 5);
 }
@@ -707,6 +707,15 @@ fn groups_by_invite_picture_and_sync() {
     let devices = json(&a2, &["device", "list"]);
     assert_eq!(devices.as_array().unwrap().len(), 2);
     fails(&b, &["follow", link.to_str().unwrap()], "device join");
+    // Linked without `--trusted`, the phone holds no identity key: no
+    // phrase to show, no device to link or revoke from it.
+    assert!(!a2.join("identity.key").exists());
+    for args in [
+        &["key", "phrase", "--yes"][..],
+        &["device", "link", "--relay", "none"][..],
+    ] {
+        fails(&a2, args, "does not hold your identity key");
+    }
     stop_run(child, rx);
 }
 

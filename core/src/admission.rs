@@ -31,7 +31,7 @@
 use crate::doc::Doc;
 use crate::entry::Header;
 use crate::id::{DeviceId, EntryId, IdentityId, SpaceId};
-use crate::identity::DeviceCert;
+use crate::identity::{DeviceCert, RevocationProof};
 use crate::membership::{GroupOp, Invite};
 use crate::record::Record;
 use crate::space::{SpaceKind, direct_space_id};
@@ -289,8 +289,23 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
         // Newer software's record: its writer may write here (it has a
         // certificate), which is all this code can check.
         (Record::Unknown { .. }, _) => Ok(writer),
-        (_, SpaceKind::Account) => not("an account space holds only document changes"),
-        (Record::Revocation { .. }, SpaceKind::Feed) => Ok(writer),
+        // After a revocation, the account's key moves to a new epoch
+        // wrapped for the devices that remain.
+        (Record::KeyRotation(_), SpaceKind::Account) => Ok(writer),
+        (_, SpaceKind::Account) => {
+            not("an account space holds only document changes and key rotations")
+        }
+        (
+            Record::Revocation {
+                device,
+                heads,
+                proof,
+            },
+            SpaceKind::Feed,
+        ) => match proof {
+            Some(p) if RevocationProof::verify(&place.owner, device, heads, p) => Ok(writer),
+            _ => not("a revocation needs the identity's own signature (a trusted device's)"),
+        },
         (Record::Backup(_), SpaceKind::Feed) => Ok(writer),
         (Record::Backup(_), _) => not("an account backup belongs in its identity's feed"),
         (Record::Revocation { .. }, _) => not("a device is revoked in its identity's feed"),
@@ -457,6 +472,7 @@ mod tests {
             Record::Revocation {
                 device: owner_dev.id(),
                 heads: vec![],
+                proof: None,
             },
         ] {
             assert!(check(&place, &r).is_err(), "{r:?}");

@@ -11,10 +11,13 @@
 //! which only the identity's own devices hold. So that one follower is
 //! enough to bring them back, a device writes an [`AccountBackup`] into
 //! the feed whenever they change: a [`crate::record::Record::Backup`]
-//! sealed under a key derived from the account space's first key, which
-//! followers keep and relay like any entry of the feed but cannot open.
-//! A group's later keys need no backup: each rotation wraps them for the
-//! identity, and the recovered device holds the identity key.
+//! sealed to the identity's own key (an ephemeral X25519 agreement, see
+//! [`crate::crypto::seal_to`]), which followers keep and relay like any
+//! entry of the feed but cannot open, and which neither a linked device
+//! without the identity key nor a revoked one opens. Devices holding the
+//! identity key write it. A group's later keys need no backup: each
+//! rotation wraps them for the identity, and the recovered device holds
+//! the identity key.
 
 use serde::{Deserialize, Serialize};
 
@@ -113,15 +116,6 @@ pub struct AccountBackup {
     pub groups: Vec<GroupKeep>,
 }
 
-/// The key backups are sealed with: derived from the account space's
-/// first key, which every device of the identity holds.
-fn backup_key(account_key: &SpaceKey) -> SpaceKey {
-    SpaceKey::from_bytes(blake3::derive_key(
-        "starling account backup key v1",
-        &account_key.to_bytes(),
-    ))
-}
-
 fn context(identity: &IdentityId) -> Vec<u8> {
     let mut aad = BACKUP_CONTEXT.to_vec();
     aad.extend_from_slice(identity.as_bytes());
@@ -129,20 +123,17 @@ fn context(identity: &IdentityId) -> Vec<u8> {
 }
 
 impl AccountBackup {
-    /// Seals the backup for `identity`'s devices; `nonce` must be fresh.
-    pub fn seal(&self, identity: &IdentityId, account_key: &SpaceKey, nonce: [u8; 24]) -> Vec<u8> {
+    /// Seals the backup for `identity` alone (whoever holds its key: the
+    /// phrase, a trusted device); `ephemeral` and `nonce` must be fresh.
+    pub fn seal(&self, identity: &IdentityId, ephemeral: [u8; 32], nonce: [u8; 24]) -> Vec<u8> {
         let plain = postcard::to_allocvec(self).unwrap_or_default();
-        backup_key(account_key).seal(nonce, &context(identity), &plain)
+        crate::crypto::seal_to(&identity.0, &context(identity), &plain, ephemeral, nonce)
+            .unwrap_or_default()
     }
 
     /// Opens a backup sealed for `identity`.
-    pub fn open(
-        sealed: &[u8],
-        identity: &IdentityId,
-        account_key: &SpaceKey,
-    ) -> Result<Self, BackupError> {
-        let plain = backup_key(account_key)
-            .open(&context(identity), sealed)
+    pub fn open(sealed: &[u8], identity: &IdentityKey) -> Result<Self, BackupError> {
+        let plain = crate::crypto::open_sealed_to(identity, &context(&identity.id()), sealed)
             .map_err(|_| BackupError::Sealed)?;
         postcard::from_bytes(&plain).map_err(|e| BackupError::Malformed(e.to_string()))
     }
@@ -184,9 +175,8 @@ mod tests {
     }
 
     #[test]
-    fn a_backup_opens_only_for_its_identity_and_key() {
+    fn a_backup_opens_only_for_its_identity() {
         let ann = IdentityKey::from_secret_bytes([1; 32]);
-        let (_, account) = derived_keys(&ann);
         let b = AccountBackup {
             follows: vec![(IdentityId([2; 32]), [3; 32])],
             mutes: vec![IdentityId([4; 32])],
@@ -197,19 +187,14 @@ mod tests {
                 key: [6; 32],
             }],
         };
-        let sealed = b.seal(&ann.id(), &account, [7; 24]);
-        assert_eq!(
-            AccountBackup::open(&sealed, &ann.id(), &account).unwrap(),
-            b
-        );
-        assert_eq!(
-            AccountBackup::open(&sealed, &IdentityId([9; 32]), &account),
-            Err(BackupError::Sealed)
-        );
-        let other = SpaceKey::from_bytes([8; 32]);
-        assert_eq!(
-            AccountBackup::open(&sealed, &ann.id(), &other),
-            Err(BackupError::Sealed)
-        );
+        let sealed = b.seal(&ann.id(), [8; 32], [7; 24]);
+        assert_eq!(AccountBackup::open(&sealed, &ann).unwrap(), b);
+        let bob = IdentityKey::from_secret_bytes([9; 32]);
+        assert_eq!(AccountBackup::open(&sealed, &bob), Err(BackupError::Sealed));
+        // A device key (a linked phone's) does not open it either.
+        let phone = crate::identity::DeviceKey::from_secret_bytes([2; 32]);
+        let as_phone = crate::crypto::open_sealed_to(&phone, &context(&ann.id()), &sealed);
+        assert!(as_phone.is_err());
+        assert!(AccountBackup::open(&sealed[..40], &ann).is_err());
     }
 }

@@ -3,7 +3,11 @@
 //! A feed space's document holds the profile (`name`, `bio`, `avatar`); an
 //! account space's document holds follows and mutes as flat root keys
 //! (`follow:<identity>` → feed key hex, `mute:<identity>` → true), so that
-//! two devices never race to create the same nested map.
+//! two devices never race to create the same nested map. It also keeps the
+//! keys of the identity's conversations (`conversation:<identity>` → key
+//! hex) and groups (`group:<space>` → owner hex + nonce hex,
+//! `groupkey:<space>:<epoch>` → key hex), so that a device without the
+//! identity key reads what the others opened.
 //!
 //! Every local edit yields one automerge change; the change travels inside an
 //! entry payload ([`crate::record::Record::DocChange`]) and is merged on
@@ -13,7 +17,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Change, ROOT, ReadDoc};
 
 use crate::crypto::SpaceKey;
-use crate::id::{DeviceId, Hash, IdentityId};
+use crate::id::{DeviceId, Hash, IdentityId, SpaceId};
 
 /// Largest profile name, in bytes.
 pub const MAX_NAME_LEN: usize = 100;
@@ -79,11 +83,41 @@ pub struct Account {
     pub mutes: Vec<IdentityId>,
     /// Blocked identities, sorted.
     pub blocks: Vec<IdentityId>,
+    /// Conversation keys, by the other identity, sorted.
+    pub conversations: Vec<(IdentityId, [u8; 32])>,
+    /// Groups and their keys, sorted by space.
+    pub groups: Vec<KeptGroup>,
+}
+
+impl Account {
+    /// The kept key of the conversation with `other`.
+    pub fn conversation_key(&self, other: &IdentityId) -> Option<[u8; 32]> {
+        self.conversations
+            .iter()
+            .find(|(who, _)| who == other)
+            .map(|(_, k)| *k)
+    }
+}
+
+/// A group as the account keeps it for the identity's devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptGroup {
+    /// The group's space.
+    pub space: SpaceId,
+    /// Its owner.
+    pub owner: IdentityId,
+    /// The nonce its id was made from.
+    pub nonce: [u8; 16],
+    /// Its keys by epoch, sorted.
+    pub keys: Vec<(u32, [u8; 32])>,
 }
 
 const FOLLOW: &str = "follow:";
 const MUTE: &str = "mute:";
 const BLOCK: &str = "block:";
+const CONVERSATION: &str = "conversation:";
+const GROUP: &str = "group:";
+const GROUP_KEY: &str = "groupkey:";
 /// Largest group description, in bytes.
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
@@ -268,10 +302,103 @@ impl Doc {
         self.finish(now_ms)
     }
 
-    /// Reads follows and mutes.
+    /// Keeps the key of the conversation with `other`, unless kept.
+    pub fn keep_conversation(
+        &mut self,
+        device: &DeviceId,
+        other: &IdentityId,
+        key: &SpaceKey,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let k = format!("{CONVERSATION}{other}");
+        if self.get_str(&k).is_some() {
+            return None;
+        }
+        self.inner
+            .put(ROOT, k, crate::id::hex(&key.to_bytes()))
+            .ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Keeps a group and those of `keys` (by epoch) not kept yet.
+    pub fn keep_group(
+        &mut self,
+        device: &DeviceId,
+        group: &KeptGroup,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let mut changed = false;
+        let k = format!("{GROUP}{}", group.space);
+        if self.get_str(&k).is_none() {
+            let v = format!("{}:{}", group.owner, crate::id::hex(&group.nonce));
+            self.inner.put(ROOT, k, v).ok()?;
+            changed = true;
+        }
+        for (epoch, key) in &group.keys {
+            let k = format!("{GROUP_KEY}{}:{epoch}", group.space);
+            if self.get_str(&k).is_none() {
+                self.inner.put(ROOT, k, crate::id::hex(key)).ok()?;
+                changed = true;
+            }
+        }
+        if !changed {
+            return None;
+        }
+        self.finish(now_ms)
+    }
+
+    /// Reads follows, mutes, blocks and kept keys.
     pub fn account(&self) -> Account {
         let mut acc = Account::default();
+        let key32 = |v: Option<String>| {
+            v.and_then(|v| data_encoding::HEXLOWER_PERMISSIVE.decode(v.as_bytes()).ok())
+                .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+        };
+        let mut groups = std::collections::BTreeMap::<SpaceId, KeptGroup>::new();
+        let mut group_keys = Vec::new();
         for k in self.inner.keys(ROOT) {
+            if let Some(id) = k.strip_prefix(CONVERSATION).and_then(|s| s.parse().ok()) {
+                if let Some(key) = key32(self.get_str(&k)) {
+                    acc.conversations.push((id, key));
+                }
+                continue;
+            }
+            if let Some(space) = k
+                .strip_prefix(GROUP)
+                .and_then(|s| s.parse::<SpaceId>().ok())
+            {
+                let v = self.get_str(&k).unwrap_or_default();
+                let (owner, nonce) = v.split_once(':').unwrap_or_default();
+                let nonce = data_encoding::HEXLOWER_PERMISSIVE
+                    .decode(nonce.as_bytes())
+                    .ok()
+                    .and_then(|n| <[u8; 16]>::try_from(n.as_slice()).ok());
+                if let (Ok(owner), Some(nonce)) = (owner.parse(), nonce) {
+                    groups.insert(
+                        space,
+                        KeptGroup {
+                            space,
+                            owner,
+                            nonce,
+                            keys: Vec::new(),
+                        },
+                    );
+                }
+                continue;
+            }
+            if let Some((space, epoch)) = k.strip_prefix(GROUP_KEY).and_then(|s| s.split_once(':'))
+            {
+                if let (Ok(space), Ok(epoch), Some(key)) = (
+                    space.parse::<SpaceId>(),
+                    epoch.parse::<u32>(),
+                    key32(self.get_str(&k)),
+                ) {
+                    group_keys.push((space, epoch, key));
+                }
+                continue;
+            }
             if let Some(id) = k.strip_prefix(FOLLOW).and_then(|s| s.parse().ok()) {
                 let key = self
                     .get_str(&k)
@@ -286,9 +413,22 @@ impl Doc {
                 acc.blocks.push(id);
             }
         }
+        for (space, epoch, key) in group_keys {
+            if let Some(g) = groups.get_mut(&space) {
+                g.keys.push((epoch, key));
+            }
+        }
+        acc.groups = groups
+            .into_values()
+            .map(|mut g| {
+                g.keys.sort();
+                g
+            })
+            .collect();
         acc.follows.sort();
         acc.mutes.sort();
         acc.blocks.sort();
+        acc.conversations.sort();
         acc
     }
 

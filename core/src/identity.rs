@@ -8,7 +8,7 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{DeviceId, IdentityId};
+use crate::id::{DeviceId, IdentityId, SpaceId};
 
 /// Domain separation for device certificate signatures.
 const CERT_CONTEXT: &[u8] = b"starling/device-cert/v1\0";
@@ -26,6 +26,20 @@ pub enum IdentityError {
         /// The device the certificate names.
         device: String,
     },
+}
+
+/// An ed25519 secret key used, through the ed25519 → X25519 map, for
+/// Diffie-Hellman agreements.
+pub trait Agreement {
+    /// The agreement between this key and the ed25519 public key `other`.
+    /// Both sides get the same 32 bytes; `None` when `other` is not a valid
+    /// key or a low-order point.
+    fn agree(&self, other: &[u8; 32]) -> Option<[u8; 32]>;
+    /// The agreement with the X25519 public key `other` (an ephemeral
+    /// key); `None` for a low-order point.
+    fn agree_x25519(&self, other: &[u8; 32]) -> Option<[u8; 32]>;
+    /// This key's ed25519 public key.
+    fn public(&self) -> [u8; 32];
 }
 
 macro_rules! signing_key {
@@ -56,6 +70,24 @@ macro_rules! signing_key {
             }
         }
 
+        impl Agreement for $name {
+            fn agree(&self, other: &[u8; 32]) -> Option<[u8; 32]> {
+                let theirs = verifying_key(other).ok()?.to_montgomery();
+                self.agree_x25519(&theirs.to_bytes())
+            }
+
+            fn agree_x25519(&self, other: &[u8; 32]) -> Option<[u8; 32]> {
+                let shared = curve25519_dalek::MontgomeryPoint(*other)
+                    .mul_clamped(self.0.to_scalar_bytes())
+                    .to_bytes();
+                (shared != [0u8; 32]).then_some(shared)
+            }
+
+            fn public(&self) -> [u8; 32] {
+                self.0.verifying_key().to_bytes()
+            }
+        }
+
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "{}({})", stringify!($name), self.id().fmt_short())
@@ -65,26 +97,16 @@ macro_rules! signing_key {
 }
 
 signing_key!(
-    /// The secret key of an identity. It signs device certificates, and
-    /// (as X25519) unwraps group keys wrapped for it.
+    /// The secret key of an identity. It signs device certificates and
+    /// revocations, and (as X25519) unwraps group keys wrapped for it. It
+    /// lives only in the phrase and on trusted devices.
     IdentityKey,
     IdentityId
 );
 
-impl IdentityKey {
-    /// An X25519 Diffie-Hellman agreement between this identity and
-    /// `other`, both keys taken as X25519 keys (the ed25519 → X25519 map).
-    /// Both sides get the same 32 bytes; `None` when `other` is not a
-    /// valid key.
-    pub fn agree(&self, other: &IdentityId) -> Option<[u8; 32]> {
-        let theirs = verifying_key(other.as_bytes()).ok()?.to_montgomery();
-        let shared = theirs.mul_clamped(self.0.to_scalar_bytes()).to_bytes();
-        // An all-zero result means a low-order point: refuse it.
-        (shared != [0u8; 32]).then_some(shared)
-    }
-}
 signing_key!(
-    /// The secret key of one device. It signs that device's entries.
+    /// The secret key of one device. It signs that device's entries and
+    /// (as X25519) unwraps the account space's keys wrapped for it.
     DeviceKey,
     DeviceId
 );
@@ -144,6 +166,49 @@ impl DeviceCert {
     }
 }
 
+/// Domain separation for revocation signatures.
+const REVOCATION_CONTEXT: &[u8] = b"starling/revocation/v1\0";
+
+/// An identity's signature retiring one of its devices: only a holder of
+/// the identity key (the phrase, a trusted device) can make one.
+pub struct RevocationProof;
+
+impl RevocationProof {
+    fn message(identity: &IdentityId, device: &DeviceId, heads: &[(SpaceId, u64)]) -> Vec<u8> {
+        let mut m = Vec::with_capacity(REVOCATION_CONTEXT.len() + 64 + heads.len() * 40);
+        m.extend_from_slice(REVOCATION_CONTEXT);
+        m.extend_from_slice(identity.as_bytes());
+        m.extend_from_slice(device.as_bytes());
+        for (space, seq) in heads {
+            m.extend_from_slice(space.as_bytes());
+            m.extend_from_slice(&seq.to_le_bytes());
+        }
+        m
+    }
+
+    /// The identity `key` retires `device`, keeping `heads` of its logs.
+    pub fn sign(key: &IdentityKey, device: &DeviceId, heads: &[(SpaceId, u64)]) -> [u8; 64] {
+        key.sign(&Self::message(&key.id(), device, heads))
+    }
+
+    /// Whether `proof` is `identity`'s signature retiring `device` at
+    /// `heads`.
+    pub fn verify(
+        identity: &IdentityId,
+        device: &DeviceId,
+        heads: &[(SpaceId, u64)],
+        proof: &[u8; 64],
+    ) -> bool {
+        verifying_key(identity.as_bytes()).is_ok_and(|vk| {
+            vk.verify_strict(
+                &Self::message(identity, device, heads),
+                &Signature::from_bytes(proof),
+            )
+            .is_ok()
+        })
+    }
+}
+
 /// Serde for 64-byte signatures (serde derives arrays only up to 32).
 pub(crate) mod sig_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -186,6 +251,40 @@ mod tests {
         let bytes = postcard::to_allocvec(&cert).unwrap();
         let back: DeviceCert = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back, cert);
+    }
+
+    #[test]
+    fn only_the_identity_signs_a_revocation() {
+        let id = IdentityKey::from_secret_bytes([1; 32]);
+        let phone = DeviceKey::from_secret_bytes([2; 32]);
+        let heads = [(SpaceId([4; 32]), 9)];
+        let proof = RevocationProof::sign(&id, &phone.id(), &heads);
+        assert!(RevocationProof::verify(
+            &id.id(),
+            &phone.id(),
+            &heads,
+            &proof
+        ));
+        assert!(!RevocationProof::verify(
+            &id.id(),
+            &phone.id(),
+            &[(SpaceId([4; 32]), 10)],
+            &proof
+        ));
+        assert!(!RevocationProof::verify(
+            &id.id(),
+            &DeviceId([3; 32]),
+            &heads,
+            &proof
+        ));
+        // A device key signing the same message is not the identity.
+        let forged = phone.sign(&RevocationProof::message(&id.id(), &phone.id(), &heads));
+        assert!(!RevocationProof::verify(
+            &id.id(),
+            &phone.id(),
+            &heads,
+            &forged
+        ));
     }
 
     #[test]

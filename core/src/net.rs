@@ -508,6 +508,9 @@ impl Peer {
         &self,
         valid_ms: u64,
     ) -> Result<(crate::ticket::Ticket, mpsc::Receiver<LinkRequest>), NetError> {
+        if !lock(&self.inner.store.0).holds_identity_key() {
+            return Err(crate::node::NodeError::NotTrusted.into());
+        }
         let random = crate::node::random()?;
         let (ticket, requests) = link::offer(&self.inner.offers, self.addr(), random, valid_ms);
         Ok((crate::ticket::Ticket::Device(ticket), requests))

@@ -21,7 +21,9 @@ use crate::ticket::{FeedTicket, Ticket, TicketError};
 mod devices;
 mod direct;
 mod group;
+mod keyring;
 mod recovery;
+mod rotation;
 pub mod secrets;
 pub use devices::LINK_VALID_MS;
 pub use group::INVITE_VALID_MS;
@@ -87,6 +89,11 @@ pub enum NodeError {
     /// The OS keychain did not keep or give back a secret.
     #[error("the keychain: {0}")]
     Keychain(String),
+    /// Only a device that holds the identity key may do this.
+    #[error(
+        "this device does not hold your identity key: do this on a trusted device (the first one, one linked as trusted, or one recovered from the phrase)"
+    )]
+    NotTrusted,
 }
 
 impl NodeError {
@@ -103,7 +110,9 @@ impl NodeError {
             | NodeError::Random(_)
             | NodeError::Keychain(_) => K::Storage,
             NodeError::Ticket(_) | NodeError::Doc(_) | NodeError::Invalid(_) => K::Invalid,
-            NodeError::NotAllowed(_) | NodeError::NotYours(_) => K::NotAllowed,
+            NodeError::NotAllowed(_) | NodeError::NotYours(_) | NodeError::NotTrusted => {
+                K::NotAllowed
+            }
             NodeError::PostNotFound(_) => K::NotFound,
         };
         crate::view::ErrorView::new(kind, self)
@@ -139,13 +148,27 @@ pub enum Audience {
 
 use crate::view::WhoAmI;
 
+/// What a new home is made from.
+pub(crate) struct HomeKeys {
+    pub(crate) identity: IdentityId,
+    pub(crate) identity_key: Option<IdentityKey>,
+    pub(crate) device: DeviceKey,
+    /// The identity's certificate for `device`.
+    pub(crate) cert: DeviceCert,
+    pub(crate) feed_key: SpaceKey,
+    /// The account space's keys by epoch (epoch 0 among them).
+    pub(crate) account_keys: Vec<(u32, SpaceKey)>,
+}
+
 /// A device profile: keys and store.
 #[derive(Debug)]
 pub struct Node {
     store: Store,
     identity: IdentityId,
-    /// Signs device certificates; as X25519, wraps and unwraps group keys.
-    identity_key: IdentityKey,
+    /// Signs device certificates and revocations; as X25519, unwraps group
+    /// keys. Held only by the first device, a recovered one and devices
+    /// linked as trusted.
+    identity_key: Option<IdentityKey>,
     device: DeviceKey,
 }
 
@@ -269,6 +292,43 @@ impl Node {
         (feed_key, account_key): (SpaceKey, SpaceKey),
         then: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<Self> {
+        let cert = DeviceCert::issue(&identity_key, device.id(), now_ms());
+        let home_keys = HomeKeys {
+            identity: identity_key.id(),
+            identity_key: Some(identity_key),
+            device,
+            cert,
+            feed_key,
+            account_keys: vec![(0, account_key)],
+        };
+        Self::create_home(home, home_keys, then)
+    }
+
+    /// Makes a home from its keys: the feed and account spaces, the
+    /// device's certificate in each, `then`, and the secrets last.
+    fn create_home(
+        home: &Path,
+        keys: HomeKeys,
+        then: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<Self> {
+        let HomeKeys {
+            identity,
+            identity_key,
+            device,
+            cert,
+            feed_key,
+            account_keys,
+        } = keys;
+        if cert.identity != identity || cert.device != device.id() || cert.verify().is_err() {
+            return Err(NodeError::Invalid(
+                "the device certificate does not name this identity and device".into(),
+            ));
+        }
+        let Some((_, account_key)) = account_keys.iter().find(|(e, _)| *e == 0).cloned() else {
+            return Err(NodeError::Invalid(
+                "the account's first key is missing".into(),
+            ));
+        };
         if Self::exists(home) {
             return Err(NodeError::AlreadyInitialized(home.to_path_buf()));
         }
@@ -278,36 +338,38 @@ impl Node {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(io_err(home))?;
         }
-        let identity = identity_key.id();
         let store = Store::open(&home.join(DB_FILE))?;
         store.set_meta("self", identity.as_bytes())?;
         store.set_self(&identity)?;
-        let now = now_ms();
-        let cert = DeviceCert::issue(&identity_key, device.id(), now);
         let mut node = Self {
             store,
             identity,
             identity_key: identity_key.clone(),
             device,
         };
-        node.store.set_identity(identity_key.clone());
+        node.store
+            .set_keys(identity_key.clone(), node.device.clone());
+        let account = account_space_id(&identity);
         for (space, kind, key) in [
             (feed_space_id(&identity), SpaceKind::Feed, feed_key),
-            (account_space_id(&identity), SpaceKind::Account, account_key),
+            (account, SpaceKind::Account, account_key),
         ] {
             node.store.add_space(&space, kind, &identity, &key)?;
+        }
+        let later: Vec<_> = account_keys.into_iter().filter(|(e, _)| *e > 0).collect();
+        if !later.is_empty() {
+            node.store.add_epoch_keys(&account, &later)?;
+        }
+        for space in [feed_space_id(&identity), account] {
             node.append(&space, Record::DeviceCert(cert.clone()))?;
         }
         then(&mut node)?;
         // Keys last: a crash before this leaves a home that `init` can redo.
-        secrets::keep(
-            home,
-            secrets::KeychainChoice::from_env(),
-            &[
-                (secrets::Secret::Device, node.device.secret_bytes()),
-                (secrets::Secret::Identity, identity_key.secret_bytes()),
-            ],
-        )?;
+        let mut kept = vec![(secrets::Secret::Device, node.device.secret_bytes())];
+        if let Some(k) = &identity_key {
+            kept.push((secrets::Secret::Identity, k.secret_bytes()));
+        }
+        secrets::keep(home, secrets::KeychainChoice::from_env(), &kept)?;
         Ok(node)
     }
 
@@ -320,20 +382,42 @@ impl Node {
             secrets::move_to_keychain(home)?;
         }
         let missing = || NodeError::NotInitialized(home.to_path_buf());
-        let identity_key = IdentityKey::from_secret_bytes(
-            secrets::read(home, secrets::Secret::Identity)?.ok_or_else(missing)?,
-        );
+        // A device linked without trust holds no identity key: its
+        // identity is the one its store names.
+        let identity_key =
+            secrets::read(home, secrets::Secret::Identity)?.map(IdentityKey::from_secret_bytes);
         let device = DeviceKey::from_secret_bytes(
             secrets::read(home, secrets::Secret::Device)?.ok_or_else(missing)?,
         );
         let mut store = Store::open(&home.join(DB_FILE))?;
-        store.set_identity(identity_key.clone());
+        let identity = match store.meta("self")? {
+            Some(b) => IdentityId(<[u8; 32]>::try_from(b.as_slice()).map_err(|_| missing())?),
+            None => return Err(missing()),
+        };
+        if identity_key.as_ref().is_some_and(|k| k.id() != identity) {
+            return Err(NodeError::Invalid(
+                "the identity key in this home is not the identity its store names".into(),
+            ));
+        }
+        store.set_keys(identity_key.clone(), device.clone());
         Ok(Self {
             store,
-            identity: identity_key.id(),
+            identity,
             identity_key,
             device,
         })
+    }
+
+    /// Whether this device holds the identity key (the first device, a
+    /// recovered one, or one linked as trusted): only such a device shows
+    /// the phrase, revokes devices and links trusted ones.
+    pub fn holds_identity_key(&self) -> bool {
+        self.identity_key.is_some()
+    }
+
+    /// The identity key, or a clear error on a device without it.
+    pub(crate) fn identity_key(&self) -> Result<&IdentityKey> {
+        self.identity_key.as_ref().ok_or(NodeError::NotTrusted)
     }
 
     /// The store (for queries and maintenance).
@@ -727,7 +811,7 @@ impl Node {
         }
         self.change_account(|doc, dev, now| Ok(doc.follow(dev, &who, &key, now)))?;
         // Their direct messages to this identity sync from now on.
-        self.direct_space(&who)?;
+        self.open_conversation(&who)?;
         Ok(who)
     }
 

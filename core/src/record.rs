@@ -122,6 +122,11 @@ pub enum Record {
         device: crate::id::DeviceId,
         /// Its highest accepted seq per space; in any other space, none.
         heads: Vec<(crate::id::SpaceId, u64)>,
+        /// The identity's signature over device and heads
+        /// ([`crate::identity::RevocationProof`]): a revocation counts only
+        /// with it, so a device without the identity key (a stolen phone)
+        /// cannot retire the others. Carried as extension [`PROOF_TAG`].
+        proof: Option<[u8; 64]>,
     },
     /// A change to a group's membership: see [`crate::membership`].
     Group(GroupOp),
@@ -150,8 +155,10 @@ pub struct KeyRotation {
     pub epoch: u32,
     /// Members removed by this rotation.
     pub removed: Vec<IdentityId>,
-    /// For each remaining member, the new key wrapped with
-    /// [`crate::crypto::wrap_key`] by the rotation's author.
+    /// For each recipient, the new key wrapped with
+    /// [`crate::crypto::wrap_key`]: in a group each remaining member
+    /// (by identity), in an account space each of the identity's devices
+    /// that remain (by device key, in the same 32 bytes).
     pub wrapped: Vec<(IdentityId, Vec<u8>)>,
 }
 
@@ -200,6 +207,14 @@ impl Envelope {
         push_varint(&mut head, kind);
         push_varint(&mut head, version);
         head.append(&mut out);
+        if let Record::Revocation {
+            proof: Some(proof), ..
+        } = &self.record
+        {
+            push_varint(&mut head, PROOF_TAG);
+            push_varint(&mut head, proof.len() as u32);
+            head.extend_from_slice(proof);
+        }
         for (tag, bytes) in &self.extensions {
             push_varint(&mut head, *tag);
             push_varint(&mut head, bytes.len() as u32);
@@ -235,7 +250,7 @@ impl Envelope {
                 extensions: Vec::new(),
             });
         }
-        let (record, mut rest) = Record::take_fields(kind, rest)?;
+        let (mut record, mut rest) = Record::take_fields(kind, rest)?;
         record.validate()?;
         let mut extensions = Vec::new();
         while !rest.is_empty() {
@@ -251,9 +266,23 @@ impl Envelope {
             extensions.push((tag, r[..len].to_vec()));
             rest = &r[len..];
         }
+        if let Record::Revocation { proof, .. } = &mut record
+            && let Some(at) = extensions.iter().position(|(t, _)| *t == PROOF_TAG)
+        {
+            let (_, bytes) = extensions.remove(at);
+            *proof = Some(<[u8; 64]>::try_from(bytes.as_slice()).map_err(|_| {
+                RecordError::BadField {
+                    field: "revocation",
+                    reason: "the identity's signature is not 64 bytes".into(),
+                }
+            })?);
+        }
         Ok(Self { record, extensions })
     }
 }
+
+/// The extension tag that carries a revocation's identity signature.
+pub const PROOF_TAG: u32 = 1;
 
 /// Most extension fields one record may carry.
 pub const MAX_EXTENSIONS: usize = 64;
@@ -330,7 +359,7 @@ impl Record {
             Record::Edit { target, text } => fields(&(target, text)),
             Record::DocChange(change) => fields(change),
             Record::KeyRotation(r) => fields(r),
-            Record::Revocation { device, heads } => fields(&(device, heads)),
+            Record::Revocation { device, heads, .. } => fields(&(device, heads)),
             Record::Group(op) => fields(op),
             Record::Backup(sealed) => fields(sealed),
             Record::Unknown { .. } => Vec::new(),
@@ -374,7 +403,14 @@ impl Record {
             }
             kind::REVOCATION => {
                 let ((device, heads), r) = take(bytes)?;
-                (Record::Revocation { device, heads }, r)
+                (
+                    Record::Revocation {
+                        device,
+                        heads,
+                        proof: None,
+                    },
+                    r,
+                )
             }
             kind::GROUP => {
                 let (op, r) = take(bytes)?;
@@ -443,10 +479,10 @@ impl Record {
                 if r.wrapped.len() > MAX_WRAPPED || r.removed.len() > MAX_WRAPPED {
                     return bad(format!("more than {MAX_WRAPPED} members"));
                 }
-                if r.wrapped
-                    .iter()
-                    .any(|(_, w)| w.len() != crate::crypto::WRAPPED_LEN)
-                {
+                if r.wrapped.iter().any(|(_, w)| {
+                    w.len() != crate::crypto::WRAPPED_LEN
+                        && w.len() != crate::crypto::STATIC_WRAPPED_LEN
+                }) {
                     return bad("a wrapped key has the wrong length".into());
                 }
                 Ok(())
@@ -502,6 +538,12 @@ mod tests {
             Record::Revocation {
                 device: DeviceId([4; 32]),
                 heads: vec![(SpaceId([5; 32]), 7)],
+                proof: None,
+            },
+            Record::Revocation {
+                device: DeviceId([4; 32]),
+                heads: vec![(SpaceId([5; 32]), 7)],
+                proof: Some([9; 64]),
             },
             Record::Group(GroupOp::Leave {
                 heads: vec![(DeviceId([6; 32]), 3)],
@@ -564,7 +606,7 @@ mod tests {
             Record::Delete { target } => FirstFormat::Delete { target },
             Record::DocChange(c) => FirstFormat::DocChange(c),
             Record::KeyRotation(k) => FirstFormat::KeyRotation(k),
-            Record::Revocation { device, heads } => FirstFormat::Revocation { device, heads },
+            Record::Revocation { device, heads, .. } => FirstFormat::Revocation { device, heads },
             Record::Group(op) => FirstFormat::Group(op),
             Record::Backup(_) | Record::Unknown { .. } => unreachable!("not in the first format"),
         };
@@ -576,7 +618,11 @@ mod tests {
     /// fields after the kind.
     #[test]
     fn the_first_format_reads_as_before() {
-        for r in samples() {
+        // (The first format had no extensions, so no revocation proofs.)
+        let first = samples()
+            .into_iter()
+            .filter(|r| !matches!(r, Record::Revocation { proof: Some(_), .. }));
+        for r in first {
             let mut legacy = first_format(&r);
             let mut ours = vec![r.kind() as u8];
             ours.extend(r.fields());

@@ -93,7 +93,7 @@ pub fn direct_space_key(
     me: &crate::identity::IdentityKey,
     other: &IdentityId,
 ) -> Option<crate::crypto::SpaceKey> {
-    let shared = me.agree(other)?;
+    let shared = crate::identity::Agreement::agree(me, other.as_bytes())?;
     let mut material = shared.to_vec();
     material.extend_from_slice(&pair(&me.id(), other));
     Some(crate::crypto::SpaceKey::from_bytes(blake3::derive_key(

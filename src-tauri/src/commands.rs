@@ -253,7 +253,7 @@ async fn restore(shell: State<'_, Shell>) -> Res<Restored> {
 /// The recovery phrase.
 #[tauri::command]
 async fn phrase(shell: State<'_, Shell>) -> Res<Phrase> {
-    let words = with(&shell, |n| Ok::<_, NodeError>(n.phrase()))?;
+    let words = with(&shell, |n| n.phrase())?;
     Ok(Phrase {
         words: words.split(' ').map(String::from).collect(),
     })
@@ -602,14 +602,18 @@ async fn device_link(app: AppHandle, shell: State<'_, Shell>) -> Res<TicketView>
 }
 
 /// Answers a new device's link request: `accept` when it shows the same
-/// code as this device.
+/// code as this device; `trusted` also hands it the identity key.
 #[tauri::command]
-async fn link_answer(shell: State<'_, Shell>, accept: bool) -> Res<LinkOutcome> {
+async fn link_answer(
+    shell: State<'_, Shell>,
+    accept: bool,
+    trusted: Option<bool>,
+) -> Res<LinkOutcome> {
     let request = lock(&shell.link_request)
         .take()
         .ok_or_else(|| invalid("no device is asking to link"))?;
     let device = request.device;
-    let linked = match request.answer(accept).await {
+    let linked = match request.answer(accept, trusted.unwrap_or(false)).await {
         Ok(()) => true,
         Err(_) if !accept => false,
         Err(e) => return Err(ErrorView::new(ErrorKind::Network, e)),

@@ -762,10 +762,16 @@ impl Inner {
             Err(_) => Err(NetError::Timeout(short)),
         };
         self.emit(event(peer.device, true, &result));
-        if result.is_ok() {
+        if let Ok(r) = &result {
             // The peer is online and holds what it just sent, images too.
             self.saw(peer.device);
             let _ = self.fetch_wanted(Some(peer.device));
+            if r.import.accepted > 0 {
+                // Keys the account keeps (a conversation or group another
+                // device of this identity opened) are taken now; what they
+                // open comes at the next catch-up. Best effort.
+                let _ = super::lock(&self.store.0).tend_keys();
+            }
         }
         result
     }

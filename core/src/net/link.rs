@@ -26,15 +26,17 @@ pub struct LinkRequest {
     pub device: DeviceId,
     /// The confirmation code this device shows.
     pub code: String,
-    decide: oneshot::Sender<bool>,
+    decide: oneshot::Sender<Option<bool>>,
     outcome: oneshot::Receiver<Result<(), String>>,
 }
 
 impl LinkRequest {
-    /// Answers: `true` when the new device shows the same code. Returns
-    /// once the grant was sent (or why not).
-    pub async fn answer(self, yes: bool) -> Result<(), String> {
-        let _ = self.decide.send(yes);
+    /// Answers: `yes` when the new device shows the same code; `trusted`
+    /// also hands it the identity key (it may then link and revoke
+    /// devices and show the phrase). Returns once the grant was sent (or
+    /// why not).
+    pub async fn answer(self, yes: bool, trusted: bool) -> Result<(), String> {
+        let _ = self.decide.send(yes.then_some(trusted));
         self.outcome
             .await
             .unwrap_or_else(|_| Err("the link session ended".into()))
@@ -196,15 +198,17 @@ impl LinkHandler {
             tokio::time::timeout(wait, read(recv))
         );
         let result = match (mine, theirs) {
-            (Ok(Ok(true)), Ok(Ok(LinkMessage::Confirmed))) => {
-                let grant = lock(&self.node).link_grant().map_err(|e| e.to_string())?;
+            (Ok(Ok(Some(trusted))), Ok(Ok(LinkMessage::Confirmed))) => {
+                let grant = lock(&self.node)
+                    .link_grant(&joiner, trusted)
+                    .map_err(|e| e.to_string())?;
                 let nonce: [u8; 24] = crate::node::random().map_err(|e| e.to_string())?;
                 write(send, &LinkMessage::Grant(agreement.seal(&grant, nonce))).await
             }
-            (Ok(Ok(true)), Ok(Ok(LinkMessage::Refused(r)))) => {
+            (Ok(Ok(Some(_))), Ok(Ok(LinkMessage::Refused(r)))) => {
                 Err(format!("the new device said no: {r}"))
             }
-            (Ok(Ok(false)), _) => Err("not confirmed on this device".into()),
+            (Ok(Ok(None)), _) => Err("not confirmed on this device".into()),
             (Err(_), _) | (Ok(Err(_)), _) => Err("not confirmed in time".into()),
             (_, Err(_)) => Err("the new device did not confirm in time".into()),
             (_, Ok(Err(e))) => Err(e),

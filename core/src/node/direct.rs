@@ -6,6 +6,7 @@
 
 use super::{NodeError, Result};
 use crate::Node;
+use crate::crypto::SpaceKey;
 use crate::id::{EntryId, IdentityId, SpaceId};
 use crate::record::{MAX_TEXT_LEN, Post, Record};
 use crate::space::{SpaceKind, direct_space_id, direct_space_key};
@@ -21,13 +22,35 @@ impl Node {
         }
         let space = direct_space_id(&self.identity, other);
         if self.store.space_key(&space, 0)?.is_none() {
-            let key = direct_space_key(&self.identity_key, other).ok_or_else(|| {
-                NodeError::Invalid(format!("{} is not a valid identity", other.fmt_short()))
-            })?;
+            let key = match self.account_lists()?.conversation_key(other) {
+                Some(key) => SpaceKey::from_bytes(key),
+                None => {
+                    let key = direct_space_key(self.identity_key()?, other).ok_or_else(|| {
+                        NodeError::Invalid(format!("{} is not a valid identity", other.fmt_short()))
+                    })?;
+                    // The identity's other devices (those without its key
+                    // too) read the conversation's key in the account.
+                    let at = key.clone();
+                    self.change_account(|doc, dev, now| {
+                        Ok(doc.keep_conversation(dev, other, &at, now))
+                    })?;
+                    key
+                }
+            };
             self.store
                 .add_space(&space, SpaceKind::Direct, other, &key)?;
         }
         Ok(space)
+    }
+
+    /// Opens the conversation with `other` where this device can: one
+    /// without the identity key opens it once a device holding the key
+    /// kept it in the account ([`Node::tend_keys`]).
+    pub(super) fn open_conversation(&mut self, other: &IdentityId) -> Result<()> {
+        match self.direct_space(other) {
+            Ok(_) | Err(NodeError::NotTrusted) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends `other` a direct message; returns its id.

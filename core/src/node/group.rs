@@ -12,7 +12,7 @@ use crate::crypto::SpaceKey;
 use crate::doc::Group;
 use crate::id::{IdentityId, SpaceId};
 use crate::membership::{GroupOp, Invite, group_space_id};
-use crate::record::{KeyRotation, Record};
+use crate::record::Record;
 use crate::space::SpaceKind;
 use crate::store::Page;
 use crate::ticket::{GroupTicket, MAX_INVITE_KEYS, PeerAddr, Ticket};
@@ -41,6 +41,8 @@ impl Node {
         self.change_doc(&space, |doc, dev, now| {
             doc.set_group(dev, name, description, now)
         })?;
+        // The identity's other devices find it in the account.
+        self.tend_keys()?;
         self.back_up_account()?;
         Ok(space)
     }
@@ -176,6 +178,7 @@ impl Node {
                     .group_membership(&t.space)?
                     .is_member(&self.identity) =>
             {
+                self.tend_keys()?;
                 self.back_up_account()?;
                 Ok(t.space)
             }
@@ -217,7 +220,9 @@ impl Node {
                 heads,
             }),
         )?;
-        self.rotate(group, vec![*member])
+        let epoch = self.rotate(group, vec![*member])?;
+        self.tend_keys()?;
+        Ok(epoch)
     }
 
     /// Leaves `group` (a member who is not its owner): what this identity
@@ -245,28 +250,13 @@ impl Node {
     /// A new epoch key for `group`, wrapped for every member but
     /// `removed`; returns the epoch.
     fn rotate(&mut self, group: &SpaceId, removed: Vec<IdentityId>) -> Result<u32> {
-        let epoch = self.store.space_keys(group)?.last().map_or(0, |(e, _)| *e) + 1;
-        let key = SpaceKey::from_bytes(random()?);
         let members = self.store.group_membership(group)?.members;
-        let mut wrapped = Vec::new();
-        for m in members.iter().filter(|m| !removed.contains(m)) {
-            let w = crate::crypto::wrap_key(&self.identity_key, m, group, epoch, &key, random()?)
-                .ok_or_else(|| {
-                NodeError::Invalid(format!("{} is not a valid identity", m.fmt_short()))
-            })?;
-            wrapped.push((*m, w));
-        }
-        // Sealed with the current key; projecting it here unwraps this
-        // owner's own copy, so what follows is sealed with the new one.
-        self.append(
-            group,
-            Record::KeyRotation(KeyRotation {
-                epoch,
-                removed,
-                wrapped,
-            }),
-        )?;
-        Ok(epoch)
+        let recipients: Vec<[u8; 32]> = members
+            .iter()
+            .filter(|m| !removed.contains(m))
+            .map(|m| m.0)
+            .collect();
+        self.rotate_key(group, &recipients, removed)
     }
 
     /// One group, as held here.

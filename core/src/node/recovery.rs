@@ -13,8 +13,8 @@ use crate::view::Restored;
 impl Node {
     /// The recovery phrase of this identity (24 words). Whoever reads it
     /// can become this identity: show it only when the user asks.
-    pub fn phrase(&self) -> String {
-        phrase(&self.identity_key)
+    pub fn phrase(&self) -> Result<String> {
+        Ok(phrase(self.identity_key()?))
     }
 
     /// Brings the identity a phrase names back in a new `home`, with a new
@@ -59,34 +59,31 @@ impl Node {
 
     /// Writes an account backup into the feed unless the newest backup
     /// held (by any of this identity's devices) already says the same.
-    /// Returns whether it wrote one.
+    /// Only a device holding the identity key writes one (it alone can
+    /// read the last); the others' changes reach it through the account
+    /// space ([`Node::tend_keys`]). Returns whether it wrote one.
     pub fn back_up_account(&mut self) -> Result<bool> {
-        let backup = self.account_backup()?;
-        let account_key = self.account_key()?;
-        if self.newest_backup(&account_key)?.as_ref() == Some(&backup) {
+        if !self.holds_identity_key() {
             return Ok(false);
         }
-        let sealed = backup.seal(&self.identity, &account_key, random()?);
+        let backup = self.account_backup()?;
+        if self.newest_backup()?.as_ref() == Some(&backup) {
+            return Ok(false);
+        }
+        let sealed = backup.seal(&self.identity, random()?, random()?);
         let feed = self.feed();
         self.append(&feed, Record::Backup(sealed))?;
         Ok(true)
     }
 
     /// The newest account backup held, opened.
-    fn newest_backup(&mut self, account_key: &SpaceKey) -> Result<Option<AccountBackup>> {
+    fn newest_backup(&mut self) -> Result<Option<AccountBackup>> {
         let Some(sealed) = self.store.newest_backup(&self.identity)? else {
             return Ok(None);
         };
-        AccountBackup::open(&sealed, &self.identity, account_key)
+        AccountBackup::open(&sealed, self.identity_key()?)
             .map(Some)
             .map_err(|e| NodeError::Invalid(e.to_string()))
-    }
-
-    fn account_key(&mut self) -> Result<SpaceKey> {
-        let account = self.account();
-        self.store
-            .space_key(&account, 0)?
-            .ok_or_else(|| crate::store::StoreError::NoKey(account.fmt_short()).into())
     }
 
     /// Remembers the peer a ticket names as one to sync with (a follower
@@ -119,8 +116,7 @@ impl Node {
     /// come back. What is already here stays; run it again after more
     /// syncs to take a newer backup.
     pub fn restore_account(&mut self) -> Result<Restored> {
-        let account_key = self.account_key()?;
-        let Some(b) = self.newest_backup(&account_key)? else {
+        let Some(b) = self.newest_backup()? else {
             return Ok(Restored::default());
         };
         let account = self.account();
@@ -130,7 +126,7 @@ impl Node {
                 &account,
                 |doc, dev, now| Ok(doc.follow(dev, who, &key, now)),
             )?;
-            self.direct_space(who)?;
+            self.open_conversation(who)?;
         }
         for who in &b.mutes {
             self.change_doc(&account, |doc, dev, now| Ok(doc.mute(dev, who, now)))?;

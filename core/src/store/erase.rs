@@ -76,6 +76,14 @@ pub(crate) fn is_left(conn: &Connection, space_row: i64) -> Result<bool> {
 }
 
 impl Store {
+    /// Whether this store left the group `space`.
+    pub fn has_departed(&self, space: &crate::id::SpaceId) -> Result<bool> {
+        match crate::store::space_row(&self.conn, space)? {
+            Some(row) => is_left(&self.conn, row),
+            None => Ok(false),
+        }
+    }
+
     /// Moves the WAL into the database file and truncates it, so that
     /// bytes freed since (zeroed in the database by `secure_delete`) are
     /// in no file any more. Readers in other processes may keep part of

@@ -65,9 +65,15 @@ impl Store {
         Ok(())
     }
 
-    /// Lets this store unwrap group keys rotated for `identity`.
-    pub(crate) fn set_identity(&mut self, identity: crate::identity::IdentityKey) {
-        self.keys.me = Some(identity);
+    /// Lets this store unwrap group keys rotated for `identity` (when this
+    /// device holds it) and account keys rotated for `device`.
+    pub(crate) fn set_keys(
+        &mut self,
+        identity: Option<crate::identity::IdentityKey>,
+        device: crate::identity::DeviceKey,
+    ) {
+        self.keys.me = identity;
+        self.keys.device = Some(device);
     }
 
     /// The key of `space` at `epoch`, if held.

@@ -83,7 +83,10 @@ pub(crate) struct DocChanges {
 pub(crate) struct Keys {
     cache: HashMap<(i64, u32), SpaceKey>,
     pub(crate) memberships: HashMap<i64, crate::membership::Membership>,
+    /// The identity key, on a device that holds it: unwraps group keys.
     pub(crate) me: Option<crate::identity::IdentityKey>,
+    /// This device's key: unwraps the account space's keys.
+    pub(crate) device: Option<crate::identity::DeviceKey>,
 }
 
 impl Keys {
@@ -498,7 +501,8 @@ pub(crate) fn project(
         Record::KeyRotation(r) => {
             take_rotated_key(conn, keys, space, author, (&placed.id, &r), changes)?
         }
-        Record::Revocation { device, heads } => revoke(conn, keys, author, &device, &heads)?,
+        // (Admission refused revocations without the identity's signature.)
+        Record::Revocation { device, heads, .. } => revoke(conn, keys, author, &device, &heads)?,
         Record::Group(op) => super::membership::apply_op(conn, keys, space, writer, placed, op)?,
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
@@ -611,18 +615,29 @@ fn take_rotated_key(
     (rotation_id, rotation): (&EntryId, &crate::record::KeyRotation),
     changes: &mut DocChanges,
 ) -> Result<()> {
-    let Some(me) = keys.me.clone() else {
+    // A group's keys are wrapped for its members' identities; the account
+    // space's for the identity's devices.
+    let me: Option<Box<dyn crate::identity::Agreement>> = match space.kind {
+        Some(SpaceKind::Account) => keys.device.clone().map(|k| Box::new(k) as _),
+        _ => keys.me.clone().map(|k| Box::new(k) as _),
+    };
+    let Some(me) = me else {
         return Ok(());
     };
-    let Some((_, wrapped)) = rotation.wrapped.iter().find(|(who, _)| *who == me.id()) else {
+    let Some((_, wrapped)) = rotation
+        .wrapped
+        .iter()
+        .find(|(who, _)| who.0 == me.public())
+    else {
         // Removed, or never a member: the new epoch stays closed.
         return Ok(());
     };
     let from: Vec<u8> = conn
         .prepare_cached("SELECT identity FROM identities WHERE id=?1")?
         .query_row([author], |r| r.get(0))?;
-    let from = IdentityId(blob32(from)?);
-    let Ok(key) = crate::crypto::unwrap_key(&me, &from, &space.id, rotation.epoch, wrapped) else {
+    let from = blob32(from)?;
+    let Ok(key) = crate::crypto::unwrap_key(me.as_ref(), &from, &space.id, rotation.epoch, wrapped)
+    else {
         return Ok(());
     };
     conn.prepare_cached(
@@ -708,7 +723,13 @@ pub(crate) fn rederive_revocations(
         .query_map([feed.row], |r| r.get(0))?
         .collect::<std::result::Result<_, _>>()?;
     for row in rows {
-        if let Some(Record::Revocation { device, heads }) = open_stored(conn, keys, row)? {
+        if let Some(Record::Revocation {
+            device,
+            heads,
+            proof: Some(proof),
+        }) = open_stored(conn, keys, row)?
+            && crate::identity::RevocationProof::verify(&owner, &device, &heads, &proof)
+        {
             revoke(conn, keys, issuer, &device, &heads)?;
         }
     }

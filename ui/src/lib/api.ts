@@ -192,7 +192,7 @@ export const api = {
   /** Finishes (or with `false` cancels) linking this new device. */
   deviceJoinConfirm: (accept: boolean) => call("device_join_confirm", { accept }),
   /** Answers a new device's link request on the linking device. */
-  linkAnswer: (accept: boolean) => call("link_answer", { accept }),
+  linkAnswer: (accept: boolean, trusted = false) => call("link_answer", { accept, trusted }),
   /** Tells the shell the first timeline was painted; returns ms since the process started. */
   firstPaint: () => call("first_paint"),
   syncNow: () => call("sync_now"),
