@@ -37,6 +37,7 @@ pub mod membership;
 pub mod net;
 pub mod node;
 pub mod protocol;
+pub mod ratchet;
 pub mod record;
 mod signature;
 pub mod space;

@@ -164,6 +164,13 @@ impl Inner {
             guard(&self.senders).insert(space, None);
             let topic = TopicId::from_bytes(auth.topic(&space));
             self.spawn(follow_topic(self.clone(), space, topic));
+            // A new space (a follow, a group joined) catches up with those
+            // it would start its topic from at once, without waiting for
+            // the topic to come up (it may not, or late, on a busy or
+            // lossy network).
+            for id in self.bootstrap(&space).into_iter().take(super::CHECK_PEERS) {
+                let _ = self.catch_up.send(device_of(&id));
+            }
         }
         Ok(())
     }
