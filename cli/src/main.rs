@@ -20,6 +20,7 @@ mod out;
 mod people;
 mod posts;
 mod read;
+mod relay;
 mod tickets;
 
 use std::path::PathBuf;
@@ -205,6 +206,10 @@ enum Command {
     /// fetch missing images, catch up with peers as they appear; one line
     /// (or JSON object) per event, until SIGINT/SIGTERM.
     Run(network::RunArgs),
+    /// Run a relay (iroh's relay server) for your devices and friends: it
+    /// forwards encrypted packets between devices that cannot reach each
+    /// other directly, and sees nothing of what they say. Needs no home.
+    Relay(relay::RelayArgs),
     /// Catch up with every known peer once, print counts and exit.
     Sync(network::SyncArgs),
     /// List known peers and when they were last seen.
@@ -281,6 +286,9 @@ fn home_dir(cli: &Cli) -> Result<PathBuf> {
 }
 
 fn run(cli: Cli, out: Out) -> Result<()> {
+    if let Command::Relay(args) = cli.command {
+        return relay::run(out, args);
+    }
     let home = home_dir(&cli)?;
     // These make the home, so they run before one is opened.
     match &cli.command {
@@ -318,6 +326,7 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
     match command {
         Command::Init { .. }
         | Command::Run(_)
+        | Command::Relay(_)
         | Command::Sync(_)
         | Command::Restore(_)
         | Command::Device { .. } => {

@@ -22,8 +22,9 @@ pub(crate) struct RunArgs {
     /// Address to listen on; may be repeated.
     #[arg(long, default_value = "0.0.0.0:0")]
     bind: Vec<SocketAddr>,
-    /// Relays: `none`, `default` (iroh's public relays) or a relay URL.
-    #[arg(long, default_value = "none")]
+    /// Relays: `default` (iroh's public relays, as in the app), `none`, or
+    /// a relay's URL (yours: `starling relay`).
+    #[arg(long, env = "STARLING_RELAY", default_value = "default")]
     relay: String,
     /// Seconds between catch-ups with every known peer (new posts arrive
     /// live through gossip in between).
@@ -41,8 +42,8 @@ pub(crate) struct OneRound {
     /// Give up on a peer after this many seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
-    /// Relays: `none`, `default` or a relay URL.
-    #[arg(long, default_value = "none")]
+    /// Relays: `default` (iroh's public relays), `none`, or a relay's URL.
+    #[arg(long, env = "STARLING_RELAY", default_value = "default")]
     relay: String,
     /// Local address to use.
     #[arg(long, default_value = "0.0.0.0:0")]
@@ -99,6 +100,9 @@ fn describe(e: &Event) -> Option<String> {
                 .unwrap_or_default()
         ),
         Event::LocalDiscoveryOff { reason } => format!("local discovery off: {reason}"),
+        Event::RelayListening { url } => {
+            format!("relay listening on {url}; point devices at it with --relay {url}")
+        }
         Event::Synced {
             peer,
             initiated,
@@ -154,12 +158,27 @@ fn describe(e: &Event) -> Option<String> {
 }
 
 /// Prints one event line.
-fn emit(out: Out, e: &Event) {
+pub(crate) fn emit(out: Out, e: &Event) {
     if out.json {
         out.show(e, || {});
     } else if let Some(text) = describe(e) {
         println!("{text}");
     }
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM.
+pub(crate) async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let stop = async { term.recv().await };
+    #[cfg(not(unix))]
+    let stop = std::future::pending::<Option<()>>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = stop => {}
+    }
+    Ok(())
 }
 
 /// `starling run`: one line (or JSON object) per event until SIGINT or
@@ -186,16 +205,7 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
                 emit(out, &e);
             }
         });
-        #[cfg(unix)]
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        #[cfg(unix)]
-        let stop = async { term.recv().await };
-        #[cfg(not(unix))]
-        let stop = std::future::pending::<Option<()>>();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = stop => {}
-        }
+        stop_signal().await?;
         service.shutdown().await;
         printer.abort();
         emit(out, &Event::Stopped);

@@ -8,12 +8,19 @@ use serde_json::Value;
 use starling_core::bundle::BundleWriter;
 use starling_core::synth::SynthAuthor;
 
+/// The binary, with public relays off (tests run with no internet).
+fn starling() -> Command {
+    let mut c = Command::new(bin());
+    c.env("STARLING_RELAY", "none");
+    c
+}
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_starling")
 }
 
 fn run(home: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
+    starling()
         .arg("--home")
         .arg(home)
         .args(args)
@@ -316,7 +323,7 @@ fn profiles_tickets_follow_export_import() {
 fn home_from_environment() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("envhome");
-    let out = Command::new(bin())
+    let out = starling()
         .args(["init", "--name", "Env", "--json"])
         .env("STARLING_HOME", &home)
         .output()
@@ -367,7 +374,7 @@ fn killed_import_leaves_a_consistent_store() {
     let baseline = json(&home, &["check"])["entries"].as_u64().unwrap();
     let mut partial_seen = false;
     for delay_ms in [50u64, 100, 200, 400, 800, 1600, 3200] {
-        let mut child = Command::new(bin())
+        let mut child = starling()
             .arg("--home")
             .arg(&home)
             .args(["import", bundle.to_str().unwrap(), "--json"])
@@ -423,19 +430,32 @@ fn spawn_run(
     std::sync::mpsc::Receiver<String>,
     Value,
 ) {
+    let mut cmd = starling();
+    cmd.arg("--home").arg(home).args([
+        "run",
+        "--bind",
+        "127.0.0.1:0",
+        "--sync-interval",
+        "3600",
+        "--no-local-discovery",
+        "--json",
+    ]);
+    let (child, rx, ev) = spawn_lines(cmd);
+    assert_eq!(ev["kind"], "listening");
+    (child, rx, ev)
+}
+
+/// Spawns `cmd`, reads its stdout line by line in the background, and
+/// returns the first line as JSON.
+fn spawn_lines(
+    mut cmd: Command,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    Value,
+) {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(bin())
-        .arg("--home")
-        .arg(home)
-        .args([
-            "run",
-            "--bind",
-            "127.0.0.1:0",
-            "--sync-interval",
-            "3600",
-            "--no-local-discovery",
-            "--json",
-        ])
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -451,10 +471,80 @@ fn spawn_run(
     });
     let first = rx
         .recv_timeout(Duration::from_secs(30))
-        .expect("run printed nothing");
+        .expect("the process printed nothing");
     let ev: Value = serde_json::from_str(&first).unwrap();
-    assert_eq!(ev["kind"], "listening");
     (child, rx, ev)
+}
+
+/// `starling relay` on loopback carries a sync between two nodes that know
+/// each other only through it: Ann's node takes it as its home relay, Bob
+/// follows a ticket that names the relay and no address, and catches up.
+/// SIGTERM stops the relay cleanly.
+#[test]
+fn our_own_relay_carries_a_sync() {
+    let (_d, a, b) = homes();
+    json(&a, &["post", "through our relay"]);
+    let mut cmd = starling();
+    cmd.args(["--json", "relay", "--bind", "127.0.0.1:0"]);
+    let (relay, relay_rx, ev) = spawn_lines(cmd);
+    assert_eq!(ev["kind"], "relay_listening");
+    let url = ev["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let mut cmd = starling();
+    cmd.env("STARLING_RELAY", &url).arg("--home").arg(&a).args([
+        "run",
+        "--bind",
+        "127.0.0.1:0",
+        "--sync-interval",
+        "3600",
+        "--no-local-discovery",
+        "--json",
+    ]);
+    let (run, rx, ev) = spawn_lines(cmd);
+    assert_eq!(ev["kind"], "listening");
+    let home_relay = ev["relay"].as_str().unwrap_or_default();
+    assert!(home_relay.starts_with(&url), "{ev}");
+    // A ticket with the relay and no direct address.
+    let text = feed_ticket(&a);
+    let starling_core::Ticket::Feed(mut t) = starling_core::Ticket::decode(&text).unwrap() else {
+        panic!("a feed ticket")
+    };
+    let peer = t.peer.as_mut().unwrap();
+    assert!(!peer.addrs.is_empty(), "the ticket names where run listens");
+    assert!(peer.addrs.iter().all(starling_core::PeerAddr::dialable));
+    peer.addrs.clear();
+    peer.relay = Some(home_relay.to_string());
+    let relay_only = starling_core::Ticket::Feed(t).encode();
+    json(&b, &["follow", &relay_only]);
+    let out = starling()
+        .env("STARLING_RELAY", &url)
+        .arg("--home")
+        .arg(&b)
+        .args([
+            "sync",
+            "--once",
+            "--timeout",
+            "20",
+            "--bind",
+            "127.0.0.1:0",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["accepted"].as_u64().unwrap() >= 3, "{r}");
+    assert_eq!(
+        json(&b, &["timeline"])["posts"][0]["text"],
+        "through our relay"
+    );
+    stop_run(run, rx);
+    let last = stop_run(relay, relay_rx);
+    assert!(last.iter().any(|l| l.contains("stopped")), "{last:?}");
 }
 
 /// A `starling` process that asks on the terminal: stdin piped, stderr
@@ -467,7 +557,7 @@ struct Interactive {
 
 fn interactive(home: &Path, args: &[&str]) -> Interactive {
     use std::io::Read;
-    let mut child = Command::new(bin())
+    let mut child = starling()
         .arg("--home")
         .arg(home)
         .args(args)
@@ -935,7 +1025,7 @@ fn a_phrase_and_one_follower_bring_an_identity_back() {
     let text = ok(&bob, &["post", "bob before the loss"]);
     assert!(!text.is_empty());
     // Without --yes it asks, and a "no" shows nothing.
-    let mut child = Command::new(bin())
+    let mut child = starling()
         .arg("--home")
         .arg(&bob)
         .args(["key", "phrase"])
@@ -970,7 +1060,7 @@ fn a_phrase_and_one_follower_bring_an_identity_back() {
 
     // A new device from the phrase, restoring from Ann.
     let bob2 = dir.path().join("bob2");
-    let mut child2 = Command::new(bin())
+    let mut child2 = starling()
         .arg("--home")
         .arg(&bob2)
         .args([
@@ -1022,7 +1112,7 @@ fn a_phrase_and_one_follower_bring_an_identity_back() {
     // A wrong phrase is refused with a clear error.
     let mut wrong = words.clone();
     wrong[3] = "starling".into();
-    let mut child3 = Command::new(bin())
+    let mut child3 = starling()
         .arg("--home")
         .arg(dir.path().join("eve"))
         .args(["init", "--recover"])

@@ -520,10 +520,31 @@ impl Peer {
     /// (once one answered: see [`Peer::online`]).
     pub fn addr(&self) -> PeerAddr {
         let ep = self.inner.router.endpoint();
+        let known = ep.addr();
+        // A socket bound to one address is dialable there; one bound to
+        // 0.0.0.0 or :: is no address another device can dial: in its place,
+        // the addresses iroh found on this machine's interfaces for it.
+        let mut addrs: Vec<std::net::SocketAddr> = Vec::new();
+        for bound in ep.bound_sockets() {
+            let found: Vec<_> = if PeerAddr::dialable(&bound) {
+                vec![bound]
+            } else {
+                known
+                    .ip_addrs()
+                    .filter(|a| a.port() == bound.port() && a.is_ipv4() == bound.is_ipv4())
+                    .copied()
+                    .collect()
+            };
+            for a in found {
+                if PeerAddr::dialable(&a) && !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+        }
         PeerAddr {
             device: device_of(&ep.id()),
-            addrs: ep.bound_sockets(),
-            relay: ep.addr().relay_urls().next().map(|u| u.to_string()),
+            addrs,
+            relay: known.relay_urls().next().map(|u| u.to_string()),
         }
     }
 
@@ -553,6 +574,9 @@ impl Peer {
             let store = self.inner.store.lock();
             if !peer.addrs.is_empty() || peer.relay.is_some() {
                 store.add_peer(peer)?;
+                if let Some(addr) = endpoint_addr(peer) {
+                    self.inner.lookup.set_endpoint_info(addr);
+                }
             }
             store.introduce_peer(&peer.device)?;
         }
@@ -672,7 +696,10 @@ impl Inner {
                 && !p.addrs.is_empty()
                 && let Some(addr) = endpoint_addr(&p)
             {
-                self.lookup.add_endpoint_info(addr);
+                // The store holds each peer's latest addresses: they replace
+                // what the lookup had (a stale address may now be another
+                // endpoint's, or a closing one that refuses).
+                self.lookup.set_endpoint_info(addr);
             }
         }
         Ok(())
@@ -685,6 +712,8 @@ impl Inner {
 async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
     let mut seen: Option<u64> = None;
     let mut woken = true;
+    // The first round joins the topics of every space held at start.
+    let mut started = false;
     let mut checked_at = tokio::time::Instant::now();
     loop {
         if checked_at.elapsed() >= inner.config.check_every {
@@ -704,7 +733,8 @@ async fn watch(inner: Arc<Inner>, mut announcer: Announcer) {
         if woken || counter.is_none() || counter != seen {
             seen = counter;
             let _ = inner.refresh_lookup();
-            let _ = inner.join_topics();
+            let _ = inner.join_topics(started);
+            started = true;
             inner.join_writers().await;
             let _ = inner.announce(&mut announcer).await;
             let _ = inner.fetch_wanted(None);

@@ -80,9 +80,19 @@ impl PeerAddr {
         }
     }
 
-    /// The addresses and relay, encoded for the store.
+    /// Whether another device could dial `addr`: not the unspecified
+    /// address a socket binds to (`0.0.0.0`, `::`), not multicast, not port
+    /// 0.
+    pub fn dialable(addr: &std::net::SocketAddr) -> bool {
+        let ip = addr.ip();
+        addr.port() != 0 && !ip.is_unspecified() && !ip.is_multicast()
+    }
+
+    /// The addresses and relay, encoded for the store (only addresses
+    /// another device could dial).
     pub fn encode_reach(&self) -> Vec<u8> {
-        postcard::to_allocvec(&(&self.addrs, &self.relay)).unwrap_or_default()
+        let addrs: Vec<_> = self.addrs.iter().filter(|a| Self::dialable(a)).collect();
+        postcard::to_allocvec(&(&addrs, &self.relay)).unwrap_or_default()
     }
 
     /// Reads what [`PeerAddr::encode_reach`] wrote (or, from stores made
@@ -93,6 +103,7 @@ impl PeerAddr {
             postcard::from_bytes::<(Vec<std::net::SocketAddr>, Option<String>)>(bytes)
                 .or_else(|_| postcard::from_bytes(bytes).map(|a| (a, None)))
                 .unwrap_or_default();
+        let addrs = addrs.into_iter().filter(Self::dialable).collect();
         Self {
             device,
             addrs,
@@ -340,6 +351,34 @@ impl Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_dialable_addresses_are_kept() {
+        let addrs: Vec<std::net::SocketAddr> = [
+            "0.0.0.0:4000",
+            "[::]:4000",
+            "127.0.0.1:0",
+            "224.0.0.251:5353",
+            "127.0.0.1:4000",
+            "[::1]:4000",
+            "192.168.1.9:4000",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let p = PeerAddr {
+            device: DeviceId([1; 32]),
+            addrs,
+            relay: None,
+        };
+        let back = PeerAddr::decode_reach(p.device, &p.encode_reach());
+        let kept: Vec<String> = back.addrs.iter().map(|a| a.to_string()).collect();
+        assert_eq!(kept, ["127.0.0.1:4000", "[::1]:4000", "192.168.1.9:4000"]);
+        // What older stores kept (the addresses alone, unfiltered) is read
+        // filtered too.
+        let old = postcard::to_allocvec(&p.addrs).unwrap();
+        assert_eq!(PeerAddr::decode_reach(p.device, &old).addrs, back.addrs);
+    }
 
     #[test]
     fn a_qr_png_scaled_and_saved_as_jpeg_scans_back() {

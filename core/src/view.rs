@@ -569,7 +569,12 @@ pub enum Event {
         /// The confirmation code this device shows.
         code: String,
     },
-    /// The node stopped.
+    /// `starling relay` listens: the URL devices use to reach it.
+    RelayListening {
+        /// The relay's URL (`http://…` without a certificate).
+        url: String,
+    },
+    /// The node (or relay) stopped.
     Stopped,
 }
 

@@ -147,8 +147,9 @@ impl Inner {
         Ok(())
     }
 
-    /// Joins the topic of every feed space not joined yet.
-    pub(super) fn join_topics(self: &Arc<Self>) -> Result<(), NetError> {
+    /// Joins the topic of every space not joined yet; `started` once the
+    /// node is past its first round (see below).
+    pub(super) fn join_topics(self: &Arc<Self>, started: bool) -> Result<(), NetError> {
         if !self.config.live {
             return Ok(());
         }
@@ -164,12 +165,16 @@ impl Inner {
             guard(&self.senders).insert(space, None);
             let topic = TopicId::from_bytes(auth.topic(&space));
             self.spawn(follow_topic(self.clone(), space, topic));
-            // A new space (a follow, a group joined) catches up with those
-            // it would start its topic from at once, without waiting for
-            // the topic to come up (it may not, or late, on a busy or
-            // lossy network).
-            for id in self.bootstrap(&space).into_iter().take(super::CHECK_PEERS) {
-                let _ = self.catch_up.send(device_of(&id));
+            // A space new while the node runs (a follow, a group joined)
+            // catches up with those it would start its topic from at once,
+            // without waiting for the topic to come up (it may not, or
+            // late, on a busy or lossy network). (At start every space is
+            // new, and the addresses held may be stale: the topics and the
+            // periodic checks find the peers then.)
+            if started {
+                for id in self.bootstrap(&space).into_iter().take(super::CHECK_PEERS) {
+                    let _ = self.catch_up.send(device_of(&id));
+                }
             }
         }
         Ok(())

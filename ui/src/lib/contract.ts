@@ -829,6 +829,12 @@ export type Event = {
    */
   code: string,
 } | {
+  "kind": "relay_listening",
+  /**
+   * The relay's URL (`http://…` without a certificate).
+   */
+  url: string,
+} | {
   "kind": "stopped"
 };
 
