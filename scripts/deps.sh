@@ -15,6 +15,10 @@ starling_need_apt() {
     command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
     command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
     command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
+    command -v nft >/dev/null 2>&1 || need+=(nftables)
+    command -v ip >/dev/null 2>&1 || need+=(iproute2)
+    command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+    command -v jq >/dev/null 2>&1 || need+=(jq)
   fi
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   if [ ${#need[@]} -gt 0 ]; then

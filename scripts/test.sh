@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check Starling's CI runs: the UI's type check and unit tests,
 # Rust formatting, lints and tests (the keychain ones against a real Secret
-# Service), then the app's end-to-end tests in a
+# Service, the network ones in simulated homes: scripts/netsim.sh), then the
+# app's end-to-end tests in a
 # real window under Xvfb against CLI peers on loopback. Installs what is
 # missing on a Debian/Ubuntu machine; needs a Rust toolchain (1.95 or newer,
 # with clippy and rustfmt) and Node.js 20.19 or newer.
@@ -21,6 +22,8 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 # Test homes keep their secrets in files; the keychain has its own run.
 STARLING_KEYCHAIN=off cargo test --workspace
+echo "== netsim: real starling binaries in network namespaces (LAN by mDNS; two NATs and our relay)"
+bash scripts/netsim.sh all
 echo "== keychain: a real Secret Service in a private D-Bus session"
 bash scripts/keychain-test.sh
 

@@ -180,7 +180,21 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
         summary.bytes_sent + summary.bytes_received < 100,
         "{summary:?}"
     );
-    // Ann goes offline; Bob posts; Ann comes back on a new port and catches up.
+    // One endpoint per device: a second start on Ann's home is refused,
+    // naming the process that runs it, while the first runs.
+    let second = Peer::start(ann.node.clone(), NetConfig::loopback()).await;
+    match second {
+        Err(starling_core::net::NetError::Node(e @ starling_core::NodeError::InUse { .. })) => {
+            assert!(
+                e.to_string()
+                    .contains(&format!("pid {}", std::process::id())),
+                "{e}"
+            )
+        }
+        other => panic!("a second endpoint on one home: {other:?}"),
+    }
+    // Ann goes offline; Bob posts; Ann comes back on a new port (her home
+    // free again) and catches up.
     pa.shutdown().await;
     post(&bob, "while you were away");
     let offline = PeerAddr::bare(ann.with(|n| n.device()));

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use starling_core::Node;
 use starling_core::net::{NetConfig, Peer, Relay, Service, ServiceConfig, SharedNode};
-use starling_core::view::{Event, PeerView};
+use starling_core::view::{Event, Path, PeerView};
 
 use crate::out::{Out, utc};
 
@@ -109,13 +109,19 @@ fn describe(e: &Event) -> Option<String> {
             accepted,
             refused,
             bytes_received,
+            path,
         } => format!(
-            "synced with {} ({}): {accepted} new entries, {refused} refused, {bytes_received} bytes in",
+            "synced with {} ({}{}): {accepted} new entries, {refused} refused, {bytes_received} bytes in",
             peer.fmt_short(),
             if *initiated {
                 "we called"
             } else {
                 "they called"
+            },
+            match path {
+                Some(Path::Direct) => ", direct",
+                Some(Path::Relay) => ", through a relay",
+                None => "",
             }
         ),
         Event::Progress {
@@ -259,24 +265,23 @@ pub(crate) fn sync_once(out: Out, node: Node, args: SyncArgs) -> Result<()> {
 
 /// `starling peers`.
 pub(crate) fn peers(out: Out, node: &mut Node) -> Result<()> {
-    let peers: Vec<PeerView> = node
-        .store()
-        .peers()?
-        .into_iter()
-        .map(|(p, last_seen)| PeerView {
-            device: p.device,
-            addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
-            relay: p.relay,
-            last_seen,
-        })
-        .collect();
+    let peers: Vec<PeerView> = node.store().peer_views()?;
     out.show(&peers, || {
         if peers.is_empty() {
             println!("no known peers yet: follow someone by their ticket");
         }
         for p in &peers {
             let seen = p.last_seen.map_or("never".to_string(), utc);
-            println!("{}  {}  last seen {seen}", p.device, p.addrs.join(","));
+            let path = match (p.path, p.rtt_ms) {
+                (Some(Path::Direct), Some(rtt)) => format!("direct, {rtt} ms"),
+                (Some(Path::Relay), Some(rtt)) => format!("through a relay, {rtt} ms"),
+                _ => "no session yet".to_string(),
+            };
+            println!(
+                "{}  {}  last seen {seen}  ({path})",
+                p.device,
+                p.addrs.join(",")
+            );
         }
     });
     Ok(())

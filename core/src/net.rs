@@ -200,6 +200,8 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     /// Bytes received.
     pub bytes_received: u64,
+    /// The path the session ended on.
+    pub path: Option<crate::view::Path>,
 }
 
 /// The store as the network reaches it: behind the node's lock, one short
@@ -252,6 +254,7 @@ impl SyncReport {
                 bytes_sent: r.bytes_sent,
                 bytes_received: r.bytes_received,
                 error: None,
+                path: r.path,
             },
             Err(e) => crate::view::PeerSync {
                 peer,
@@ -260,6 +263,7 @@ impl SyncReport {
                 bytes_sent: 0,
                 bytes_received: 0,
                 error: Some(e.to_string()),
+                path: None,
             },
         }
     }
@@ -327,6 +331,17 @@ struct Inner {
 pub struct Peer {
     inner: Arc<Inner>,
     local_discovery: Result<(), String>,
+    /// This process's hold on the home's network, let go at shutdown.
+    home_lock: Mutex<Option<crate::node::HomeLock>>,
+}
+
+/// How this process names itself in the home's network lock: its
+/// program's name.
+fn process_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "another Starling process".to_string())
 }
 
 fn endpoint_id(device: &DeviceId) -> Option<iroh::EndpointId> {
@@ -409,6 +424,8 @@ fn endpoint_addr(peer: &PeerAddr) -> Option<EndpointAddr> {
 impl Peer {
     /// Binds the endpoint with the node's device key and starts serving.
     pub async fn start(node: SharedNode, config: NetConfig) -> Result<Self, NetError> {
+        // One endpoint per device key: taken before anything binds.
+        let home_lock = crate::node::HomeLock::acquire(lock(&node).home(), &process_name())?;
         let secret = SecretKey::from_bytes(&lock(&node).device_secret());
         let me = lock(&node).device();
         let lookup = MemoryLookup::new();
@@ -486,6 +503,7 @@ impl Peer {
         Ok(Self {
             inner,
             local_discovery,
+            home_lock: Mutex::new(Some(home_lock)),
         })
     }
 
@@ -660,6 +678,7 @@ impl Peer {
             let close = self.inner.router.endpoint().close();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, close).await;
         }
+        guard(&self.home_lock).take();
     }
 }
 

@@ -21,12 +21,14 @@ use crate::ticket::{FeedTicket, Ticket, TicketError};
 mod devices;
 mod direct;
 mod group;
+mod home_lock;
 mod keyring;
 mod recovery;
 mod rotation;
 pub mod secrets;
 pub use devices::LINK_VALID_MS;
 pub use group::INVITE_VALID_MS;
+pub use home_lock::{HomeLock, LOCK_FILE};
 
 /// Largest image accepted for a post or avatar, in bytes.
 pub const MAX_IMAGE_LEN: usize = 5 * 1024 * 1024;
@@ -94,6 +96,16 @@ pub enum NodeError {
         "this device does not hold your identity key: do this on a trusted device (the first one, one linked as trusted, or one recovered from the phrase)"
     )]
     NotTrusted,
+    /// Another process runs this home's network.
+    #[error(
+        "{holder} runs the network for {home}: stop it first, or let it send what you write here"
+    )]
+    InUse {
+        /// The home.
+        home: PathBuf,
+        /// Which process holds it (as it described itself).
+        holder: String,
+    },
 }
 
 impl NodeError {
@@ -114,6 +126,7 @@ impl NodeError {
                 K::NotAllowed
             }
             NodeError::PostNotFound(_) => K::NotFound,
+            NodeError::InUse { .. } => K::InUse,
         };
         crate::view::ErrorView::new(kind, self)
     }
@@ -163,6 +176,8 @@ pub(crate) struct HomeKeys {
 /// A device profile: keys and store.
 #[derive(Debug)]
 pub struct Node {
+    /// The profile folder.
+    home: PathBuf,
     store: Store,
     identity: IdentityId,
     /// Signs device certificates and revocations; as X25519, unwraps group
@@ -342,6 +357,7 @@ impl Node {
         store.set_meta("self", identity.as_bytes())?;
         store.set_self(&identity)?;
         let mut node = Self {
+            home: home.to_path_buf(),
             store,
             identity,
             identity_key: identity_key.clone(),
@@ -401,11 +417,17 @@ impl Node {
         }
         store.set_keys(identity_key.clone(), device.clone());
         Ok(Self {
+            home: home.to_path_buf(),
             store,
             identity,
             identity_key,
             device,
         })
+    }
+
+    /// The profile folder this node lives in.
+    pub fn home(&self) -> &Path {
+        &self.home
     }
 
     /// Whether this device holds the identity key (the first device, a

@@ -145,8 +145,13 @@ impl Store {
         Self::setup(Connection::open_in_memory()?)
     }
 
-    fn setup(conn: Connection) -> Result<Self> {
+    fn setup(mut conn: Connection) -> Result<Self> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every transaction here writes: take the write lock at BEGIN, so
+        // that another process's commit (`starling run` beside a CLI
+        // command) makes it wait for the lock rather than fail with
+        // "database is locked" when a deferred one upgrades.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // Import and projection use a few dozen distinct statements; the
         // default cache of 16 would re-prepare them all the time.
         conn.set_prepared_statement_cache_capacity(256);

@@ -237,6 +237,19 @@ pub struct PeerSync {
     pub bytes_received: u64,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// The path the session ended on, when it finished.
+    pub path: Option<Path>,
+}
+
+/// How two devices reach each other: straight (iroh's hole punching found
+/// a path, or they share a network) or through a relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Path {
+    /// A direct UDP path.
+    Direct,
+    /// Through a relay server.
+    Relay,
 }
 
 /// One round of catch-ups with known peers.
@@ -416,8 +429,12 @@ pub struct PeerView {
     pub addrs: Vec<String>,
     /// Its home relay.
     pub relay: Option<String>,
-    /// When it was last seen.
+    /// When it was last seen (ms since the epoch).
     pub last_seen: Option<u64>,
+    /// The path the last session with it ended on.
+    pub path: Option<Path>,
+    /// That path's round-trip time then, in milliseconds.
+    pub rtt_ms: Option<u64>,
 }
 
 /// A profile folder and who lives in it.
@@ -464,6 +481,9 @@ pub struct NetStatus {
     pub listening: Vec<String>,
     /// What went wrong starting it, or with local discovery.
     pub error: Option<String>,
+    /// The best path to any peer reached lately: direct, only through a
+    /// relay, or none (no peer reached).
+    pub reach: Option<Path>,
 }
 
 /// Entries received so far from one space.
@@ -506,6 +526,8 @@ pub enum Event {
         refused: u64,
         /// Bytes received.
         bytes_received: u64,
+        /// The path the session ended on.
+        path: Option<Path>,
     },
     /// A long catch-up is under way.
     Progress {
@@ -596,6 +618,8 @@ pub enum ErrorKind {
     Network,
     /// Reading or writing the profile's files failed.
     Storage,
+    /// Another process runs this profile's network.
+    InUse,
 }
 
 /// An error as a command returns it.
@@ -661,6 +685,7 @@ pub fn typescript() -> String {
     push::<Rejection>(&cfg, &mut out);
     push::<ImportSummary>(&cfg, &mut out);
     push::<PeerSync>(&cfg, &mut out);
+    push::<Path>(&cfg, &mut out);
     push::<SyncSummary>(&cfg, &mut out);
     push::<Storage>(&cfg, &mut out);
     push::<CheckSummary>(&cfg, &mut out);

@@ -52,6 +52,7 @@ pub const COMMANDS: &[&str] = &[
     "export_bundle",
     "import_bundle",
     "storage",
+    "peers",
     "net_status",
     "sync_now",
     "first_paint",

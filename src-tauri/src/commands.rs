@@ -702,6 +702,13 @@ async fn storage(shell: State<'_, Shell>) -> Res<starling_core::view::Storage> {
     with(&shell, |n| Ok(n.store().storage()?))
 }
 
+/// Known peers: addresses, last seen, and the path and round-trip time of
+/// the last session with each.
+#[tauri::command]
+async fn peers(shell: State<'_, Shell>) -> Res<Vec<starling_core::view::PeerView>> {
+    with(&shell, |n| Ok(n.store().peer_views()?))
+}
+
 #[tauri::command]
 async fn net_status(shell: State<'_, Shell>) -> Res<NetStatus> {
     Ok(shell.net_status().await)
@@ -780,6 +787,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         export_bundle,
         import_bundle,
         storage,
+        peers,
         net_status,
         sync_now,
         first_paint,

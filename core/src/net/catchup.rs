@@ -159,8 +159,33 @@ pub(super) async fn initiate(
         &peer.device,
     )
     .await?;
+    note_path(cx, &conn, &peer.device, &mut report);
     conn.close(0u32.into(), b"done");
     Ok(report)
+}
+
+/// The path a connection uses now (its selected path, direct or
+/// relayed) and that path's round-trip time.
+fn path_of(conn: &Connection) -> Option<(crate::view::Path, Duration)> {
+    let paths = conn.paths();
+    let selected = paths.iter().find(|p| p.is_selected())?;
+    let path = if selected.is_relay() {
+        crate::view::Path::Relay
+    } else {
+        crate::view::Path::Direct
+    };
+    Some((path, selected.rtt()))
+}
+
+/// Puts the path a session ended on in its report and in the peer's row.
+fn note_path(cx: &Context, conn: &Connection, remote: &DeviceId, report: &mut SyncReport) {
+    if let Some((path, rtt)) = path_of(conn) {
+        report.path = Some(path);
+        let rtt_ms = u64::try_from(rtt.as_millis()).unwrap_or(u64::MAX);
+        // Only a note for the peers list: a failure to write it is not
+        // the session's.
+        let _ = cx.store.lock().note_path(remote, path, rtt_ms);
+    }
 }
 
 fn device_of_endpoint(endpoint: &Endpoint) -> DeviceId {
@@ -497,6 +522,7 @@ pub(super) fn event(
             accepted: r.import.accepted,
             refused: r.import.refused,
             bytes_received: r.bytes_received,
+            path: r.path,
         },
         Err(e) => Event::SyncFailed {
             peer,
@@ -706,6 +732,7 @@ impl SyncHandler {
                 &remote,
             )
             .await?;
+            note_path(&self.cx, connection, &remote, &mut report);
             Ok::<_, NetError>(report)
         };
         match tokio::time::timeout(self.timeout, work).await {

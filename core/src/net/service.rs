@@ -4,7 +4,7 @@
 //! caught up with at a fixed interval, and the status a sync indicator
 //! shows kept from the events ([`StatusTracker`], sans-IO).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::{NetConfig, NetError, Peer, SharedNode, guard, lock};
 use crate::id::DeviceId;
-use crate::view::{Event, NetStatus, Syncing};
+use crate::view::{Event, NetStatus, Path, Syncing};
 
 /// How a [`Service`] runs.
 #[derive(Debug, Clone)]
@@ -31,6 +31,9 @@ pub struct ServiceConfig {
 #[derive(Debug, Default)]
 pub struct StatusTracker {
     neighbours: BTreeSet<DeviceId>,
+    /// The path of the last session with each peer that succeeded (a
+    /// failed one takes the peer out).
+    paths: BTreeMap<DeviceId, Path>,
     status: NetStatus,
 }
 
@@ -38,7 +41,16 @@ impl StatusTracker {
     /// Notes what `e` changes.
     pub fn apply(&mut self, e: &Event) {
         match e {
-            Event::Synced { .. } | Event::SyncFailed { .. } => self.status.syncing = None,
+            Event::Synced { peer, path, .. } => {
+                self.status.syncing = None;
+                if let Some(path) = path {
+                    self.paths.insert(*peer, *path);
+                }
+            }
+            Event::SyncFailed { peer, .. } => {
+                self.status.syncing = None;
+                self.paths.remove(peer);
+            }
             Event::Progress {
                 peer,
                 entries,
@@ -60,6 +72,13 @@ impl StatusTracker {
             _ => {}
         }
         self.status.peers = self.neighbours.len() as u64;
+        self.status.reach = if self.paths.values().any(|p| *p == Path::Direct) {
+            Some(Path::Direct)
+        } else if self.paths.is_empty() {
+            None
+        } else {
+            Some(Path::Relay)
+        };
     }
 
     /// The status now.
@@ -188,9 +207,39 @@ mod tests {
             accepted: 5,
             refused: 0,
             bytes_received: 10,
+            path: None,
         });
         assert!(t.status().syncing.is_none());
         t.apply(&Event::PeerDown { peer: a });
         assert_eq!(t.status().peers, 0);
+    }
+
+    #[test]
+    fn the_reach_is_the_best_path_of_the_last_sessions() {
+        let mut t = StatusTracker::default();
+        let (a, b) = (DeviceId([1; 32]), DeviceId([2; 32]));
+        let synced = |peer, path| Event::Synced {
+            peer,
+            initiated: true,
+            accepted: 0,
+            refused: 0,
+            bytes_received: 0,
+            path: Some(path),
+        };
+        let failed = |peer| Event::SyncFailed {
+            peer,
+            error: "gone".into(),
+        };
+        assert_eq!(t.status().reach, None);
+        t.apply(&synced(a, Path::Relay));
+        assert_eq!(t.status().reach, Some(Path::Relay));
+        t.apply(&synced(b, Path::Direct));
+        assert_eq!(t.status().reach, Some(Path::Direct));
+        t.apply(&failed(b));
+        assert_eq!(t.status().reach, Some(Path::Relay));
+        t.apply(&synced(a, Path::Direct));
+        assert_eq!(t.status().reach, Some(Path::Direct));
+        t.apply(&failed(a));
+        assert_eq!(t.status().reach, None);
     }
 }

@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, blob32};
 use crate::id::DeviceId;
 use crate::protocol::catchup::{Asked, Named, Remember};
+use crate::view::{Path, PeerView};
 
 impl Store {
     pub(super) fn peer_memory<T: serde::de::DeserializeOwned>(
@@ -31,6 +32,46 @@ impl Store {
             params![peer.device.as_bytes(), addrs],
         )?;
         Ok(())
+    }
+
+    /// Notes the path (and its round-trip time) the last session with
+    /// `device` ended on.
+    pub fn note_path(&self, device: &DeviceId, path: Path, rtt_ms: u64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE peers SET path=?2, rtt_ms=?3 WHERE device=?1")?
+            .execute(params![device.as_bytes(), path_code(path), rtt_ms])?;
+        Ok(())
+    }
+
+    /// Known peers as `starling peers` and the app show them: addresses,
+    /// when each was last seen, and the path and round-trip time of the
+    /// last session; most recently seen first.
+    pub fn peer_views(&self) -> Result<Vec<PeerView>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device, addrs, last_seen, path, rtt_ms FROM peers
+             ORDER BY last_seen DESC, device",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                (r.get(0)?, r.get(1)?, r.get(2)?),
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<u64>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (peer, path, rtt_ms) = row?;
+            let (p, last_seen) = peer_of(peer)?;
+            out.push(PeerView {
+                device: p.device,
+                addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
+                relay: p.relay,
+                last_seen,
+                path: path.and_then(path_of_code),
+                rtt_ms,
+            });
+        }
+        Ok(out)
     }
 
     /// Marks a peer as one a ticket this device took came with (a follow,
@@ -158,6 +199,21 @@ fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
 fn peer_of((d, a, seen): PeerRow) -> Result<(crate::ticket::PeerAddr, Option<u64>)> {
     let device = DeviceId(blob32(d)?);
     Ok((crate::ticket::PeerAddr::decode_reach(device, &a), seen))
+}
+
+fn path_code(path: Path) -> i64 {
+    match path {
+        Path::Direct => 0,
+        Path::Relay => 1,
+    }
+}
+
+fn path_of_code(code: i64) -> Option<Path> {
+    match code {
+        0 => Some(Path::Direct),
+        1 => Some(Path::Relay),
+        _ => None,
+    }
 }
 
 /// Most rows the peers table keeps for peers not introduced by a ticket.

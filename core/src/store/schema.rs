@@ -47,6 +47,9 @@ pub(super) fn migrate(conn: &Connection) -> Result<bool> {
     add_column(conn, "spaces", "departed", "INTEGER NOT NULL DEFAULT 0")?;
     add_column(conn, "wants", "len", "INTEGER")?;
     add_column(conn, "peers", "introduced", "INTEGER NOT NULL DEFAULT 0")?;
+    // The path and round-trip time of the last session with a peer.
+    add_column(conn, "peers", "path", "INTEGER")?;
+    add_column(conn, "peers", "rtt_ms", "INTEGER")?;
     add_column(conn, "pending", "arrived", "INTEGER NOT NULL DEFAULT 0")?;
     add_column(conn, "pending", "certified", "INTEGER NOT NULL DEFAULT 1")?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS pending_arrived ON pending(arrived)")?;

@@ -158,5 +158,5 @@ CREATE TABLE IF NOT EXISTS pending(
 -- group join, device link); the table keeps at most a few thousand others.
 CREATE TABLE IF NOT EXISTS peers(
   device BLOB PRIMARY KEY, addrs BLOB NOT NULL, last_seen INTEGER, asked BLOB, named BLOB,
-  introduced INTEGER NOT NULL DEFAULT 0
+  introduced INTEGER NOT NULL DEFAULT 0, path INTEGER, rtt_ms INTEGER
 ) WITHOUT ROWID;

@@ -19,6 +19,7 @@ import type {
   LinkOutcome,
   Me,
   NetStatus,
+  PeerView,
   Notification,
   Page,
   Phrase,
@@ -111,6 +112,7 @@ export interface Commands {
   export_bundle: Exported;
   import_bundle: ImportSummary;
   storage: Storage;
+  peers: PeerView[];
   net_status: NetStatus;
   sync_now: SyncSummary;
   first_paint: number;
@@ -182,6 +184,8 @@ export const api = {
   exportBundle: () => call("export_bundle"),
   importBundle: (base64: string) => call("import_bundle", { base64 }),
   storage: () => call("storage"),
+  /** Known peers, with the path and round-trip time of the last session. */
+  peers: () => call("peers"),
 
   netStatus: () => call("net_status"),
   /** Opens an http(s) link in the system's browser. */

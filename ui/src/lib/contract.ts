@@ -342,7 +342,17 @@ export type PeerSync = {
    * Why it failed, when it did.
    */
   error: string | null,
+  /**
+   * The path the session ended on, when it finished.
+   */
+  path: Path | null,
 };
+
+/**
+ * How two devices reach each other: straight (iroh's hole punching found
+ * a path, or they share a network) or through a relay.
+ */
+export type Path = "direct" | "relay";
 
 /**
  * One round of catch-ups with known peers.
@@ -615,9 +625,17 @@ export type PeerView = {
    */
   relay: string | null,
   /**
-   * When it was last seen.
+   * When it was last seen (ms since the epoch).
    */
   last_seen: number | null,
+  /**
+   * The path the last session with it ended on.
+   */
+  path: Path | null,
+  /**
+   * That path's round-trip time then, in milliseconds.
+   */
+  rtt_ms: number | null,
 };
 
 /**
@@ -680,6 +698,11 @@ export type NetStatus = {
    * What went wrong starting it, or with local discovery.
    */
   error: string | null,
+  /**
+   * The best path to any peer reached lately: direct, only through a
+   * relay, or none (no peer reached).
+   */
+  reach: Path | null,
 };
 
 /**
@@ -742,6 +765,10 @@ export type Event = {
    * Bytes received.
    */
   bytes_received: number,
+  /**
+   * The path the session ended on.
+   */
+  path: Path | null,
 } | {
   "kind": "progress",
   /**
@@ -841,7 +868,7 @@ export type Event = {
 /**
  * What kind of error a command met, for a program to branch on.
  */
-export type ErrorKind = "invalid" | "not_allowed" | "not_found" | "no_identity" | "already_exists" | "network" | "storage";
+export type ErrorKind = "invalid" | "not_allowed" | "not_found" | "no_identity" | "already_exists" | "network" | "storage" | "in_use";
 
 /**
  * An error as a command returns it.

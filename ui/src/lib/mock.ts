@@ -195,7 +195,12 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   export_bundle: () => ({ path: `${settings.home}/exports/starling-${Date.now()}.bundle`, records: 120, bytes: 48_000 }),
   import_bundle: () => ({ accepted: 12, known: 3, pending: 0, blobs: 0, refused: 0, rejections: [] }),
   storage: () => ({ entries: 10_050, posts: 10_000, logs: 6, waiting: 0, payload_bytes: 1_200_000, blob_bytes: 0, file_bytes: 2_400_000 }),
-  net_status: () => ({ online: true, peers: 3, syncing: null, listening: [], error: null }),
+  peers: () => [
+    { device: "d".repeat(64), addrs: ["192.168.1.20:4242"], relay: null, last_seen: Date.now() - 40_000, path: "direct", rtt_ms: 3 },
+    { device: "e".repeat(64), addrs: [], relay: "https://relay.example.org", last_seen: Date.now() - 3_600_000, path: "relay", rtt_ms: 84 },
+    { device: "f".repeat(64), addrs: ["10.0.0.7:4242"], relay: null, last_seen: null, path: null, rtt_ms: null },
+  ],
+  net_status: () => ({ online: true, peers: 3, syncing: null, listening: [], error: null, reach: "direct" }),
   first_paint: () => Math.round(performance.now()),
   sync_now: () => ({ peers: [], accepted: 0 }),
 };

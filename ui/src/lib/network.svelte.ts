@@ -1,11 +1,13 @@
 // The sync indicator's state: online, peers, and a catch-up in progress.
-import { api, isCommandError } from "./api";
+import { api, isCommandError, type Path } from "./api";
 import { onLive, type LiveEvent } from "./live";
 
 /** What the indicator shows. */
 export const network = $state({
   online: false,
   peers: 0,
+  /** The best path to any peer reached lately; null when none was. */
+  reach: null as Path | null,
   catchUp: null as { entries: number; bytes: number } | null,
   error: null as string | null,
 });
@@ -20,14 +22,24 @@ async function refresh(): Promise<void> {
     const s = await api.netStatus();
     network.online = s.online;
     network.peers = s.peers;
+    network.reach = s.reach;
     network.error = s.error;
     if (s.syncing && !network.catchUp) network.catchUp = { entries: s.syncing.entries, bytes: s.syncing.bytes };
     if (!s.syncing) network.catchUp = null;
   } catch (e) {
     network.online = false;
+    network.reach = null;
     // Before first start there is no network to report on.
     network.error = isCommandError(e) && e.kind !== "no_identity" ? e.message : null;
   }
+}
+
+/** What the indicator says of how the node reaches its peers. */
+export function reachLabel(online: boolean, reach: Path | null): string {
+  if (!online) return "Offline";
+  if (reach === "direct") return "Online";
+  if (reach === "relay") return "Online, through a relay only";
+  return "Online, no peer reached yet";
 }
 
 /** Refreshes soon, coalescing bursts of events into one call. */
