@@ -36,6 +36,7 @@ pub mod identity;
 pub mod membership;
 pub mod net;
 pub mod node;
+pub mod photo;
 pub mod protocol;
 pub mod ratchet;
 pub mod record;

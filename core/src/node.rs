@@ -578,6 +578,11 @@ impl Node {
             )));
         }
         let mime = image_mime(bytes)?;
+        // No GPS position, camera serial or hidden preview leaves this
+        // device inside a photo.
+        let cleaned =
+            crate::photo::strip_metadata(bytes).map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let bytes = cleaned.as_slice();
         let space = *space;
         let (epoch, key) = self
             .store
@@ -1046,5 +1051,40 @@ mod tests {
         assert_ne!(sealed, png, "stored sealed, not in the clear");
         let me = n.identity();
         assert_eq!(n.open_blob(&me, &view.images[0]).unwrap().unwrap(), png);
+    }
+
+    #[test]
+    fn a_photos_gps_position_never_reaches_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = Node::init(&dir.path().join("ann"), "Ann").unwrap();
+        let mut jpeg = Vec::new();
+        image::RgbImage::from_pixel(8, 8, image::Rgb([200, 30, 30]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+        // An EXIF segment right after the start marker, as cameras write.
+        let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08GPS 52.5200 N 13.4050 E";
+        let mut photo = jpeg[..2].to_vec();
+        photo.extend_from_slice(&[0xFF, 0xE1]);
+        photo.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        photo.extend_from_slice(exif);
+        photo.extend_from_slice(&jpeg[2..]);
+        let id = n
+            .post(NewPost {
+                text: "from the hill".into(),
+                images: vec![photo.clone()],
+                ..Default::default()
+            })
+            .unwrap();
+        let image = n.store().post(&id).unwrap().unwrap().images[0];
+        let me = n.identity();
+        let shown = n.open_blob(&me, &image).unwrap().unwrap();
+        let has = |b: &[u8], what: &[u8]| b.windows(what.len()).any(|w| w == what);
+        assert!(has(&photo, b"52.5200") && !has(&shown, b"52.5200"));
+        assert!(!has(&shown, b"Exif"));
+        let pixels = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8().into_raw();
+        assert_eq!(pixels(&shown), pixels(&jpeg));
     }
 }
