@@ -198,7 +198,7 @@ add_device() {
 # Starts device $1's node on our relay, without mDNS, and waits (at most
 # 30 s) until it has the relay as its home relay.
 run_on_relay() {
-  run_node "$1" --relay "$RELAY_URL" --no-local-discovery --bind 0.0.0.0:0
+  run_stamped "$1" --sync-interval "${SYNC_EVERY:-5}"
   wait_relay "$1"
 }
 wait_relay() {
@@ -213,8 +213,20 @@ ticket_of() { st "$1" --json ticket | jq -r .text; }
 # How the sessions in the logs of devices $@ went, by path.
 paths_of() {
   local d
-  for d in "$@"; do cat "$WORK/$d.log"; done |
+  for d in "$@"; do sed -E 's/^[0-9]+ //' "$WORK/$d.log"; done |
     jq -r 'select(.kind == "synced") | .path // "none"' 2>/dev/null | sort | uniq -c | tr -s ' ' | paste -sd, -
+}
+# Ann ($1) follows Bob ($2) by his ticket; both run on our relay; Bob's
+# post $3 reaches Ann.
+meet() {
+  local ann=$1 bob=$2 text=$3
+  st "$ann" init --name Ann >/dev/null
+  st "$bob" init --name Bob >/dev/null
+  st "$bob" post "$text" >/dev/null
+  run_on_relay "$bob"
+  st "$ann" follow "$(ticket_of "$bob")" >/dev/null
+  run_on_relay "$ann"
+  wait_text "$ann" 60 "$text" >/dev/null || fail meet "$ann never got $bob's first post"
 }
 
 scenario_nat() {
@@ -265,13 +277,7 @@ scenario_move() {
   make_home 3
   add_device 1 ann 2
   add_device 2 bob 2
-  st ann init --name Ann >/dev/null
-  st bob init --name Bob >/dev/null
-  st bob post "before the move" >/dev/null
-  run_on_relay bob
-  st ann follow "$(ticket_of bob)" >/dev/null
-  run_on_relay ann
-  wait_text ann 60 "before the move" >/dev/null || fail move "Ann never got Bob's first post"
+  meet ann bob "before the move"
   # Bob moves: his interface in home 2 goes, one in home 3 comes.
   ns bob ip link set eth0 down
   ns bob ip addr flush dev eth0
@@ -295,13 +301,7 @@ scenario_relay_restart() {
   make_home 2 strict
   add_device 1 ann 2
   add_device 2 bob 2
-  st ann init --name Ann >/dev/null
-  st bob init --name Bob >/dev/null
-  st bob post "while the relay is up" >/dev/null
-  run_on_relay bob
-  st ann follow "$(ticket_of bob)" >/dev/null
-  run_on_relay ann
-  wait_text ann 60 "while the relay is up" >/dev/null || fail relay "Ann never got Bob's first post"
+  meet ann bob "while the relay is up"
   case "$(paths_of ann bob)" in *direct*) fail relay "a direct path through routers that let no UDP through: $(paths_of ann bob)" ;; esac
   stop_relay
   st bob post "while the relay is down" >/dev/null
@@ -448,18 +448,6 @@ latency_of() {
   done
   printf '%s\n' "${out[@]}"
 }
-pair_on() {
-  local ann=$1 bob=$2
-  st "$ann" init --name Ann >/dev/null
-  st "$bob" init --name Bob >/dev/null
-  run_stamped "$bob" --sync-interval 30
-  wait_relay "$bob"
-  st "$ann" follow "$(ticket_of "$bob")" >/dev/null
-  run_stamped "$ann" --sync-interval 30
-  wait_relay "$ann"
-  st "$bob" post "hello" >/dev/null
-  wait_text "$ann" 60 "hello" >/dev/null || fail bench "Ann never got Bob's first post"
-}
 scenario_bench() {
   make_internet
   make_home 1
@@ -469,8 +457,9 @@ scenario_bench() {
   add_device 1 db 3
   add_device 2 ra 2
   add_device 3 rb 2
-  pair_on da db
-  pair_on ra rb
+  # Periodic catch-ups every 30 s: what is timed is the live path.
+  SYNC_EVERY=30 meet da db "hello"
+  SYNC_EVERY=30 meet ra rb "hello"
   local direct relayed
   direct=$(latency_of db da)
   relayed=$(latency_of rb ra)

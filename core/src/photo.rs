@@ -9,6 +9,7 @@
 //! JPEG, PNG and WebP are cleaned; GIF carries no EXIF and is kept as it
 //! is. Pure: bytes in, bytes out.
 
+use image::ImageFormat;
 use img_parts::jpeg::{Jpeg, JpegSegment, markers};
 use img_parts::png::Png;
 use img_parts::riff::RiffContent;
@@ -24,12 +25,12 @@ pub struct PhotoError(String);
 /// orientation.
 pub fn strip_metadata(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     let err = |e: img_parts::Error| PhotoError(e.to_string());
-    match bytes {
-        [0xFF, 0xD8, ..] => {
+    match image::guess_format(bytes) {
+        Ok(ImageFormat::Jpeg) => {
             let jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)).map_err(err)?;
             strip_jpeg(jpeg, bytes)
         }
-        [0x89, b'P', b'N', b'G', ..] => {
+        Ok(ImageFormat::Png) => {
             let mut png = Png::from_bytes(Bytes::copy_from_slice(bytes)).map_err(err)?;
             let orientation = png.exif().and_then(|e| orientation_of(&e));
             for kind in [*b"eXIf", *b"tEXt", *b"zTXt", *b"iTXt", *b"tIME"] {
@@ -38,21 +39,7 @@ pub fn strip_metadata(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
             png.set_exif(orientation.map(orientation_exif));
             Ok(png.encoder().bytes().to_vec())
         }
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => {
+        Ok(ImageFormat::WebP) => {
             let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(err)?;
             webp.remove_chunks_by_id(CHUNK_EXIF);
             webp.remove_chunks_by_id(CHUNK_XMP);
@@ -70,7 +57,7 @@ pub fn strip_metadata(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
             }
             Ok(webp.encoder().bytes().to_vec())
         }
-        [b'G', b'I', b'F', ..] => Ok(bytes.to_vec()),
+        Ok(ImageFormat::Gif) => Ok(bytes.to_vec()),
         _ => Err(PhotoError("not a JPEG, PNG, WebP or GIF".into())),
     }
 }

@@ -82,27 +82,20 @@ fn phone_jpeg(orientation: u8) -> Vec<u8> {
     bytes
 }
 
+/// What [`phone_jpeg`] hides in its metadata.
+const SECRETS: [&[u8]; 4] = [b"GPSSECRET", b"XMPSECRET", b"IPTCSECRET", b"COMMENTSECRET"];
+
 #[test]
 fn a_phones_jpeg_loses_every_secret_and_keeps_its_pixels_and_orientation() {
     let photo = phone_jpeg(6);
-    for secret in [
-        &b"GPSSECRET"[..],
-        b"XMPSECRET",
-        b"IPTCSECRET",
-        b"COMMENTSECRET",
-    ] {
+    for secret in SECRETS {
         assert!(
             contains(&photo, secret),
             "the test photo carries its secrets"
         );
     }
     let clean = strip_metadata(&photo).unwrap();
-    for secret in [
-        &b"GPSSECRET"[..],
-        b"XMPSECRET",
-        b"IPTCSECRET",
-        b"COMMENTSECRET",
-    ] {
+    for secret in SECRETS {
         assert!(
             !contains(&clean, secret),
             "{:?} survived",
