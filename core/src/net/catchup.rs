@@ -292,6 +292,7 @@ async fn read_half(
     let mut total = 0u64;
     let mut reported = 0u64;
     let mut frames = FrameReader::default();
+    let mut last_done = None;
     while !session.is_finished() {
         let next = if chunk.entries.is_empty() {
             frames.next(recv, &cx.budget, report, peer).await
@@ -325,7 +326,14 @@ async fn read_half(
             step
         };
         for m in step.send {
-            let _ = out.send(Outgoing::Message(m));
+            // The session's last Done says that all the peer sent was
+            // taken: it waits for the committer (which may yet cut the
+            // session for the entries it refuses).
+            if step.finished && m == Message::Done {
+                last_done = Some(m);
+            } else {
+                let _ = out.send(Outgoing::Message(m));
+            }
         }
         if !step.outbox.is_empty() {
             let _ = out.send(Outgoing::Outbox(step.outbox));
@@ -358,9 +366,13 @@ async fn read_half(
         }
     }
     committer.commit(chunk).await;
+    let import = committer.finish().await;
+    if let (Ok(_), Some(done)) = (&import, last_done) {
+        let _ = out.send(Outgoing::Message(done));
+    }
     // The writing half ends once it has sent all that was handed to it.
     drop(out);
-    committer.finish().await
+    import
 }
 
 /// Sends what the reading half hands over, in order, until it is done.
