@@ -254,6 +254,9 @@ test("a second device links after both show the same code, and shows the identit
   let phone;
   try {
     dan.cli(["post", "Dan's first post, from the laptop"]);
+    // Linking runs this device's network itself: one endpoint per device,
+    // so Dan's `starling run` stops first.
+    await dan.stop();
     const linker = dan.linkDevice();
     const link = await linker.ticket();
     phone = await App.launch({ home: join(scratch("phone"), "home"), width: 390, height: 844 });
