@@ -432,16 +432,31 @@ fn spawn_run(
     std::sync::mpsc::Receiver<String>,
     Value,
 ) {
+    spawn_run_with(home, "none")
+}
+
+/// `starling run` on loopback in `home` with `relay` (`none` or a URL).
+fn spawn_run_with(
+    home: &Path,
+    relay: &str,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    Value,
+) {
     let mut cmd = starling();
-    cmd.arg("--home").arg(home).args([
-        "run",
-        "--bind",
-        "127.0.0.1:0",
-        "--sync-interval",
-        "3600",
-        "--no-local-discovery",
-        "--json",
-    ]);
+    cmd.env("STARLING_RELAY", relay)
+        .arg("--home")
+        .arg(home)
+        .args([
+            "run",
+            "--bind",
+            "127.0.0.1:0",
+            "--sync-interval",
+            "3600",
+            "--no-local-discovery",
+            "--json",
+        ]);
     let (child, rx, ev) = spawn_lines(cmd);
     assert_eq!(ev["kind"], "listening");
     (child, rx, ev)
@@ -492,18 +507,7 @@ fn our_own_relay_carries_a_sync() {
     assert_eq!(ev["kind"], "relay_listening");
     let url = ev["url"].as_str().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let mut cmd = starling();
-    cmd.env("STARLING_RELAY", &url).arg("--home").arg(&a).args([
-        "run",
-        "--bind",
-        "127.0.0.1:0",
-        "--sync-interval",
-        "3600",
-        "--no-local-discovery",
-        "--json",
-    ]);
-    let (run, rx, ev) = spawn_lines(cmd);
-    assert_eq!(ev["kind"], "listening");
+    let (run, rx, ev) = spawn_run_with(&a, &url);
     let home_relay = ev["relay"].as_str().unwrap_or_default();
     assert!(home_relay.starts_with(&url), "{ev}");
     // A ticket with the relay and no direct address.
