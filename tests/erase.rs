@@ -6,28 +6,7 @@
 use starling_core::bundle::{Item, parse};
 use starling_core::{Audience, EntryId, NewPost, Node, SpaceId};
 
-use crate::support::{TestNode, png};
-
-/// Every byte of every file under `home`.
-fn files_under(home: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![home.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
-}
+use crate::support::{TestNode, contains, files_under, png};
 
 /// Asserts that none of `needles` (named) is in any file under `home`.
 fn nowhere(home: &std::path::Path, needles: &[(&str, &[u8])]) {

@@ -438,8 +438,17 @@ async fn a_blocked_identity_is_hidden_and_not_passed_on() {
     let r = bounded(pd.sync_with(&pc.addr())).await.unwrap();
     assert!(r.import.rejected.is_empty(), "{r:?}");
     assert_eq!(dan.texts(), vec!["ann speaks"]);
-    // Unblocked, Bob is back, and Cat serves him again.
+    // What Cat held of Bob went with the block (and the follow).
+    assert!(!cat.with(|n| n.profile(Some(&bob_id))).unwrap().followed);
+    // Unblocked and followed again, Bob is back from his own bundle, and
+    // Cat serves him again.
     assert!(cat.with(|n| n.unblock(&bob_id)).unwrap());
+    assert_eq!(cat.texts(), vec!["ann speaks"]);
+    cat.with(|n| n.follow(&tb)).unwrap();
+    let b = bob
+        .with(|n| n.export(starling_core::Audience::Anyone))
+        .unwrap();
+    cat.with(|n| n.import(&b)).unwrap();
     assert_eq!(cat.texts().len(), 2);
     bounded(pd.sync_with(&pc.addr())).await.unwrap();
     assert_eq!(dan.texts(), vec!["bob shouts", "ann speaks"]);

@@ -9,6 +9,7 @@ mod link;
 mod net;
 mod queries;
 mod recovery;
+mod storage;
 mod support;
 mod trust;
 mod trusted;

@@ -10,7 +10,7 @@ use starling_core::space::{account_space_id, feed_space_id};
 use starling_core::{DeviceCert, DeviceKey, Entry, NodeError};
 
 use crate::net::{Running, bounded, post, ticket};
-use crate::support::{bundle_of, device_key, forge, group_texts};
+use crate::support::{bundle_of, contains, device_key, forge, group_texts};
 
 /// Every byte of every file under `dir`.
 fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
@@ -24,10 +24,6 @@ fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
         }
     }
     out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Ann's laptop links her phone (not trusted); Bob follows Ann. The phone

@@ -77,22 +77,3 @@ pub(crate) fn check(out: Out, node: &mut Node) -> Result<()> {
     }
     Ok(())
 }
-
-/// `starling storage`: what the store holds.
-pub(crate) fn storage(out: Out, node: &mut Node) -> Result<()> {
-    let s = node.store().storage()?;
-    out.show(&s, || {
-        let mb = |b: u64| b as f64 / 1e6;
-        println!(
-            "{} entries in {} logs ({} waiting for earlier ones), {} posts",
-            s.entries, s.logs, s.waiting, s.posts
-        );
-        println!(
-            "{:.1} MB of posts and records, {:.1} MB of images, {:.1} MB on disk",
-            mb(s.payload_bytes),
-            mb(s.blob_bytes),
-            mb(s.file_bytes)
-        );
-    });
-    Ok(())
-}

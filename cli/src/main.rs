@@ -21,6 +21,7 @@ mod people;
 mod posts;
 mod read;
 mod relay;
+mod storage;
 mod tickets;
 
 use std::path::PathBuf;
@@ -132,6 +133,10 @@ enum Command {
     Unfollow {
         /// Their identity id.
         identity: IdentityId,
+        /// Also drop what this device holds of their feed (kept while a
+        /// group or conversation needs it).
+        #[arg(long)]
+        drop: bool,
     },
     /// Hide an identity's posts from your timeline, threads and search.
     Mute {
@@ -200,8 +205,12 @@ enum Command {
     },
     /// Re-verify every stored entry and the store's consistency.
     Check,
-    /// What the store holds: entries, posts, bytes.
-    Storage,
+    /// What the store holds (by kind of data and by author) and the
+    /// budgets that keep it small; `budget`, `check`, `vacuum`.
+    Storage {
+        #[command(subcommand)]
+        action: Option<storage::StorageCmd>,
+    },
     /// Keep a node up: serve peers, follow live updates through gossip,
     /// fetch missing images, catch up with peers as they appear; one line
     /// (or JSON object) per event, until SIGINT/SIGTERM.
@@ -345,7 +354,14 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Search { query, limit } => read::search(out, node, &query, limit),
         Command::Notifications { limit } => read::notifications(out, node, limit),
         Command::Follow { ticket } => people::follow(out, node, &ticket),
-        Command::Unfollow { identity } => people::change(out, node, Change::Unfollow, &identity),
+        Command::Unfollow {
+            identity,
+            drop: false,
+        } => people::change(out, node, Change::Unfollow, &identity),
+        Command::Unfollow {
+            identity,
+            drop: true,
+        } => people::unfollow_and_drop(out, node, &identity),
         Command::Mute { identity } => people::change(out, node, Change::Mute, &identity),
         Command::Unmute { identity } => people::change(out, node, Change::Unmute, &identity),
         Command::Block { identity } => people::change(out, node, Change::Block, &identity),
@@ -354,7 +370,7 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Export { out: path, for_ } => bundle::export(out, node, &path, for_.as_deref()),
         Command::Import { file } => bundle::import(out, node, &file),
         Command::Check => bundle::check(out, node),
-        Command::Storage => bundle::storage(out, node),
+        Command::Storage { action } => storage::run(out, node, action),
         Command::Group { action } => group::run(out, node, action),
         Command::Dm {
             action,

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use starling_core::Node;
-use starling_core::net::{NetConfig, Peer, Relay, Service, ServiceConfig, SharedNode};
+use starling_core::net::{
+    NetConfig, Peer, Relay, STORAGE_CHECK_EVERY, Service, ServiceConfig, SharedNode,
+};
 use starling_core::view::{Event, Path, PeerView};
 
 use crate::out::{Out, utc};
@@ -200,6 +202,7 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
             },
             sync_every: Duration::from_secs(args.sync_interval),
             relay_wait: Duration::from_secs(5),
+            storage_every: STORAGE_CHECK_EVERY,
         };
         let service = Service::start(shared(node), config).await?;
         let mut events = service.events();

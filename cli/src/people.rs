@@ -49,3 +49,20 @@ pub(crate) fn change(out: Out, node: &mut Node, change: Change, who: &IdentityId
     });
     Ok(())
 }
+
+/// `starling unfollow IDENTITY --drop`: unfollows, then drops what this
+/// device holds of their feed (or says why it is kept).
+pub(crate) fn unfollow_and_drop(out: Out, node: &mut Node, who: &IdentityId) -> Result<()> {
+    node.unfollow(who)?;
+    let dropped = node.drop_feed(who)?;
+    out.show(&dropped, || match &dropped.kept {
+        Some(why) => println!("unfollowed {}; their feed is kept: {why}", who.fmt_short()),
+        None => println!(
+            "unfollowed {}; dropped {} entries and {} images",
+            who.fmt_short(),
+            dropped.entries,
+            dropped.images
+        ),
+    });
+    Ok(())
+}

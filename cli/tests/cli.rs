@@ -1168,3 +1168,77 @@ fn a_phrase_and_one_follower_bring_an_identity_back() {
     );
     stop_run(child, rx);
 }
+
+#[test]
+fn storage_reports_keeps_budgets_and_drops_an_unfollowed_feed() {
+    let (d, a, b) = homes();
+    let pic = png_file(d.path());
+    for i in 0..5 {
+        json(&a, &["post", &format!("ann {i} {}", "words ".repeat(40))]);
+    }
+    json(
+        &a,
+        &["post", "with a picture", "--image", pic.to_str().unwrap()],
+    );
+    let ann = json(&a, &["whoami"])["identity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(&b, &["post", "bob's own"]);
+    json(&b, &["follow", &feed_ticket(&a)]);
+    let bundle = d.path().join("ann.bundle");
+    json(&a, &["export", "--out", bundle.to_str().unwrap()]);
+    json(&b, &["import", bundle.to_str().unwrap()]);
+
+    let s = json(&b, &["storage"]);
+    let kind = |s: &Value, k: &str| {
+        s["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == k)
+            .map_or(0, |x| x["bytes"].as_u64().unwrap())
+    };
+    assert!(kind(&s, "followed") > 1000, "{s}");
+    assert!(kind(&s, "media_cache") > 0, "{s}");
+    assert!(kind(&s, "own") > 0, "{s}");
+    assert_eq!(s["biggest"][0]["identity"], ann.as_str());
+    assert_eq!(s["budgets"]["keep_others_posts_days"], 365);
+    let human = ok(&b, &["storage"]);
+    assert!(human.contains("people you follow"), "{human}");
+
+    // Budgets of nothing for others: Ann's posts keep their headers only.
+    let e = json(&b, &["storage", "budget", "--posts", "0", "--media", "0B"]);
+    assert_eq!(e["posts"], 6, "{e}");
+    assert_eq!(e["images"], 1, "{e}");
+    let s = json(&b, &["storage"]);
+    assert_eq!(kind(&s, "media_cache"), 0);
+    assert_eq!(s["budgets"]["others_posts_bytes"], 0);
+    let texts: Vec<Value> = json(&b, &["timeline"])["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![Value::from("bob's own")]);
+    assert!(json(&b, &["check"])["ok"].as_bool().unwrap());
+    fails(
+        &b,
+        &["storage", "budget"],
+        "--media, --posts or --keep-days",
+    );
+    fails(&b, &["storage", "budget", "--media", "lots"], "not a size");
+
+    // Unfollow and drop: gone, and the file shrinks after a vacuum.
+    let dropped = json(&b, &["unfollow", &ann, "--drop"]);
+    assert!(dropped["kept"].is_null(), "{dropped}");
+    assert!(dropped["entries"].as_u64().unwrap() >= 7, "{dropped}");
+    let before = json(&b, &["storage"])["file_bytes"].as_u64().unwrap();
+    let after = json(&b, &["storage", "vacuum"])["file_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(after < before, "{before} → {after}");
+    let s = json(&b, &["storage"]);
+    assert_eq!(kind(&s, "followed") + kind(&s, "mirrored"), 0, "{s}");
+    assert_eq!(json(&b, &["storage", "check"])["posts"], 0);
+}

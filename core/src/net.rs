@@ -49,7 +49,7 @@ pub use catchup::{
     SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
 };
 pub use link::{LinkRequest, join as join_link};
-pub use service::{Service, ServiceConfig, StatusTracker};
+pub use service::{STORAGE_CHECK_EVERY, Service, ServiceConfig, StatusTracker};
 
 /// A node shared between the network tasks and its owner.
 pub type SharedNode = Arc<Mutex<Node>>;

@@ -604,6 +604,8 @@ impl Node {
     /// the group it was posted in, with the key of the epoch it names.
     pub fn open_blob(&mut self, owner: &IdentityId, hash: &Hash) -> Result<Option<Vec<u8>>> {
         let Some(sealed) = self.store.blob(hash)? else {
+            // Evicted from the media cache: shown again once fetched.
+            self.store.want_evicted(hash)?;
             return Ok(None);
         };
         // The space it was stored for, and the owner's feed (where someone
@@ -871,13 +873,43 @@ impl Node {
         self.change_account(|doc, dev, now| Ok(doc.mute(dev, identity, now)))
     }
 
+    /// Drops what this device holds of `identity`'s feed, once it is no
+    /// longer followed (see [`Store::drop_feed`]): kept, and said why,
+    /// while a group or conversation needs it.
+    pub fn drop_feed(&mut self, identity: &IdentityId) -> Result<crate::view::FeedDropped> {
+        Ok(self.store.drop_feed(identity)?)
+    }
+
     /// Blocks `identity`: hidden everywhere (timeline, search, threads,
-    /// groups, messages) and their entries are no longer served to peers.
+    /// groups, messages), no longer followed nor served to peers, and what
+    /// this device holds of them dropped at once (their posts elsewhere
+    /// keep their headers only).
     pub fn block(&mut self, identity: &IdentityId) -> Result<bool> {
         if *identity == self.identity {
             return Err(NodeError::Invalid("you cannot block yourself".into()));
         }
-        self.change_account(|doc, dev, now| Ok(doc.block(dev, identity, now)))
+        let changed = self.change_account(|doc, dev, now| Ok(doc.block(dev, identity, now)))?;
+        self.change_account(|doc, dev, now| Ok(doc.unfollow(dev, identity, now)))?;
+        self.store.drop_blocked()?;
+        Ok(changed)
+    }
+
+    /// What the store holds, by kind and by author, and its budgets.
+    pub fn storage(&mut self) -> Result<crate::view::Storage> {
+        Ok(self.store.storage()?)
+    }
+
+    /// Sets the storage budgets and keeps to them now.
+    pub fn set_budgets(&mut self, budgets: &crate::view::Budgets) -> Result<crate::view::Evicted> {
+        self.store.set_budgets(budgets)?;
+        self.check_storage()
+    }
+
+    /// Keeps the store within its budgets now, in one go (a running node
+    /// does it by itself, a chunk at a time).
+    pub fn check_storage(&mut self) -> Result<crate::view::Evicted> {
+        let budgets = self.store.budgets()?;
+        Ok(self.store.enforce_budgets(now_ms(), &budgets)?)
     }
 
     /// Unblocks `identity`.

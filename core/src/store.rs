@@ -14,6 +14,7 @@ mod devices;
 mod docs;
 mod entries;
 mod erase;
+mod evict;
 mod ingest;
 mod keys;
 mod membership;
@@ -23,6 +24,7 @@ mod posts;
 mod project;
 mod schema;
 mod serve;
+mod usage;
 mod watch;
 
 use std::path::Path;
@@ -39,6 +41,7 @@ pub use check::CheckReport;
 use docs::{apply_doc_changes, load_doc};
 use entries::{ENTRY_COLS, rebuild};
 pub use entries::{LogHead, Seal};
+pub use evict::Eviction;
 pub use ingest::{
     COMMIT_BATCH, ImportReport, MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE, MAX_REJECTIONS_KEPT,
     Rejection, Verified, pipeline,

@@ -144,15 +144,31 @@ impl SynthAuthor {
 
     /// A post.
     pub fn post(&mut self, text: &str, reply_to: Option<EntryId>, ts: u64) -> Entry {
+        self.post_with_images(text, reply_to, Vec::new(), ts)
+    }
+
+    /// A post that shows `images` (sealed blobs the caller makes).
+    pub fn post_with_images(
+        &mut self,
+        text: &str,
+        reply_to: Option<EntryId>,
+        images: Vec<crate::record::ImageRef>,
+        ts: u64,
+    ) -> Entry {
         self.write(
             &Record::Post(Post {
                 text: text.to_string(),
                 reply_to,
                 quote_of: None,
-                images: vec![],
+                images,
             }),
             ts,
         )
+    }
+
+    /// The feed space the author writes to.
+    pub fn space(&self) -> SpaceId {
+        self.space
     }
 }
 

@@ -8,7 +8,7 @@
 //! In JSON, ids and hashes are lowercase hex strings and times are
 //! milliseconds since the Unix epoch.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
@@ -278,6 +278,116 @@ pub struct Storage {
     pub blob_bytes: u64,
     /// Bytes of the database file.
     pub file_bytes: u64,
+    /// Bytes of that file that are free pages (a vacuum gives them back).
+    pub free_bytes: u64,
+    /// Bytes of the write-ahead log beside it.
+    pub wal_bytes: u64,
+    /// What each kind of data takes.
+    pub kinds: Vec<StorageUse>,
+    /// Other people whose data takes the most room here, largest first.
+    pub biggest: Vec<AuthorUse>,
+    /// Entries kept as headers only (evicted, deleted, or of a left group).
+    pub headers_only: u64,
+    /// The budgets eviction keeps the store within.
+    pub budgets: Budgets,
+}
+
+/// A kind of stored data, for the storage report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageKind {
+    /// This identity's own entries (posts, account, its group posts and
+    /// messages): never evicted.
+    Own,
+    /// This identity's own images.
+    OwnMedia,
+    /// Feeds of people followed.
+    Followed,
+    /// Other members' entries in groups.
+    Groups,
+    /// The other side of direct conversations.
+    Conversations,
+    /// Feeds held but not followed (mirrored for others, or unfollowed).
+    Mirrored,
+    /// Others' images (the media cache).
+    MediaCache,
+    /// The full-text search index.
+    SearchIndex,
+}
+
+/// What one kind of data takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct StorageUse {
+    /// The kind.
+    pub kind: StorageKind,
+    /// Entries, images or indexed posts.
+    pub count: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// Someone whose data takes room on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AuthorUse {
+    /// Their identity.
+    pub identity: IdentityId,
+    /// Their name, where known.
+    pub name: Option<String>,
+    /// Their entries held (in every space).
+    pub entries: u64,
+    /// Bytes of those entries and their images.
+    pub bytes: u64,
+}
+
+/// What a device keeps of others' data. The user's own entries, keys,
+/// account and conversations are never evicted, whatever the budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Budgets {
+    /// Most bytes of others' images kept (the media cache).
+    pub media_cache_bytes: u64,
+    /// Most bytes of others' posts kept whole; the oldest beyond it keep
+    /// their headers only.
+    pub others_posts_bytes: u64,
+    /// Others' posts older than this many days keep their headers only.
+    pub keep_others_posts_days: u32,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            media_cache_bytes: 1 << 30,
+            others_posts_bytes: 1 << 30,
+            keep_others_posts_days: 365,
+        }
+    }
+}
+
+/// What one storage check took away.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct Evicted {
+    /// Others' posts now kept as headers only.
+    pub posts: u64,
+    /// Bytes of those posts' payloads.
+    pub post_bytes: u64,
+    /// Others' images dropped from the media cache.
+    pub images: u64,
+    /// Bytes of those images.
+    pub image_bytes: u64,
+    /// Blocked identities whose data was dropped.
+    pub blocked_dropped: u64,
+}
+
+/// What dropping a feed's data did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct FeedDropped {
+    /// The identity whose feed it is.
+    pub identity: IdentityId,
+    /// Entries dropped.
+    pub entries: u64,
+    /// Images dropped.
+    pub images: u64,
+    /// Why the data was kept instead, when it was.
+    pub kept: Option<String>,
 }
 
 /// The result of checking the store.
@@ -688,6 +798,12 @@ pub fn typescript() -> String {
     push::<Path>(&cfg, &mut out);
     push::<SyncSummary>(&cfg, &mut out);
     push::<Storage>(&cfg, &mut out);
+    push::<StorageKind>(&cfg, &mut out);
+    push::<StorageUse>(&cfg, &mut out);
+    push::<AuthorUse>(&cfg, &mut out);
+    push::<Budgets>(&cfg, &mut out);
+    push::<Evicted>(&cfg, &mut out);
+    push::<FeedDropped>(&cfg, &mut out);
     push::<CheckSummary>(&cfg, &mut out);
     push::<TicketView>(&cfg, &mut out);
     push::<TicketKind>(&cfg, &mut out);

@@ -699,7 +699,47 @@ async fn import_bundle(shell: State<'_, Shell>, base64: String) -> Res<ImportSum
 
 #[tauri::command]
 async fn storage(shell: State<'_, Shell>) -> Res<starling_core::view::Storage> {
-    with(&shell, |n| Ok(n.store().storage()?))
+    with(&shell, |n| n.storage())
+}
+
+/// Sets the storage budgets and keeps to them at once.
+#[tauri::command]
+async fn set_budgets(
+    shell: State<'_, Shell>,
+    budgets: starling_core::view::Budgets,
+) -> Res<starling_core::view::Evicted> {
+    let r = with(&shell, |n| n.set_budgets(&budgets))?;
+    shell.changed().await;
+    Ok(r)
+}
+
+/// Keeps the store within its budgets now.
+#[tauri::command]
+async fn check_storage(shell: State<'_, Shell>) -> Res<starling_core::view::Evicted> {
+    let r = with(&shell, |n| n.check_storage())?;
+    shell.changed().await;
+    Ok(r)
+}
+
+/// Gives freed space back to the filesystem; the storage report after.
+#[tauri::command]
+async fn vacuum(shell: State<'_, Shell>) -> Res<starling_core::view::Storage> {
+    with(&shell, |n| {
+        n.store().vacuum()?;
+        n.storage()
+    })
+}
+
+/// Drops what this device holds of an unfollowed identity's feed.
+#[tauri::command]
+async fn drop_feed(
+    shell: State<'_, Shell>,
+    identity: String,
+) -> Res<starling_core::view::FeedDropped> {
+    let who: IdentityId = parse(&identity, "identity")?;
+    let r = with(&shell, |n| n.drop_feed(&who))?;
+    shell.changed().await;
+    Ok(r)
 }
 
 /// Known peers: addresses, last seen, and the path and round-trip time of
@@ -787,6 +827,10 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         export_bundle,
         import_bundle,
         storage,
+        set_budgets,
+        check_storage,
+        vacuum,
+        drop_feed,
         peers,
         net_status,
         sync_now,

@@ -200,6 +200,7 @@ impl Shell {
             net: Settings::load(&self.home).net_config(),
             sync_every: SYNC_EVERY,
             relay_wait: RELAY_WAIT,
+            storage_every: starling_core::net::STORAGE_CHECK_EVERY,
         };
         // Commands keep working meanwhile: the service slot is not held.
         let result = match Service::start(node, config).await {

@@ -200,6 +200,32 @@ test("a group the CLI peer made: join by invite, read it, leave it", async () =>
   );
 });
 
+test("storage: Settings shows what the store holds by kind and keeps the budgets the user sets", async () => {
+  await app.nav("settings");
+  await app.s.waitFind('[data-testid="storage-kinds"] tr[data-kind="followed"]', 30000);
+  await app.s.waitFind('[data-testid="storage-kinds"] tr[data-kind="own"]');
+  await app.s.waitFind('[data-testid="storage-biggest"]');
+  // Nothing of others' images kept: the budget is saved and kept to.
+  await app.type("storage-media", "0");
+  await app.click("storage-save");
+  await waitFor("the budget to be saved and kept", async () => {
+    const s = await app.invoke("storage");
+    const cache = s.kinds.find((k) => k.kind === "media_cache");
+    return s.budgets.media_cache_bytes === 0 && (cache === undefined || cache.bytes === 0);
+  });
+  await app.s.waitFind('[data-testid="toast"]');
+  await app.s.exec(`document.querySelector('[data-testid="settings-storage-section"]').scrollIntoView();`);
+  await app.shot("desktop-settings-storage");
+  // Back to the defaults; a vacuum gives the free pages back.
+  await app.type("storage-media", "1000");
+  await app.click("storage-save");
+  await waitFor("the default budget back", async () => (await app.invoke("storage")).budgets.media_cache_bytes === 1e9);
+  await app.click("storage-vacuum");
+  await waitFor("the vacuum's toast", async () =>
+    app.s.exec(`return [...document.querySelectorAll('[data-testid="toast"]')].some((t) => t.textContent.includes("Reclaimed"));`),
+  );
+});
+
 test("screenshots of the main screens at desktop and phone size", async () => {
   // Something in every list: a direct message and a reply that names Ann.
   const status = await app.invoke("status");

@@ -25,7 +25,15 @@ pub struct ServiceConfig {
     pub sync_every: Duration,
     /// How long a relay is waited for at start.
     pub relay_wait: Duration,
+    /// How often the store is brought within its budgets (the first time
+    /// a minute after start, or sooner when this is shorter).
+    pub storage_every: Duration,
 }
+
+/// How often a running node keeps its store within its budgets.
+pub const STORAGE_CHECK_EVERY: Duration = Duration::from_secs(3600);
+/// Posts evicted per chunk, between which the node is let go of.
+const EVICT_CHUNK: usize = 256;
 
 /// What the sync indicator shows, kept from the events.
 #[derive(Debug, Default)]
@@ -137,11 +145,20 @@ impl Service {
                 tokio::time::sleep(period).await;
             }
         });
+        let kept = node.clone();
+        let every = config.storage_every.max(Duration::from_secs(1));
+        let storage = tokio::spawn(async move {
+            tokio::time::sleep(every.min(Duration::from_secs(60))).await;
+            loop {
+                let _ = keep_to_budgets(&kept).await;
+                tokio::time::sleep(every).await;
+            }
+        });
         Ok(Self {
             peer,
             tracker,
             notices,
-            tasks: Mutex::new(vec![track, sync]),
+            tasks: Mutex::new(vec![track, sync, storage]),
         })
     }
 
@@ -182,6 +199,32 @@ impl Service {
         }
         self.peer.shutdown().await;
     }
+}
+
+/// Keeps the store within its budgets a chunk at a time, letting go of
+/// the node between chunks so that commands and timelines go on.
+async fn keep_to_budgets(node: &SharedNode) -> Result<crate::view::Evicted, NetError> {
+    let mut eviction = {
+        let mut n = lock(node);
+        let budgets = n.store().budgets().map_err(crate::node::NodeError::from)?;
+        n.store()
+            .plan_eviction(crate::node::now_ms(), &budgets)
+            .map_err(crate::node::NodeError::from)?
+    };
+    while lock(node)
+        .store()
+        .evict_some(&mut eviction, EVICT_CHUNK)
+        .map_err(crate::node::NodeError::from)?
+    {
+        tokio::task::yield_now().await;
+    }
+    if *eviction.report() != crate::view::Evicted::default() {
+        lock(node)
+            .store()
+            .scrub()
+            .map_err(crate::node::NodeError::from)?;
+    }
+    Ok(eviction.report().clone())
 }
 
 #[cfg(test)]

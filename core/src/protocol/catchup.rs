@@ -28,8 +28,8 @@
 //! digest of the handle list and one of the served spaces' frontier digests
 //! settle "everything is in sync" in a few dozen bytes, whatever the number
 //! of spaces. Any mismatch falls back to the full exchange below. (A
-//! responder that gains the key of a space it did not recognise last time
-//! notices at the next full exchange, when the initiator's list changes.)
+//! responder that gains the key of a space forgets what its peers named,
+//! so its next session with each is a full exchange: store/project.rs.)
 //!
 //! ```text
 //! initiator                         responder

@@ -88,8 +88,8 @@ impl Store {
             return Err(StoreError::BlobMismatch(hash.fmt_short()));
         }
         let n = self.conn.execute(
-            "INSERT OR IGNORE INTO blobs(hash, space, data)
-             SELECT hash, space, ?2 FROM wants
+            "INSERT OR IGNORE INTO blobs(hash, space, data, log)
+             SELECT hash, space, ?2, log FROM wants
              WHERE hash=?1 AND ?3 <= coalesce(len, ?4) AND ?3 <= ?4",
             params![
                 hash.as_bytes(),
@@ -100,6 +100,10 @@ impl Store {
         )?;
         self.conn
             .execute("DELETE FROM wants WHERE hash=?1", [hash.as_bytes()])?;
+        if n > 0 {
+            self.conn
+                .execute("DELETE FROM evicted_blobs WHERE hash=?1", [hash.as_bytes()])?;
+        }
         Ok(n > 0)
     }
 }

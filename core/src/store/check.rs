@@ -157,26 +157,6 @@ impl Store {
         )?)
     }
 
-    /// What the store holds, in rows and bytes.
-    pub fn storage(&self) -> Result<crate::view::Storage> {
-        let (entries, posts, logs) = self.counts()?;
-        let (blob_bytes, file_bytes): (u64, u64) = self.conn.query_row(
-            "SELECT (SELECT coalesce(sum(length(data)), 0) FROM blobs),
-                    (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(crate::view::Storage {
-            entries,
-            posts,
-            logs,
-            waiting: self.waiting()?,
-            payload_bytes: self.payload_bytes()?,
-            blob_bytes,
-            file_bytes,
-        })
-    }
-
     /// Entries waiting in `pending` for an earlier entry of their log.
     pub fn waiting(&self) -> Result<u64> {
         Ok(self

@@ -98,6 +98,12 @@ impl Keys {
         self.cache.insert(at, key);
     }
 
+    /// Forgets the keys cached for the space `row` (its keys were dropped).
+    pub(crate) fn forget_space(&mut self, row: i64) {
+        self.cache.retain(|(r, _), _| *r != row);
+        self.memberships.remove(&row);
+    }
+
     /// Forgets what was cached (after a rolled-back transaction).
     pub(crate) fn clear(&mut self) {
         self.cache.clear();
@@ -230,6 +236,10 @@ pub(crate) fn add_space(
         .execute(params![row, key.to_bytes().as_slice()])?;
     keys.insert((row, 0), key.clone());
     keys.memberships.remove(&row);
+    // What peers named last time may now be recognised: the next session
+    // with each compares in full rather than by summary.
+    conn.prepare_cached("UPDATE peers SET named=NULL WHERE named IS NOT NULL")?
+        .execute([])?;
     if let Some(info) = space_info(conn, space)? {
         reproject(conn, keys, &info, None, changes)?;
     }

@@ -50,6 +50,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<bool> {
     // The path and round-trip time of the last session with a peer.
     add_column(conn, "peers", "path", "INTEGER")?;
     add_column(conn, "peers", "rtt_ms", "INTEGER")?;
+    // Storage budgets: how far a log's posts were evicted, and the log a
+    // fetched image came for.
+    add_column(conn, "logs", "evicted_to", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "blobs", "log", "INTEGER")?;
     add_column(conn, "pending", "arrived", "INTEGER NOT NULL DEFAULT 0")?;
     add_column(conn, "pending", "certified", "INTEGER NOT NULL DEFAULT 1")?;
     conn.execute_batch("CREATE INDEX IF NOT EXISTS pending_arrived ON pending(arrived)")?;

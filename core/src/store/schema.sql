@@ -32,8 +32,11 @@ CREATE TABLE IF NOT EXISTS logs(
   seq INTEGER NOT NULL,
   head BLOB NOT NULL,
   compromised INTEGER NOT NULL DEFAULT 0,
+  evicted_to INTEGER NOT NULL DEFAULT 0,
   UNIQUE(space, device)
 );
+-- `evicted_to`: posts of this log up to that seq were evicted to headers
+-- (storage budgets, evict.rs); the log is served only to peers past it.
 CREATE TABLE IF NOT EXISTS entries(
   id INTEGER PRIMARY KEY,
   hash BLOB NOT NULL,
@@ -94,9 +97,17 @@ CREATE TABLE IF NOT EXISTS audience(
   muted INTEGER NOT NULL DEFAULT 0,
   blocked INTEGER NOT NULL DEFAULT 0
 );
+-- `log`: the log whose post named the blob, when it came wanted (NULL for
+-- this device's own and older rows).
 CREATE TABLE IF NOT EXISTS blobs(
-  id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, space INTEGER NOT NULL, data BLOB NOT NULL
+  id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, space INTEGER NOT NULL, data BLOB NOT NULL,
+  log INTEGER
 );
+-- Images evicted from the media cache: fetched again (moved to `wants`)
+-- when a post that shows one is shown.
+CREATE TABLE IF NOT EXISTS evicted_blobs(
+  hash BLOB PRIMARY KEY, space INTEGER NOT NULL, log INTEGER NOT NULL, len INTEGER
+) WITHOUT ROWID;
 -- Blobs that stored posts refer to and this store lacks: what a running
 -- node fetches from its peers.
 -- `len` is the size the post declared for the sealed blob: a fetch stops there.

@@ -146,20 +146,25 @@ impl Store {
         let Some(space_row) = space_row(&self.conn, space)? else {
             return Ok(Vec::new());
         };
-        let log: Option<(i64, Option<Vec<u8>>)> = self
+        let log: Option<(i64, Option<Vec<u8>>, u64)> = self
             .conn
             .prepare_cached(
-                "SELECT l.id, i.identity FROM logs l LEFT JOIN identities i ON i.id=l.identity
+                "SELECT l.id, i.identity, l.evicted_to FROM logs l LEFT JOIN identities i ON i.id=l.identity
                  WHERE l.space=?1 AND l.device=?2
                  AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=l.identity AND a.blocked=1)",
             )?
             .query_row(params![space_row, device.as_bytes()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        let Some((log, who)) = log else {
+        let Some((log, who, evicted_to)) = log else {
             return Ok(Vec::new());
         };
+        // Posts evicted to headers (storage budgets) are not served: a
+        // peer behind them takes this log from someone who holds it whole.
+        if after < evicted_to {
+            return Ok(Vec::new());
+        }
         // Never past what the rules accept (a revoked device's or removed
         // member's entries that arrived before the news did).
         let who = who.map(blob32).transpose()?.map(IdentityId);
@@ -247,8 +252,6 @@ impl Limits {
         })
     }
 }
-
-impl Store {}
 
 /// A store read for sync. Database errors read as "not served" / "nothing
 /// more": the session then ends short and the next one retries.

@@ -9,9 +9,12 @@ import type {
   Changed,
   CommandError,
   Conversation,
+  Budgets,
   Device,
+  Evicted,
   Event,
   Exported,
+  FeedDropped,
   Group,
   ImportSummary,
   Left,
@@ -112,6 +115,10 @@ export interface Commands {
   export_bundle: Exported;
   import_bundle: ImportSummary;
   storage: Storage;
+  set_budgets: Evicted;
+  check_storage: Evicted;
+  vacuum: Storage;
+  drop_feed: FeedDropped;
   peers: PeerView[];
   net_status: NetStatus;
   sync_now: SyncSummary;
@@ -184,6 +191,14 @@ export const api = {
   exportBundle: () => call("export_bundle"),
   importBundle: (base64: string) => call("import_bundle", { base64 }),
   storage: () => call("storage"),
+  /** Sets what this device keeps of others' data, and keeps to it at once. */
+  setBudgets: (budgets: Budgets) => call("set_budgets", { budgets }),
+  /** Brings the store within its budgets now. */
+  checkStorage: () => call("check_storage"),
+  /** Gives space freed by eviction and cleanup back to the filesystem. */
+  vacuum: () => call("vacuum"),
+  /** Drops what this device holds of an unfollowed identity's feed. */
+  dropFeed: (identity: string) => call("drop_feed", { identity }),
   /** Known peers, with the path and round-trip time of the last session. */
   peers: () => call("peers"),
 

@@ -400,6 +400,143 @@ export type Storage = {
    * Bytes of the database file.
    */
   file_bytes: number,
+  /**
+   * Bytes of that file that are free pages (a vacuum gives them back).
+   */
+  free_bytes: number,
+  /**
+   * Bytes of the write-ahead log beside it.
+   */
+  wal_bytes: number,
+  /**
+   * What each kind of data takes.
+   */
+  kinds: Array<StorageUse>,
+  /**
+   * Other people whose data takes the most room here, largest first.
+   */
+  biggest: Array<AuthorUse>,
+  /**
+   * Entries kept as headers only (evicted, deleted, or of a left group).
+   */
+  headers_only: number,
+  /**
+   * The budgets eviction keeps the store within.
+   */
+  budgets: Budgets,
+};
+
+/**
+ * A kind of stored data, for the storage report.
+ */
+export type StorageKind = "own" | "own_media" | "followed" | "groups" | "conversations" | "mirrored" | "media_cache" | "search_index";
+
+/**
+ * What one kind of data takes.
+ */
+export type StorageUse = {
+  /**
+   * The kind.
+   */
+  kind: StorageKind,
+  /**
+   * Entries, images or indexed posts.
+   */
+  count: number,
+  /**
+   * Bytes.
+   */
+  bytes: number,
+};
+
+/**
+ * Someone whose data takes room on this device.
+ */
+export type AuthorUse = {
+  /**
+   * Their identity.
+   */
+  identity: string,
+  /**
+   * Their name, where known.
+   */
+  name: string | null,
+  /**
+   * Their entries held (in every space).
+   */
+  entries: number,
+  /**
+   * Bytes of those entries and their images.
+   */
+  bytes: number,
+};
+
+/**
+ * What a device keeps of others' data. The user's own entries, keys,
+ * account and conversations are never evicted, whatever the budgets.
+ */
+export type Budgets = {
+  /**
+   * Most bytes of others' images kept (the media cache).
+   */
+  media_cache_bytes: number,
+  /**
+   * Most bytes of others' posts kept whole; the oldest beyond it keep
+   * their headers only.
+   */
+  others_posts_bytes: number,
+  /**
+   * Others' posts older than this many days keep their headers only.
+   */
+  keep_others_posts_days: number,
+};
+
+/**
+ * What one storage check took away.
+ */
+export type Evicted = {
+  /**
+   * Others' posts now kept as headers only.
+   */
+  posts: number,
+  /**
+   * Bytes of those posts' payloads.
+   */
+  post_bytes: number,
+  /**
+   * Others' images dropped from the media cache.
+   */
+  images: number,
+  /**
+   * Bytes of those images.
+   */
+  image_bytes: number,
+  /**
+   * Blocked identities whose data was dropped.
+   */
+  blocked_dropped: number,
+};
+
+/**
+ * What dropping a feed's data did.
+ */
+export type FeedDropped = {
+  /**
+   * The identity whose feed it is.
+   */
+  identity: string,
+  /**
+   * Entries dropped.
+   */
+  entries: number,
+  /**
+   * Images dropped.
+   */
+  images: number,
+  /**
+   * Why the data was kept instead, when it was.
+   */
+  kept: string | null,
 };
 
 /**

@@ -3,7 +3,7 @@
 // the Tauri internals are missing; the real app never does.
 import { emit } from "@tauri-apps/api/event";
 import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
-import type { Commands, Device, Event, Group, Me, Post, Profile, Written } from "./api";
+import type { Budgets, Commands, Device, Event, Group, Me, Post, Profile, Storage, Written } from "./api";
 
 const ME = "a1".repeat(32);
 const FRIENDS = ["b2", "c3", "d4", "e5"].map((p) => p.repeat(32));
@@ -49,6 +49,27 @@ const devices: Device[] = [
   { device: "f1".repeat(32), this_device: false, revoked: false, certified_at: now - 86_400_000 * 90 },
 ];
 let settings = { relay: "default", local_discovery: true, home: "/home/you/.local/share/starling" };
+let storage: Storage = {
+  entries: 10_050,
+  posts: 10_000,
+  logs: 6,
+  waiting: 0,
+  payload_bytes: 1_200_000,
+  blob_bytes: 5_400_000,
+  file_bytes: 8_400_000,
+  free_bytes: 200_000,
+  wal_bytes: 0,
+  kinds: [
+    { kind: "own", count: 50, bytes: 20_000 },
+    { kind: "own_media", count: 2, bytes: 400_000 },
+    { kind: "followed", count: 10_000, bytes: 1_900_000 },
+    { kind: "media_cache", count: 25, bytes: 5_000_000 },
+    { kind: "search_index", count: 10_000, bytes: 600_000 },
+  ],
+  biggest: [{ identity: "b".repeat(64), name: "Bob", entries: 6_000, bytes: 3_800_000 }],
+  headers_only: 0,
+  budgets: { media_cache_bytes: 1 << 30, others_posts_bytes: 1 << 30, keep_others_posts_days: 365 },
+};
 let me: Me | null =
   new URLSearchParams(location.search).has("onboard") ? null : { identity: ME, device: devices[0].device, name: "You" };
 
@@ -194,7 +215,14 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   set_settings: (a) => (settings = { ...settings, relay: String(a.relay), local_discovery: Boolean(a.localDiscovery) }),
   export_bundle: () => ({ path: `${settings.home}/exports/starling-${Date.now()}.bundle`, records: 120, bytes: 48_000 }),
   import_bundle: () => ({ accepted: 12, known: 3, pending: 0, blobs: 0, refused: 0, rejections: [] }),
-  storage: () => ({ entries: 10_050, posts: 10_000, logs: 6, waiting: 0, payload_bytes: 1_200_000, blob_bytes: 0, file_bytes: 2_400_000 }),
+  storage: () => storage,
+  set_budgets: (a) => {
+    storage = { ...storage, budgets: a.budgets as Budgets };
+    return { posts: 120, post_bytes: 36_000, images: 4, image_bytes: 800_000, blocked_dropped: 0 };
+  },
+  check_storage: () => ({ posts: 0, post_bytes: 0, images: 0, image_bytes: 0, blocked_dropped: 0 }),
+  vacuum: () => (storage = { ...storage, file_bytes: storage.file_bytes - storage.free_bytes, free_bytes: 0 }),
+  drop_feed: (a) => ({ identity: String(a.identity), entries: 40, images: 3, kept: null }),
   peers: () => [
     { device: "d".repeat(64), addrs: ["192.168.1.20:4242"], relay: null, last_seen: Date.now() - 40_000, path: "direct", rtt_ms: 3 },
     { device: "e".repeat(64), addrs: [], relay: "https://relay.example.org", last_seen: Date.now() - 3_600_000, path: "relay", rtt_ms: 84 },
