@@ -6,7 +6,7 @@
 # in its own namespace with its own home. Needs root (CI is root); when it
 # cannot make namespaces it says so and skips.
 #
-#   bash scripts/netsim.sh [lan|nat|move|relay|flock|bench|all]...   (default: all)
+#   bash scripts/netsim.sh [lan|nat|move|relay|flock|bench|link|all]...   (default: all)
 #
 # Scenarios:
 #   lan  two devices on one LAN with no internet find each other by mDNS,
@@ -25,6 +25,8 @@
 #        printed); a node offline while 500 posts were made catches up.
 #   bench (a benchmark, not in `all`) post-to-arrival time, direct and
 #        through the relay, p50 and p99.
+#   link (a benchmark, not in `all`) catch-up of 10,000 entries over a
+#        20 Mbit/s link (tc tbf) against the link's rate.
 # Every wait is bounded; every namespace is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -473,6 +475,54 @@ scenario_bench() {
   echo "netsim bench: post to arrival over 30 posts: direct p50 ${d50} ms, p99 ${d99} ms; through the relay p50 ${r50} ms, p99 ${r99} ms; relay/direct p50 $(awk -v a="$r50" -v b="$d50" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')"
 }
 
+# A benchmark, not a test (not in `all`): catch-up of 10,000 entries over
+# a link capped at 20 Mbit/s (`tc tbf` on the serving device's egress),
+# against the link's rate. The serving device mirrors 100 synthetic
+# authors' 10,000 posts (made by the `seed` example); the other follows
+# the same authors and holds only their certificates, and catches up with
+# one `starling sync --once`. A second sync, already in step, gives the
+# fixed cost (process start, connection) to take off. Needs
+# STARLING_SEED: the seed example, built with
+# `cargo build --release -p starling-core --features test-utils --example seed`.
+scenario_link() {
+  local seed=${STARLING_SEED:?set STARLING_SEED to the seed example binary}
+  local rate=${LINK_MBIT:-20}
+  mkbridge lan
+  mkns src
+  mkns dst
+  plug lan src eth0 10.77.0.2/24
+  plug lan dst eth0 10.77.0.3/24
+  ns src tc qdisc add dev eth0 root tbf rate "${rate}mbit" burst 64kb latency 400ms
+  STARLING_KEYCHAIN=off "$seed" "$WORK/src" 10000 >/dev/null
+  STARLING_KEYCHAIN=off "$seed" "$WORK/dst" 0 >/dev/null
+  run_node src --relay none --no-local-discovery --bind 10.77.0.2:4433
+  local start=$SECONDS
+  until grep -q '"listening"' "$WORK/src.log" 2>/dev/null; do
+    [ $((SECONDS - start)) -lt 30 ] || fail link "the serving node did not start"
+    sleep 0.2
+  done
+  st dst follow "$(ticket_of src)" >/dev/null
+  local held rx0 t0 t1 rx1 t2 t3 got
+  held=$(st dst --json storage | jq .entries)
+  rx0=$(ns dst cat /sys/class/net/eth0/statistics/rx_bytes)
+  t0=${EPOCHREALTIME/./}
+  st dst --json sync --once --timeout 120 --relay none --bind 10.77.0.3:0 >"$WORK/sync1.json" ||
+    fail link "the catch-up failed: $(cat "$WORK/sync1.json")"
+  t1=${EPOCHREALTIME/./}
+  rx1=$(ns dst cat /sys/class/net/eth0/statistics/rx_bytes)
+  st dst --json sync --once --timeout 120 --relay none --bind 10.77.0.3:0 >/dev/null || fail link "the second sync failed"
+  t2=${EPOCHREALTIME/./}
+  st dst --json sync --once --timeout 120 --relay none --bind 10.77.0.3:0 >/dev/null || fail link "the third sync failed"
+  t3=${EPOCHREALTIME/./}
+  got=$(($(st dst --json storage | jq .entries) - held))
+  [ "$got" -ge 10000 ] || fail link "only $got entries arrived"
+  awk -v n="$got" -v b="$((rx1 - rx0))" -v t="$((t1 - t0))" -v f="$((t3 - t2))" -v r="$rate" 'BEGIN {
+    s = t / 1e6; fixed = f / 1e6; net = s - fixed; link = r * 1e6 / 8
+    printf "netsim link: %d entries, %.2f MB received in %.2f s over a %d Mbit/s link (%.0f entries/s, %.1f Mbit/s, %.2f of the link); an in-step sync takes %.2f s, so the transfer itself took %.2f s (%.1f Mbit/s, %.2f of the link)\n",
+      n, b / 1e6, s, r, n / s, b * 8 / s / 1e6, b / s / link, fixed, net, b * 8 / net / 1e6, b / net / link
+  }'
+}
+
 # Each scenario runs in its own set of namespaces.
 fresh() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
@@ -493,7 +543,8 @@ run_scenario() {
     relay) scenario_relay_restart ;;
     flock) scenario_flock ;;
     bench) scenario_bench ;;
-    *) echo "usage: $0 [lan|nat|move|relay|flock|bench|all]..." >&2; exit 2 ;;
+    link) scenario_link ;;
+    *) echo "usage: $0 [lan|nat|move|relay|flock|bench|link|all]..." >&2; exit 2 ;;
   esac
   fresh
 }

@@ -555,6 +555,17 @@ pub(crate) async fn wait_for<T>(
 }
 
 /// Waits (bounded) until `done` holds, checking every 20 ms.
+/// Waits (bounded) until the blob `hash` was fetched.
+pub(crate) async fn fetched(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    hash: &starling_core::id::Hash,
+) {
+    wait_for(events, |e| {
+        matches!(e, Event::BlobFetched { hash: h, .. } if h == hash).then_some(())
+    })
+    .await
+}
+
 pub(crate) async fn until(mut done: impl FnMut() -> bool) {
     bounded(async {
         while !done() {
@@ -718,16 +729,16 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     let mut bob_events = pb.events();
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
     // Bob fetches the image and the avatar from Ann after the post arrives.
-    let mut fetched = std::collections::BTreeSet::new();
-    while fetched.len() < 2 {
+    let mut got = std::collections::BTreeSet::new();
+    while got.len() < 2 {
         let h = wait_for(&mut bob_events, |e| match e {
             Event::BlobFetched { hash: h, .. } => Some(*h),
             _ => None,
         })
         .await;
-        fetched.insert(h);
+        got.insert(h);
     }
-    assert_eq!(fetched, [hash, face_hash].into_iter().collect());
+    assert_eq!(got, [hash, face_hash].into_iter().collect());
     assert_eq!(
         bob.with(|n| n.open_blob(&ann_identity, &face_hash))
             .unwrap(),
@@ -747,10 +758,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     let mut cat_events = pc.events();
     bounded(pc.sync_with(&pb.addr())).await.unwrap();
     assert_eq!(cat.texts(), vec!["look"]);
-    wait_for(&mut cat_events, |e| {
-        matches!(e, Event::BlobFetched { hash: h, .. } if *h == hash).then_some(())
-    })
-    .await;
+    fetched(&mut cat_events, &hash).await;
     assert_eq!(
         cat.with(|n| n.open_blob(&ann_identity, &hash)).unwrap(),
         Some(picture)

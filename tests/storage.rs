@@ -4,12 +4,11 @@
 //! data (an evicted image comes back from a peer; a follower of an
 //! evicted feed gets it from someone who holds it whole).
 
-use starling_core::net::Event;
 use starling_core::space::feed_space_id;
 use starling_core::view::{Budgets, StorageKind};
 use starling_core::{Audience, NewPost, Node};
 
-use crate::net::{Running, bounded, post, ticket, wait_for};
+use crate::net::{Running, bounded, fetched, post, ticket};
 use crate::support::{TestNode, contains, files_under, png};
 
 /// Budgets that keep nothing of others' posts or images.
@@ -270,10 +269,7 @@ async fn an_evicted_image_is_fetched_again_from_a_peer_when_shown() {
     bob.with(|n| n.follow(&ticket(&ann))).unwrap();
     let mut events = pb.events();
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
-    wait_for(&mut events, |e| {
-        matches!(e, Event::BlobFetched { hash: h, .. } if *h == hash).then_some(())
-    })
-    .await;
+    fetched(&mut events, &hash).await;
     assert_eq!(
         bob.with(|n| n.open_blob(&ann_id, &hash)).unwrap(),
         Some(picture.clone())
@@ -291,10 +287,7 @@ async fn an_evicted_image_is_fetched_again_from_a_peer_when_shown() {
     assert_eq!(bob.with(|n| n.open_blob(&ann_id, &hash)).unwrap(), None);
     assert_eq!(bob.texts(), vec!["look"], "the post itself stays");
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
-    wait_for(&mut events, |e| {
-        matches!(e, Event::BlobFetched { hash: h, .. } if *h == hash).then_some(())
-    })
-    .await;
+    fetched(&mut events, &hash).await;
     assert_eq!(
         bob.with(|n| n.open_blob(&ann_id, &hash)).unwrap(),
         Some(picture)

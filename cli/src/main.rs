@@ -97,6 +97,16 @@ enum Command {
         /// The post.
         post: EntryId,
     },
+    /// Take back your like of a post (on all your devices).
+    Unlike {
+        /// The post.
+        post: EntryId,
+    },
+    /// Take back your repost of a post.
+    Unrepost {
+        /// The post.
+        post: EntryId,
+    },
     /// Replace the text of one of your posts.
     Edit {
         /// The post.
@@ -347,6 +357,8 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Post(args) => posts::post(out, node, args),
         Command::Like { post } => posts::act(out, node, Act::Like, &post),
         Command::Repost { post } => posts::act(out, node, Act::Repost, &post),
+        Command::Unlike { post } => posts::undo(out, node, Act::Like, &post),
+        Command::Unrepost { post } => posts::undo(out, node, Act::Repost, &post),
         Command::Delete { post } => posts::act(out, node, Act::Delete, &post),
         Command::Edit { post, text } => posts::edit(out, node, &post, &text),
         Command::Timeline { limit, before } => read::timeline(out, node, limit, before.as_deref()),

@@ -65,6 +65,24 @@ pub(crate) fn act(out: Out, node: &mut Node, act: Act, post: &EntryId) -> Result
     Ok(())
 }
 
+/// `starling unlike|unrepost POST`: prints the post as it now stands.
+pub(crate) fn undo(out: Out, node: &mut Node, act: Act, post: &EntryId) -> Result<()> {
+    let (changed, what) = match act {
+        Act::Like => (node.unlike(post)?, "like"),
+        Act::Repost => (node.unrepost(post)?, "repost"),
+        Act::Delete => anyhow::bail!("a delete cannot be taken back"),
+    };
+    let view = node
+        .store()
+        .post(post)?
+        .ok_or_else(|| anyhow::anyhow!("post {} not found", post.fmt_short()))?;
+    out.show(&view, || match changed {
+        true => println!("took back your {what} of {}", post.fmt_short()),
+        false => println!("you had no {what} of {} to take back", post.fmt_short()),
+    });
+    Ok(())
+}
+
 /// `starling edit POST TEXT`.
 pub(crate) fn edit(out: Out, node: &mut Node, post: &EntryId, text: &str) -> Result<()> {
     let id = node.edit(post, text)?;

@@ -156,7 +156,21 @@ fn post_react_edit_delete_and_timeline() {
     assert_eq!(first["edited"], true);
     assert_eq!(first["likes"], 1);
     assert_eq!(first["reposts"], 1);
+    assert_eq!(first["liked_by_me"], true);
+    assert_eq!(first["reposted_by_me"], true);
     assert_eq!(first["author_name"], "Ann");
+    // Taken back, and again: the post as it now stands, or nothing to do.
+    let unliked = json(&a, &["unlike", &p1]);
+    assert_eq!(
+        (unliked["likes"].clone(), unliked["liked_by_me"].clone()),
+        (0.into(), false.into())
+    );
+    assert!(ok(&a, &["unlike", &p1]).contains("no like"));
+    let unreposted = json(&a, &["unrepost", &p1]);
+    assert_eq!(unreposted["reposts"], 0);
+    assert_eq!(unreposted["reposted_by_me"], false);
+    ok(&a, &["like", &p1]);
+    ok(&a, &["repost", &p1]);
     let pic_post = posts.iter().find(|p| p["id"] == p2.as_str()).unwrap();
     assert_eq!(pic_post["images"].as_array().unwrap().len(), 1);
     let quote = posts.iter().find(|p| p["id"] == q.as_str()).unwrap();

@@ -338,6 +338,7 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
         },
         (Record::Group(_), _) => not("membership changes belong in a group"),
         (Record::Post(_) | Record::Like { .. } | Record::Repost { .. }, _)
+        | (Record::Unlike { .. } | Record::Unrepost { .. }, _)
         | (Record::Edit { .. } | Record::Delete { .. }, _) => Ok(writer),
     }
 }

@@ -719,6 +719,30 @@ impl Node {
         Ok(self.append(&feed, Record::Repost { target: *target })?.id())
     }
 
+    /// Takes back this identity's like of a post (made on any of its
+    /// devices). Returns false when it was not liked.
+    pub fn unlike(&mut self, target: &EntryId) -> Result<bool> {
+        let post = self.require_post(target)?;
+        if !post.liked_by_me {
+            return Ok(false);
+        }
+        let space = self.space_for(target)?;
+        self.append(&space, Record::Unlike { target: *target })?;
+        Ok(true)
+    }
+
+    /// Takes back this identity's repost of a post. Returns false when it
+    /// was not reposted.
+    pub fn unrepost(&mut self, target: &EntryId) -> Result<bool> {
+        let post = self.require_post(target)?;
+        if !post.reposted_by_me {
+            return Ok(false);
+        }
+        let feed = self.feed();
+        self.append(&feed, Record::Unrepost { target: *target })?;
+        Ok(true)
+    }
+
     /// Where reactions to `target` go: the group it was posted in, or this
     /// user's feed.
     fn space_for(&self, target: &EntryId) -> Result<SpaceId> {
@@ -1060,6 +1084,48 @@ mod tests {
         assert!(matches!(n.follow(&own), Err(NodeError::Invalid(_))));
         let me = n.identity();
         assert!(matches!(n.mute(&me), Err(NodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn own_likes_and_reposts_show_and_can_be_taken_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ann = Node::init(&dir.path().join("ann"), "Ann").unwrap();
+        let mut bob = Node::init(&dir.path().join("bob"), "Bob").unwrap();
+        let id = ann
+            .post(NewPost {
+                text: "hello".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        bob.follow(&ann.ticket().unwrap()).unwrap();
+        bob.import(&ann.export(crate::Audience::Anyone).unwrap())
+            .unwrap();
+        let mine = |n: &mut Node| {
+            let p = n.store().post(&id).unwrap().unwrap();
+            (p.likes, p.liked_by_me, p.reposts, p.reposted_by_me)
+        };
+        assert_eq!(mine(&mut bob), (0, false, 0, false));
+        assert!(!bob.unlike(&id).unwrap(), "nothing to take back");
+        bob.like(&id).unwrap();
+        bob.repost(&id).unwrap();
+        assert_eq!(mine(&mut bob), (1, true, 1, true));
+        // Ann sees Bob's like, not as her own.
+        ann.follow(&bob.ticket().unwrap()).unwrap();
+        ann.import(&bob.export(crate::Audience::Anyone).unwrap())
+            .unwrap();
+        assert_eq!(mine(&mut ann), (1, false, 1, false));
+        assert!(bob.unlike(&id).unwrap());
+        assert!(bob.unrepost(&id).unwrap());
+        assert_eq!(mine(&mut bob), (0, false, 0, false));
+        ann.import(&bob.export(crate::Audience::Anyone).unwrap())
+            .unwrap();
+        assert_eq!(mine(&mut ann), (0, false, 0, false));
+        // Liked again: counts again, everywhere.
+        bob.like(&id).unwrap();
+        ann.import(&bob.export(crate::Audience::Anyone).unwrap())
+            .unwrap();
+        assert_eq!(mine(&mut bob), (1, true, 0, false));
+        assert_eq!(mine(&mut ann), (1, false, 0, false));
     }
 
     #[test]

@@ -96,6 +96,18 @@ pub enum Record {
         /// The reposted post.
         target: EntryId,
     },
+    /// Takes back the author's like of a post: of the author's likes and
+    /// unlikes of it, the latest (by timestamp; an unlike on a tie) wins.
+    Unlike {
+        /// The post no longer liked.
+        target: EntryId,
+    },
+    /// Takes back the author's repost of a post (the latest wins, as for
+    /// [`Record::Unlike`]).
+    Unrepost {
+        /// The post no longer reposted.
+        target: EntryId,
+    },
     /// New text for one of the author's own posts.
     Edit {
         /// The edited post.
@@ -175,8 +187,10 @@ mod kind {
     pub(super) const REVOCATION: u32 = 8;
     pub(super) const GROUP: u32 = 9;
     pub(super) const BACKUP: u32 = 10;
+    pub(super) const UNLIKE: u32 = 11;
+    pub(super) const UNREPOST: u32 = 12;
     /// The highest kind this code reads.
-    pub(super) const LAST: u32 = BACKUP;
+    pub(super) const LAST: u32 = UNREPOST;
 }
 
 /// The version of every kind this code writes and reads.
@@ -336,6 +350,8 @@ impl Record {
             Record::Post(_) => kind::POST,
             Record::Like { .. } => kind::LIKE,
             Record::Repost { .. } => kind::REPOST,
+            Record::Unlike { .. } => kind::UNLIKE,
+            Record::Unrepost { .. } => kind::UNREPOST,
             Record::Edit { .. } => kind::EDIT,
             Record::Delete { .. } => kind::DELETE,
             Record::DocChange(_) => kind::DOC_CHANGE,
@@ -353,9 +369,11 @@ impl Record {
         match self {
             Record::DeviceCert(c) => fields(c),
             Record::Post(p) => fields(p),
-            Record::Like { target } | Record::Repost { target } | Record::Delete { target } => {
-                fields(target)
-            }
+            Record::Like { target }
+            | Record::Repost { target }
+            | Record::Unlike { target }
+            | Record::Unrepost { target }
+            | Record::Delete { target } => fields(target),
             Record::Edit { target, text } => fields(&(target, text)),
             Record::DocChange(change) => fields(change),
             Record::KeyRotation(r) => fields(r),
@@ -384,6 +402,14 @@ impl Record {
             kind::REPOST => {
                 let (target, r) = take(bytes)?;
                 (Record::Repost { target }, r)
+            }
+            kind::UNLIKE => {
+                let (target, r) = take(bytes)?;
+                (Record::Unlike { target }, r)
+            }
+            kind::UNREPOST => {
+                let (target, r) = take(bytes)?;
+                (Record::Unrepost { target }, r)
             }
             kind::EDIT => {
                 let ((target, text), r) = take(bytes)?;
@@ -553,7 +579,12 @@ mod tests {
 
     #[test]
     fn round_trip_and_limits() {
-        for r in samples() {
+        let id = EntryId([1; 32]);
+        let later = [
+            Record::Unlike { target: id },
+            Record::Unrepost { target: id },
+        ];
+        for r in samples().into_iter().chain(later) {
             assert_eq!(Record::decode(2, &r.encode()).unwrap(), r);
         }
         let long = Record::Edit {
@@ -608,7 +639,10 @@ mod tests {
             Record::KeyRotation(k) => FirstFormat::KeyRotation(k),
             Record::Revocation { device, heads, .. } => FirstFormat::Revocation { device, heads },
             Record::Group(op) => FirstFormat::Group(op),
-            Record::Backup(_) | Record::Unknown { .. } => unreachable!("not in the first format"),
+            Record::Backup(_)
+            | Record::Unlike { .. }
+            | Record::Unrepost { .. }
+            | Record::Unknown { .. } => unreachable!("not in the first format"),
         };
         postcard::to_allocvec(&old).unwrap()
     }

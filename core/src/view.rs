@@ -35,6 +35,10 @@ pub struct PostView {
     pub likes: u64,
     /// Number of identities that reposted it.
     pub reposts: u64,
+    /// Whether this identity likes it (on any of its devices).
+    pub liked_by_me: bool,
+    /// Whether this identity reposted it.
+    pub reposted_by_me: bool,
     /// Whether it was edited.
     pub edited: bool,
     /// Hashes of its sealed image blobs.

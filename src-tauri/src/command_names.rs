@@ -21,6 +21,8 @@ pub const COMMANDS: &[&str] = &[
     "post",
     "like",
     "repost",
+    "unlike",
+    "unrepost",
     "edit",
     "delete",
     "profile",

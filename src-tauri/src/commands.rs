@@ -346,6 +346,31 @@ async fn repost(shell: State<'_, Shell>, id: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.repost(id)).await
 }
 
+/// Takes back a like or repost; the post as it now stands.
+async fn undo(
+    shell: &Shell,
+    id: &str,
+    f: impl FnOnce(&mut Node, &EntryId) -> Result<bool, NodeError>,
+) -> Res<PostView> {
+    let id: EntryId = parse(id, "post id")?;
+    let post = with(shell, |n| {
+        f(n, &id)?;
+        n.store().post(&id)?.ok_or(NodeError::PostNotFound(id))
+    })?;
+    shell.changed().await;
+    Ok(post)
+}
+
+#[tauri::command]
+async fn unlike(shell: State<'_, Shell>, id: String) -> Res<PostView> {
+    undo(&shell, &id, |n, id| n.unlike(id)).await
+}
+
+#[tauri::command]
+async fn unrepost(shell: State<'_, Shell>, id: String) -> Res<PostView> {
+    undo(&shell, &id, |n, id| n.unrepost(id)).await
+}
+
 #[tauri::command]
 async fn edit(shell: State<'_, Shell>, id: String, text: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.edit(id, &text)).await
@@ -796,6 +821,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         post,
         like,
         repost,
+        unlike,
+        unrepost,
         edit,
         delete,
         profile,

@@ -213,7 +213,7 @@ test("storage: Settings shows what the store holds by kind and keeps the budgets
     const cache = s.kinds.find((k) => k.kind === "media_cache");
     return s.budgets.media_cache_bytes === 0 && (cache === undefined || cache.bytes === 0);
   });
-  await app.s.waitFind('[data-testid="toast"]');
+  await app.s.waitFind('[data-testid="notice"]');
   await app.s.exec(`document.querySelector('[data-testid="settings-storage-section"]').scrollIntoView();`);
   await app.shot("desktop-settings-storage");
   // Back to the defaults; a vacuum gives the free pages back.
@@ -222,7 +222,7 @@ test("storage: Settings shows what the store holds by kind and keeps the budgets
   await waitFor("the default budget back", async () => (await app.invoke("storage")).budgets.media_cache_bytes === 1e9);
   await app.click("storage-vacuum");
   await waitFor("the vacuum's toast", async () =>
-    app.s.exec(`return [...document.querySelectorAll('[data-testid="toast"]')].some((t) => t.textContent.includes("Reclaimed"));`),
+    app.s.exec(`return [...document.querySelectorAll('[data-testid="notice"]')].some((t) => t.textContent.includes("Reclaimed"));`),
   );
 });
 

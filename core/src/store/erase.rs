@@ -115,7 +115,7 @@ impl Store {
         for (post, author) in posts {
             hide_post(&tx, keys, post, author)?;
         }
-        for table in ["reactions", "edits", "deletes"] {
+        for table in ["reactions", "unreactions", "edits", "deletes"] {
             tx.execute(
                 &format!(
                     "DELETE FROM {table} WHERE target IN

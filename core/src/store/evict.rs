@@ -443,7 +443,7 @@ fn drop_feed_in(
         hide_post(conn, keys, post, author)?;
     }
     // What their feed said about others' posts.
-    for table in ["reactions", "edits", "deletes", "backups"] {
+    for table in ["reactions", "unreactions", "edits", "deletes", "backups"] {
         conn.execute(&format!("DELETE FROM {table} WHERE identity=?1"), [who])?;
     }
     conn.execute("DELETE FROM post_counts WHERE identity=?1 AND n=0", [who])?;

@@ -107,10 +107,17 @@ pub(super) fn to_raw(t: RawTuple) -> Result<RawPost> {
     })
 }
 
-fn count(conn: &Connection, target: &EntryId, kind: i64) -> Result<u64> {
+/// How many identities reacted to `target` with `kind`, and whether
+/// this identity (row `me`) is one of them.
+fn count(conn: &Connection, target: &EntryId, kind: i64, me: Option<i64>) -> Result<(u64, bool)> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM reactions WHERE target=?1 AND kind=?2")?
-        .query_row(params![target.as_bytes(), kind], |r| r.get(0))?)
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(identity IS ?3), 0) > 0 FROM reactions
+             WHERE target=?1 AND kind=?2",
+        )?
+        .query_row(params![target.as_bytes(), kind, me], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?)
 }
 
 pub(super) fn view(
@@ -138,9 +145,14 @@ pub(super) fn view(
         },
         None => text,
     };
+    let me = super::usage::self_row(conn)?;
+    let (likes, liked_by_me) = count(conn, &p.id, LIKE, me)?;
+    let (reposts, reposted_by_me) = count(conn, &p.id, REPOST, me)?;
     Ok(PostView {
-        likes: count(conn, &p.id, LIKE)?,
-        reposts: count(conn, &p.id, REPOST)?,
+        likes,
+        reposts,
+        liked_by_me,
+        reposted_by_me,
         id: p.id,
         author: p.author,
         author_name: p.name,

@@ -465,6 +465,8 @@ pub(crate) fn project(
         }
         Record::Like { target } => react(conn, &target, LIKE, author, placed.timestamp)?,
         Record::Repost { target } => react(conn, &target, REPOST, author, placed.timestamp)?,
+        Record::Unlike { target } => unreact(conn, &target, LIKE, author, placed.timestamp)?,
+        Record::Unrepost { target } => unreact(conn, &target, REPOST, author, placed.timestamp)?,
         Record::Edit { target, .. } => {
             if is_deleted(conn, &target, author)? {
                 drop_payload(conn, placed.row)?;
@@ -805,9 +807,35 @@ fn count_post(conn: &Connection, author: i64, delta: i64) -> Result<()> {
     Ok(())
 }
 
+/// A like or repost at `ts`: it counts unless taken back at or after
+/// `ts` (of an identity's reactions and take-backs of one post, the
+/// latest wins, whatever order they arrive in).
 fn react(conn: &Connection, target: &EntryId, kind: i64, author: i64, ts: u64) -> Result<()> {
+    let undone = conn
+        .prepare_cached(
+            "SELECT 1 FROM unreactions WHERE target=?1 AND kind=?2 AND identity=?3 AND ts>=?4",
+        )?
+        .exists(params![target.as_bytes(), kind, author, ts])?;
+    if !undone {
+        conn.prepare_cached(
+            "INSERT INTO reactions(target, kind, identity, ts) VALUES(?1, ?2, ?3, ?4)
+             ON CONFLICT(target, kind, identity) DO UPDATE SET ts=max(coalesce(ts, 0), excluded.ts)",
+        )?
+        .execute(params![target.as_bytes(), kind, author, ts])?;
+    }
+    Ok(())
+}
+
+/// A like or repost taken back at `ts`: one made at or before `ts` no
+/// longer counts.
+fn unreact(conn: &Connection, target: &EntryId, kind: i64, author: i64, ts: u64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO reactions(target, kind, identity, ts) VALUES(?1, ?2, ?3, ?4)",
+        "INSERT INTO unreactions(target, kind, identity, ts) VALUES(?1, ?2, ?3, ?4)
+         ON CONFLICT(target, kind, identity) DO UPDATE SET ts=max(ts, excluded.ts)",
+    )?
+    .execute(params![target.as_bytes(), kind, author, ts])?;
+    conn.prepare_cached(
+        "DELETE FROM reactions WHERE target=?1 AND kind=?2 AND identity=?3 AND coalesce(ts, 0)<=?4",
     )?
     .execute(params![target.as_bytes(), kind, author, ts])?;
     Ok(())
@@ -951,4 +979,63 @@ pub(crate) fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> 
     Ok(conn
         .prepare_cached("SELECT 1 FROM meta WHERE key='self' AND value=?1")?
         .exists([identity.as_bytes()])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `who` likes `target`, after `events` (like = true, at a
+    /// time) are applied in the given order.
+    fn liked_after(events: &[(bool, u64)]) -> bool {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let target = EntryId([7; 32]);
+        for (like, ts) in events {
+            if *like {
+                react(&store.conn, &target, LIKE, 1, *ts).unwrap();
+            } else {
+                unreact(&store.conn, &target, LIKE, 1, *ts).unwrap();
+            }
+        }
+        store
+            .conn
+            .prepare("SELECT 1 FROM reactions WHERE target=?1 AND kind=?2 AND identity=1")
+            .unwrap()
+            .exists(params![target.as_bytes(), LIKE])
+            .unwrap()
+    }
+
+    /// Likes and take-backs of one post from several devices: the latest
+    /// wins whatever order they arrive in (a take-back on a tie).
+    #[test]
+    fn the_latest_like_or_unlike_wins_in_any_order() {
+        let cases: [(&[(bool, u64)], bool); 5] = [
+            (&[(true, 1), (false, 2)], false),
+            (&[(true, 1), (false, 2), (true, 3)], true),
+            (&[(true, 5), (false, 5)], false),
+            (&[(false, 4), (true, 2), (true, 6), (false, 3)], true),
+            (&[(true, 1), (true, 2), (false, 2)], false),
+        ];
+        for (events, want) in cases {
+            // Every order of arrival.
+            let mut order: Vec<usize> = (0..events.len()).collect();
+            let mut seen = 0;
+            loop {
+                let shuffled: Vec<(bool, u64)> = order.iter().map(|i| events[*i]).collect();
+                assert_eq!(liked_after(&shuffled), want, "{shuffled:?}");
+                seen += 1;
+                // Next permutation (lexicographic).
+                let Some(i) = (1..order.len()).rev().find(|&i| order[i - 1] < order[i]) else {
+                    break;
+                };
+                let j = (i..order.len())
+                    .rev()
+                    .find(|&j| order[j] > order[i - 1])
+                    .unwrap();
+                order.swap(i - 1, j);
+                order[i..].reverse();
+            }
+            assert!(seen >= 2);
+        }
+    }
 }

@@ -81,6 +81,12 @@ CREATE TABLE IF NOT EXISTS reactions(
   target BLOB NOT NULL, kind INTEGER NOT NULL, identity INTEGER NOT NULL,
   PRIMARY KEY(target, kind, identity)
 ) WITHOUT ROWID;
+-- Likes and reposts taken back: per identity and post, the latest time.
+-- A reaction counts only when made after it (reactions.ts is the latest).
+CREATE TABLE IF NOT EXISTS unreactions(
+  target BLOB NOT NULL, kind INTEGER NOT NULL, identity INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY(target, kind, identity)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edits(
   target BLOB NOT NULL, entry INTEGER NOT NULL, identity INTEGER NOT NULL,
   PRIMARY KEY(target, entry)

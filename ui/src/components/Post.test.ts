@@ -21,6 +21,8 @@ function post(text: string, extra: Partial<PostData> = {}): PostData {
     quote_of: null,
     likes: 2,
     reposts: 1,
+    liked_by_me: false,
+    reposted_by_me: false,
     edited: false,
     images: [],
     group: null,
@@ -73,6 +75,24 @@ describe("Post", () => {
       `http://starling.localhost/${p.author}/h2`,
     ]);
     expect(images.every((i) => i.getAttribute("alt"))).toBe(true);
+  });
+
+  it("shows the user's own like as pressed, and takes it back or gives it again on a click", async () => {
+    const p = post("liked", { likes: 2, liked_by_me: true });
+    const { getByTestId } = render(Post, { post: p });
+    const button = getByTestId("post-like");
+    expect(button.getAttribute("aria-pressed")).toBe("true");
+    vi.mocked(invoke).mockResolvedValueOnce({ ...p, likes: 1, liked_by_me: false });
+    button.click();
+    await vi.waitFor(() => expect(getByTestId("post-likes").textContent).toBe("1"));
+    expect(invoke).toHaveBeenCalledWith("unlike", { id: p.id });
+    expect(button.getAttribute("aria-pressed")).toBe("false");
+    expect(button.getAttribute("aria-label")).toBe("Like (1)");
+    button.click();
+    await vi.waitFor(() => expect(getByTestId("post-likes").textContent).toBe("2"));
+    expect(invoke).toHaveBeenCalledWith("like", { id: p.id });
+    expect(button.getAttribute("aria-pressed")).toBe("true");
+    expect(button.getAttribute("aria-label")).toBe("Unlike (2)");
   });
 
   it("shows edit and delete only on the user's own posts", async () => {

@@ -92,6 +92,8 @@ export interface Commands {
   follow: Profile;
   scan_image: ScannedTicket;
   unfollow: Changed;
+  unlike: Post;
+  unrepost: Post;
   mute: Changed;
   unmute: Changed;
   block: Changed;
@@ -148,6 +150,10 @@ export const api = {
   post: (post: NewPost) => call("post", { post }),
   like: (id: string) => call("like", { id }),
   repost: (id: string) => call("repost", { id }),
+  /** Takes back this identity's like; the post as it now stands. */
+  unlike: (id: string) => call("unlike", { id }),
+  /** Takes back this identity's repost; the post as it now stands. */
+  unrepost: (id: string) => call("unrepost", { id }),
   edit: (id: string, text: string) => call("edit", { id, text }),
   remove: (id: string) => call("delete", { id }),
 

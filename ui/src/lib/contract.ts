@@ -43,6 +43,14 @@ export type Post = {
    */
   reposts: number,
   /**
+   * Whether this identity likes it (on any of its devices).
+   */
+  liked_by_me: boolean,
+  /**
+   * Whether this identity reposted it.
+   */
+  reposted_by_me: boolean,
+  /**
    * Whether it was edited.
    */
   edited: boolean,

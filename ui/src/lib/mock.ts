@@ -31,6 +31,8 @@ function makePost(author: string, text: string, timestamp: number, extra: Partia
     quote_of: null,
     likes: seq % 7,
     reposts: seq % 3,
+    liked_by_me: false,
+    reposted_by_me: false,
     edited: false,
     images: [],
     group: null,
@@ -43,6 +45,16 @@ const posts: Post[] = Array.from({ length: 10_000 }, (_, i) =>
   makePost(FRIENDS[i % FRIENDS.length], `${SAMPLE[i % SAMPLE.length]} (#${10_000 - i})`, now - i * 97_000),
 );
 const groups: Group[] = [];
+
+/** This identity's like or repost of a post, made (`on`) or taken back. */
+function react(id: string, count: "likes" | "reposts", mine: "liked_by_me" | "reposted_by_me", on: boolean) {
+  const p = posts.find((x) => x.id === id);
+  if (p && p[mine] !== on) {
+    p[mine] = on;
+    p[count] += on ? 1 : -1;
+  }
+  return written(id);
+}
 const dms: Post[] = [makePost(FRIENDS[0], "Hi! This is a direct message.", now - 3_600_000)];
 const devices: Device[] = [
   { device: "f0".repeat(32), this_device: true, revoked: false, certified_at: now - 86_400_000 * 30 },
@@ -132,8 +144,16 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     posts.unshift(p);
     return written(p.id);
   },
-  like: (a) => written(String(a.id)),
-  repost: (a) => written(String(a.id)),
+  like: (a) => react(String(a.id), "likes", "liked_by_me", true),
+  repost: (a) => react(String(a.id), "reposts", "reposted_by_me", true),
+  unlike: (a) => {
+    react(String(a.id), "likes", "liked_by_me", false);
+    return posts.find((p) => p.id === a.id)!;
+  },
+  unrepost: (a) => {
+    react(String(a.id), "reposts", "reposted_by_me", false);
+    return posts.find((p) => p.id === a.id)!;
+  },
   edit: (a) => {
     const p = posts.find((x) => x.id === a.id);
     if (p) Object.assign(p, { text: a.text, edited: true });
