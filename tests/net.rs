@@ -126,6 +126,20 @@ impl Running {
     pub(crate) fn texts(&self) -> Vec<String> {
         self.with(crate::support::texts)
     }
+
+    /// The node kept online as `starling run` and the app keep it, its
+    /// store checked against its budgets every `storage_every`.
+    pub(crate) async fn serve(&self, storage_every: Duration) -> starling_core::net::Service {
+        let config = starling_core::net::ServiceConfig {
+            net: NetConfig::loopback(),
+            sync_every: Duration::from_secs(3600),
+            relay_wait: Duration::ZERO,
+            storage_every,
+        };
+        starling_core::net::Service::start(self.node.clone(), config)
+            .await
+            .unwrap()
+    }
 }
 
 /// Posts `text`, then lets the clock move on: timelines order posts of

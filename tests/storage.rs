@@ -349,3 +349,31 @@ async fn a_follower_of_an_evicted_feed_catches_up_from_another_peer() {
     pb.shutdown().await;
     pc.shutdown().await;
 }
+
+/// A running node keeps its store within its budgets by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_node_keeps_to_its_budgets_by_itself() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    for i in 0..20 {
+        post(&ann, &format!("ann {i} {}", "words ".repeat(30)));
+    }
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    let bundle = ann.with(|n| n.export(Audience::Anyone)).unwrap();
+    bob.with(|n| n.import(&bundle)).unwrap();
+    let held = bob.with(|n| n.store().others_posts_bytes()).unwrap();
+    let budget = held / 2;
+    bob.with(|n| {
+        n.store().set_budgets(&Budgets {
+            others_posts_bytes: budget,
+            ..Budgets::default()
+        })
+    })
+    .unwrap();
+    let service = bob.serve(std::time::Duration::from_secs(1)).await;
+    crate::net::until(|| bob.with(|n| n.store().others_posts_bytes()).unwrap() <= budget).await;
+    assert!(bob.texts().len() < 20);
+    let newest = format!("ann 19 {}", "words ".repeat(30));
+    assert!(bob.texts().contains(&newest));
+    service.shutdown().await;
+}

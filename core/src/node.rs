@@ -430,6 +430,12 @@ impl Node {
         &self.home
     }
 
+    /// The store's database file (for a second connection that reads
+    /// without holding this node, as the storage check plans).
+    pub fn store_path(&self) -> PathBuf {
+        self.home.join(DB_FILE)
+    }
+
     /// Whether this device holds the identity key (the first device, a
     /// recovered one, or one linked as trusted): only such a device shows
     /// the phrase, revokes devices and links trusted ones.

@@ -359,8 +359,8 @@ pub struct Budgets {
 impl Default for Budgets {
     fn default() -> Self {
         Self {
-            media_cache_bytes: 1 << 30,
-            others_posts_bytes: 1 << 30,
+            media_cache_bytes: 1_000_000_000,
+            others_posts_bytes: 1_000_000_000,
             keep_others_posts_days: 365,
         }
     }

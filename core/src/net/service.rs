@@ -204,13 +204,23 @@ impl Service {
 /// Keeps the store within its budgets a chunk at a time, letting go of
 /// the node between chunks so that commands and timelines go on.
 async fn keep_to_budgets(node: &SharedNode) -> Result<crate::view::Evicted, NetError> {
-    let mut eviction = {
+    let (path, budgets) = {
         let mut n = lock(node);
         let budgets = n.store().budgets().map_err(crate::node::NodeError::from)?;
-        n.store()
-            .plan_eviction(crate::node::now_ms(), &budgets)
-            .map_err(crate::node::NodeError::from)?
+        (n.store_path(), budgets)
     };
+    // Planning reads the whole store (seconds at a million entries): on a
+    // connection of its own, without holding the node.
+    let planned = tokio::task::spawn_blocking(move || {
+        crate::store::Store::open(&path)?.plan_eviction(crate::node::now_ms(), &budgets)
+    })
+    .await
+    .map_err(|e| {
+        NetError::Node(crate::node::NodeError::Invalid(format!(
+            "storage check: {e}"
+        )))
+    })?;
+    let mut eviction = planned.map_err(crate::node::NodeError::from)?;
     while lock(node)
         .store()
         .evict_some(&mut eviction, EVICT_CHUNK)

@@ -31,6 +31,28 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` with FTS5's `secure-delete` off, for removals from the index
+/// that are not erasures (eviction: others' posts the user may see again
+/// elsewhere): a deleted row's terms then wait in the index's segments
+/// until they merge, rather than each delete rewriting the term's pages.
+/// The pending index is flushed before the option is set again, all in
+/// the caller's transaction, so no other removal runs without it.
+pub(crate) fn without_secure_index_delete<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let set = |on: i64| {
+        conn.prepare_cached("INSERT INTO posts_fts(posts_fts, rank) VALUES('secure-delete', ?1)")?
+            .execute([on])
+            .map(|_| ())
+    };
+    set(0)?;
+    let out = f();
+    conn.execute("INSERT INTO posts_fts(posts_fts) VALUES('flush')", [])?;
+    set(1)?;
+    out
+}
+
 /// Drops the copies of a deleted entry other than its row: a copy waiting
 /// in `pending`, equivocation evidence at its place in its log, and the
 /// images it referred to (unless an avatar is the same blob), fetched or

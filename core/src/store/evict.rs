@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::erase::without_secure_index_delete;
 use super::project::{Keys, drop_payload, hide_post, is_self};
 use super::usage::self_row;
 use super::{Result, Store, space_row};
@@ -211,7 +212,9 @@ impl Store {
                     left = 0;
                 }
                 Step::Posts { log, to } => {
-                    let (done, more) = evict_posts(&tx, keys, log, to, left, report)?;
+                    let (done, more) = without_secure_index_delete(&tx, || {
+                        evict_posts(&tx, keys, log, to, left, report)
+                    })?;
                     left -= done.min(left);
                     if more {
                         eviction.steps.push_front(Step::Posts { log, to });

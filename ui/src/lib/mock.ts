@@ -80,7 +80,7 @@ let storage: Storage = {
   ],
   biggest: [{ identity: "b".repeat(64), name: "Bob", entries: 6_000, bytes: 3_800_000 }],
   headers_only: 0,
-  budgets: { media_cache_bytes: 1 << 30, others_posts_bytes: 1 << 30, keep_others_posts_days: 365 },
+  budgets: { media_cache_bytes: 1_000_000_000, others_posts_bytes: 1_000_000_000, keep_others_posts_days: 365 },
 };
 let me: Me | null =
   new URLSearchParams(location.search).has("onboard") ? null : { identity: ME, device: devices[0].device, name: "You" };
