@@ -1005,6 +1005,28 @@ mod tests {
             .unwrap()
     }
 
+    /// A take-back counts only for its own author: one identity's unlike
+    /// (or unrepost) leaves another's like of the same post standing.
+    #[test]
+    fn an_unlike_takes_back_only_its_authors_like() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let target = EntryId([7; 32]);
+        react(&store.conn, &target, LIKE, 1, 10).unwrap();
+        react(&store.conn, &target, REPOST, 1, 10).unwrap();
+        // Identity 2 (a stranger) takes back "its" like and repost, later.
+        unreact(&store.conn, &target, LIKE, 2, 20).unwrap();
+        unreact(&store.conn, &target, REPOST, 2, 20).unwrap();
+        let held: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM reactions WHERE target=?1 AND identity=1",
+                [target.as_bytes()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(held, 2, "identity 1's like and repost stand");
+    }
+
     /// Likes and take-backs of one post from several devices: the latest
     /// wins whatever order they arrive in (a take-back on a tie).
     #[test]
