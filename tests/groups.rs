@@ -46,13 +46,18 @@ async fn three_members_converge_and_an_outsider_reads_nothing() {
     assert_eq!(cat.with(|n| n.group_join(&scanned)).unwrap(), group);
     let pb = bob.start().await;
     let pc = cat.start().await;
+    // Bob and Cat know Ann (from the invite); Ann learns of them when they
+    // connect. Their joins and device keys meet first: a sender shares its
+    // session with the member devices it knows.
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    bounded(pc.sync_with(&pa.addr())).await.unwrap();
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
     post(&ann, "a public post");
     group_post(&ann, group, "ann in the group");
     let bob_post = group_post(&bob, group, "bob in the group");
     group_post(&cat, group, "cat in the group");
-    // Bob and Cat know Ann (from the invite); Ann learns of them when they
-    // connect. Each catches up with Ann once; gossip and the periodic
-    // checks carry the rest.
+    // Each catches up with Ann once; gossip and the periodic checks carry
+    // the rest.
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
     bounded(pc.sync_with(&pa.addr())).await.unwrap();
     // Cat replies to Bob and Ann likes Bob's post: both stay in the group.
@@ -223,6 +228,11 @@ async fn a_removed_member_reads_nothing_new_and_an_offline_member_catches_up() {
     let pb = bob.start().await;
     let pc = cat.start().await;
     let pd = dan.start().await;
+    // The joins and device keys reach Ann before she writes: a sender
+    // shares its session with the member devices it knows.
+    for p in [&pb, &pc, &pd] {
+        bounded(p.sync_with(&pa.addr())).await.unwrap();
+    }
     group_post(&ann, group, "before");
     for p in [&pb, &pc, &pd] {
         bounded(p.sync_with(&pa.addr())).await.unwrap();
@@ -635,6 +645,11 @@ async fn concurrent_rotations_settle_on_one_key_and_lose_nothing() {
     let pp = phone.start_catch_up_only().await;
     let pb = bob.start_catch_up_only().await;
     let pc = cat.start_catch_up_only().await;
+    // The members' joins and keys reach the laptop before it writes (its
+    // session is shared with the member devices it knows).
+    for p in [&pp, &pb, &pc] {
+        bounded(p.sync_with(&pl.addr())).await.unwrap();
+    }
     group_post(&laptop, group, "before");
     for p in [&pp, &pb, &pc, &pp] {
         bounded(p.sync_with(&pl.addr())).await.unwrap();

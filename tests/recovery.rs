@@ -26,6 +26,8 @@ async fn a_lost_device_comes_back_from_the_phrase_and_one_follower() {
     let group = ann.with(|n| n.group_create("roost", None)).unwrap();
     let invite: Ticket = ann.with(|n| n.group_invite(&group, 3_600_000)).unwrap();
     bob.with(|n| n.group_join(&invite)).unwrap();
+    // (Bob's join and device keys reach Ann before she writes in the group.)
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
     post(&ann, "ann's post");
     ann.with(|n| {
         n.post(NewPost {
@@ -37,6 +39,10 @@ async fn a_lost_device_comes_back_from_the_phrase_and_one_follower() {
     .unwrap();
     bounded(pb.sync_with(&pa.addr())).await.unwrap();
     bounded(pa.sync_with(&pb.addr())).await.unwrap();
+    assert_eq!(
+        bob.with(|n| crate::support::group_texts(n, &group)),
+        ["in the roost"]
+    );
     let bob_id = bob.with(|n| n.identity());
     let phrase = bob.with(|n| n.phrase()).unwrap();
     assert_eq!(phrase.split(' ').count(), 24);
@@ -88,9 +94,27 @@ async fn a_lost_device_comes_back_from_the_phrase_and_one_follower() {
     assert_eq!((acc.mutes, acc.blocks), (vec![cat_id], vec![dan_id]));
     let groups = bob2.with(|n| n.groups()).unwrap();
     assert_eq!(groups.len(), 1, "{groups:?}");
+    // Messages are forward secret: what the group said before the loss was
+    // shared with the lost device's keys only and stays closed to the new
+    // one; what is said once the members saw the new device's keys (in
+    // Bob's feed) is read.
+    assert!(
+        bob2.with(|n| crate::support::group_texts(n, &group))
+            .is_empty()
+    );
+    bounded(pa.sync_with(&p2.addr())).await.unwrap();
+    ann.with(|n| {
+        n.post(NewPost {
+            text: "welcome back".into(),
+            group: Some(group),
+            ..Default::default()
+        })
+    })
+    .unwrap();
+    bounded(p2.sync_with(&pa.addr())).await.unwrap();
     assert_eq!(
         bob2.with(|n| crate::support::group_texts(n, &group)),
-        ["in the roost"]
+        ["welcome back"]
     );
 
     // New posts from the new device reach the follower.

@@ -4,6 +4,7 @@ mod bad_input;
 mod compat;
 mod convergence;
 mod erase;
+mod forward_secrecy;
 mod groups;
 mod link;
 mod net;

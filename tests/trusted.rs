@@ -213,7 +213,6 @@ async fn a_phone_without_the_identity_key_reads_what_the_laptop_opens() {
     let group = laptop.with(|n| n.group_create("roost", None)).unwrap();
     let tg = laptop.with(|n| n.group_invite(&group, 600_000)).unwrap();
     bob.with(|n| n.group_join(&tg)).unwrap();
-    crate::groups::group_post(&laptop, group, "x");
     let pl = laptop.start_catch_up_only().await;
     let pp = phone.start_catch_up_only().await;
     let pt = tablet.start_catch_up_only().await;
@@ -222,6 +221,10 @@ async fn a_phone_without_the_identity_key_reads_what_the_laptop_opens() {
         bounded(pp.sync_with(&pl.addr())).await.unwrap();
         bounded(pp.sync_with(&pb.addr())).await.unwrap();
     }
+    // The laptop writes in the group once it knows the phone's keys (a
+    // sender shares its session with the devices it knows).
+    crate::groups::group_post(&laptop, group, "x");
+    bounded(pp.sync_with(&pl.addr())).await.unwrap();
     // The conversation with Bob, opened on the laptop, reads on the phone.
     let page = phone.with(|n| n.dm_show(&bob_id, 10, None)).unwrap();
     let texts: Vec<_> = page.posts.iter().map(|p| p.text.clone()).collect();

@@ -427,10 +427,11 @@ fn killed_import_leaves_a_consistent_store() {
     assert_eq!(r["refused"], 0, "{r}");
     let check = json(&home, &["check"]);
     assert_eq!(check["ok"], true);
-    // Fay's own feed (cert, profile change, post, and an account backup
-    // after each of the 40 follows) and account space (cert, 40 follows
-    // and the 40 conversation keys they opened) plus the bundle.
-    assert_eq!(check["entries"].as_u64().unwrap(), total + 3 + 40 + 81);
+    // Fay's own feed (cert, profile change, device keys, post, and an
+    // account backup after each of the 40 follows) and account space
+    // (cert, 40 follows and the 40 conversation keys they opened) plus the
+    // bundle.
+    assert_eq!(check["entries"].as_u64().unwrap(), total + 4 + 40 + 81);
     let page = json(&home, &["timeline", "--limit", "5"]);
     assert_eq!(page["posts"].as_array().unwrap().len(), 5);
 }
@@ -718,7 +719,20 @@ fn groups_by_invite_picture_and_sync() {
         .iter()
         .map(|p| p["text"].as_str().unwrap())
         .collect();
-    assert_eq!(texts, vec!["bob says hi", "hello group"]);
+    // Ann's post from before Bob joined stays closed to him: a sender
+    // shares its session with the member devices it knows (forward
+    // secrecy; history before a join is not handed over).
+    assert_eq!(texts, vec!["bob says hi"]);
+    json(&a, &["post", "--group", &id, "welcome bob"]);
+    sync_once(&b);
+    let tl = json(&b, &["group", "timeline", &id]);
+    let texts: Vec<&str> = tl["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["welcome bob", "bob says hi"]);
     // The same post objects as the home timeline.
     let home = json(&a, &["timeline"]);
     let keys = |v: &Value| {
@@ -731,7 +745,13 @@ fn groups_by_invite_picture_and_sync() {
     assert_eq!(home["posts"].as_array().unwrap().len(), 1);
     // Ann's node got Bob's post in the same session; both see two members.
     let on_a = json(&a, &["group", "timeline", &id]);
-    assert_eq!(on_a["posts"][0]["text"], "bob says hi");
+    let on_a: Vec<&str> = on_a["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(on_a, vec!["welcome bob", "bob says hi", "hello group"]);
     let shown = json(&b, &["group", "show", &id]);
     assert_eq!(shown["members"].as_array().unwrap().len(), 2);
     assert_eq!(shown["my_role"], "member");

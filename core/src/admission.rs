@@ -337,6 +337,16 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
             GroupOp::Leave { .. } => Ok(writer),
         },
         (Record::Group(_), _) => not("membership changes belong in a group"),
+        // A device's keys for forward-secret messages, where it writes.
+        (Record::DeviceKeys(_), SpaceKind::Feed | SpaceKind::Group | SpaceKind::Direct) => {
+            Ok(writer)
+        }
+        (Record::RoomKey(_) | Record::Ratcheted(_), SpaceKind::Group | SpaceKind::Direct) => {
+            Ok(writer)
+        }
+        (Record::RoomKey(_) | Record::Ratcheted(_), _) => {
+            not("session keys and ratcheted messages belong in a conversation or group")
+        }
         (Record::Post(_) | Record::Like { .. } | Record::Repost { .. }, _)
         | (Record::Unlike { .. } | Record::Unrepost { .. }, _)
         | (Record::Edit { .. } | Record::Delete { .. }, _) => Ok(writer),

@@ -18,6 +18,7 @@ use crate::space::{SpaceKind, account_space_id, feed_space_id};
 use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
 use crate::ticket::{FeedTicket, Ticket, TicketError};
 
+mod device_keys;
 mod devices;
 mod direct;
 mod group;
@@ -380,6 +381,7 @@ impl Node {
             node.append(&space, Record::DeviceCert(cert.clone()))?;
         }
         then(&mut node)?;
+        node.publish_device_keys()?;
         // Keys last: a crash before this leaves a home that `init` can redo.
         let mut kept = vec![(secrets::Secret::Device, node.device.secret_bytes())];
         if let Some(k) = &identity_key {
@@ -416,13 +418,19 @@ impl Node {
             ));
         }
         store.set_keys(identity_key.clone(), device.clone());
-        Ok(Self {
+        let mut node = Self {
             home: home.to_path_buf(),
             store,
             identity,
             identity_key,
             device,
-        })
+        };
+        // A home made before forward-secret messages: its device publishes
+        // its keys once.
+        if node.store.device_keys(&node.device())?.is_none() {
+            node.publish_device_keys()?;
+        }
+        Ok(node)
     }
 
     /// The profile folder this node lives in.
@@ -506,10 +514,37 @@ impl Node {
                 "you are no longer a member of this group".into(),
             ));
         }
-        let seal = self.seal_for(space, &record)?;
-        let nonce = random()?;
         let now = now_ms();
         let device = self.device.clone();
+        if record.may_be_ratcheted()
+            && matches!(
+                self.store.space_kind(space)?,
+                Some(SpaceKind::Group | SpaceKind::Direct)
+            )
+        {
+            // Sealed by this device's sender session too (forward secret):
+            // at most a session key share and the message.
+            // One fresh seed; each entry's nonce is keyed from it and the
+            // entry's place in this append (a large group's shares take
+            // several entries).
+            let seed: [u8; 32] = random()?;
+            let mut made: u64 = 0;
+            return Ok(self.store.append_ratcheted(
+                space,
+                &self.identity,
+                &record,
+                now,
+                |head, key, epoch, plain| {
+                    let hash = blake3::keyed_hash(&seed, &made.to_le_bytes());
+                    let mut nonce = [0u8; 24];
+                    nonce.copy_from_slice(&hash.as_bytes()[..24]);
+                    made += 1;
+                    next_entry(&device, space, head, (key, epoch), now, nonce, plain)
+                },
+            )?);
+        }
+        let seal = self.seal_for(space, &record)?;
+        let nonce = random()?;
         let plain = record.encode();
         let e = self
             .store

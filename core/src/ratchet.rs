@@ -42,6 +42,14 @@ pub const MAX_SESSION_AGE_MS: u64 = 7 * 24 * 3600 * 1000;
 pub const USED_KEY_GRACE_MS: u64 = 10 * 60 * 1000;
 /// One-time keys a device publishes in one batch.
 pub const ONE_TIME_KEYS: usize = 20;
+/// Most one-time keys one [`DeviceKeys`] may list.
+pub const MAX_ONE_TIME_KEYS: usize = 100;
+/// Most recipient devices one [`RoomKey`] shares with.
+pub const MAX_SHARES: usize = 5_000;
+/// Longest share (an Olm pre-key message carrying a session key).
+pub const MAX_SHARE_LEN: usize = 2_048;
+/// Longest session id (unpadded base64 of an Ed25519 key: 43).
+pub const MAX_SESSION_ID_LEN: usize = 64;
 
 /// Associated data of the sealed state.
 const PICKLE_CONTEXT: &[u8] = b"starling/ratchet-state/v1\0";
@@ -83,6 +91,19 @@ pub struct DeviceKeys {
     pub fallback: Option<[u8; 32]>,
 }
 
+impl DeviceKeys {
+    /// Checks the sizes a decoder must bound.
+    pub fn within_limits(&self) -> std::result::Result<(), String> {
+        if self.one_time_keys.len() > MAX_ONE_TIME_KEYS {
+            return Err(format!(
+                "{} one-time keys, at most {MAX_ONE_TIME_KEYS}",
+                self.one_time_keys.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One sender's session key, shared with each recipient device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomKey {
@@ -93,6 +114,37 @@ pub struct RoomKey {
     pub shares: Vec<(DeviceId, u8, Vec<u8>)>,
 }
 
+impl RoomKey {
+    /// Checks the sizes a decoder must bound.
+    pub fn within_limits(&self) -> std::result::Result<(), String> {
+        if self.session.len() > MAX_SESSION_ID_LEN {
+            return Err("session id too long".into());
+        }
+        if self.shares.len() > MAX_SHARES {
+            return Err(format!(
+                "{} shares, at most {MAX_SHARES}",
+                self.shares.len()
+            ));
+        }
+        if self.shares.iter().any(|(_, _, b)| b.len() > MAX_SHARE_LEN) {
+            return Err(format!("a share longer than {MAX_SHARE_LEN} bytes"));
+        }
+        Ok(())
+    }
+
+    /// The Olm identity key of the device that made the share for `me`
+    /// (named inside the pre-key message), if there is one.
+    pub fn sender_key(&self, me: &DeviceId) -> Result<Option<[u8; 32]>> {
+        let Some((_, kind, bytes)) = self.shares.iter().find(|(d, _, _)| d == me) else {
+            return Ok(None);
+        };
+        match OlmMessage::from_parts(usize::from(*kind), bytes).map_err(malformed)? {
+            OlmMessage::PreKey(m) => Ok(Some(m.identity_key().to_bytes())),
+            OlmMessage::Normal(_) => Err(malformed("a session key share is a pre-key message")),
+        }
+    }
+}
+
 /// A message sealed by a sender's ratchet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ratcheted {
@@ -100,6 +152,17 @@ pub struct Ratcheted {
     pub session: String,
     /// The Megolm message.
     pub message: Vec<u8>,
+}
+
+impl Ratcheted {
+    /// Checks the sizes a decoder must bound (the message is bounded by
+    /// the entry's payload).
+    pub fn within_limits(&self) -> std::result::Result<(), String> {
+        if self.session.len() > MAX_SESSION_ID_LEN {
+            return Err("session id too long".into());
+        }
+        Ok(())
+    }
 }
 
 /// A sender's current session in one space.
@@ -126,6 +189,8 @@ pub struct Ratchet {
     used: Vec<UsedKey>,
     /// One-time keys of others this device used (never twice).
     taken: BTreeSet<[u8; 32]>,
+    /// Own one-time keys others used since the last [`Ratchet::publish`].
+    spent: usize,
 }
 
 impl std::fmt::Debug for Ratchet {
@@ -145,6 +210,8 @@ struct Pickle {
     inbound: Vec<(SpaceId, DeviceId, String, InboundGroupSessionPickle)>,
     used: Vec<UsedKey>,
     taken: Vec<[u8; 32]>,
+    #[serde(default)]
+    spent: usize,
 }
 
 impl Default for Ratchet {
@@ -162,6 +229,7 @@ impl Ratchet {
             inbound: BTreeMap::new(),
             used: Vec::new(),
             taken: BTreeSet::new(),
+            spent: 0,
         }
     }
 
@@ -189,11 +257,18 @@ impl Ratchet {
             .next()
             .map(|k| k.to_bytes());
         self.account.mark_keys_as_published();
+        self.spent = 0;
         DeviceKeys {
             curve25519: self.curve25519(),
             one_time_keys,
             fallback,
         }
+    }
+
+    /// Own one-time keys others used since the last
+    /// [`Ratchet::publish`]: time for a new batch when it reaches half.
+    pub fn spent(&self) -> usize {
+        self.spent
     }
 
     /// Whether a message in `space` to `members` (the member devices but
@@ -224,10 +299,17 @@ impl Ratchet {
         let key = session.session_key().to_bytes();
         let mut shares = Vec::with_capacity(recipients.len());
         for (device, keys) in recipients {
-            let one_time = keys
+            // Senders start where their own key points, so that two of
+            // them rarely pick the same one-time key of a device.
+            let free: Vec<&[u8; 32]> = keys
                 .one_time_keys
                 .iter()
-                .find(|k| !self.taken.contains(*k))
+                .filter(|k| !self.taken.contains(*k))
+                .collect();
+            let start_at = usize::from(self.curve25519()[0]);
+            let one_time = free
+                .get(start_at % free.len().max(1))
+                .copied()
                 .or(keys.fallback.as_ref())
                 .copied()
                 .ok_or_else(|| RatchetError::NoKeys(device.fmt_short()))?;
@@ -310,6 +392,7 @@ impl Ratchet {
         // (A fallback key is in this list too; forgetting it later is a
         // no-op: it goes when the fallback key moves.)
         if !self.used.iter().any(|u| u.key == one_time) {
+            self.spent += 1;
             self.used.push(UsedKey {
                 key: one_time,
                 used_at: now,
@@ -375,6 +458,7 @@ impl Ratchet {
                 .collect(),
             used: self.used.clone(),
             taken: self.taken.iter().copied().collect(),
+            spent: self.spent,
         };
         let plain = serde_json::to_vec(&pickle).unwrap_or_default();
         key.seal(nonce, PICKLE_CONTEXT, &plain)
@@ -409,6 +493,7 @@ impl Ratchet {
                 .collect(),
             used: p.used,
             taken: p.taken.into_iter().collect(),
+            spent: p.spent,
         })
     }
 }

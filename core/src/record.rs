@@ -147,6 +147,17 @@ pub enum Record {
     /// ([`crate::backup`]): written in its feed so that followers keep it,
     /// and a device recovered from the phrase finds it there.
     Backup(Vec<u8>),
+    /// A device's keys for forward-secret messages ([`crate::ratchet`]):
+    /// its Olm identity key, one-time keys and fallback key. Written in
+    /// the identity's feed and in each group the device writes in.
+    DeviceKeys(crate::ratchet::DeviceKeys),
+    /// A sender device's new session key in a conversation or group,
+    /// shared over Olm with each member device it knew of.
+    RoomKey(crate::ratchet::RoomKey),
+    /// A post, like, unlike, edit or delete of a conversation or group,
+    /// sealed by the sender's session ([`Record::RoomKey`]) inside the
+    /// space's own seal: it opens once per device, then its key is gone.
+    Ratcheted(crate::ratchet::Ratcheted),
     /// A record of a kind (or a version of a kind) this code does not
     /// know, written by newer software: kept and passed on, not shown.
     Unknown {
@@ -189,8 +200,11 @@ mod kind {
     pub(super) const BACKUP: u32 = 10;
     pub(super) const UNLIKE: u32 = 11;
     pub(super) const UNREPOST: u32 = 12;
+    pub(super) const DEVICE_KEYS: u32 = 13;
+    pub(super) const ROOM_KEY: u32 = 14;
+    pub(super) const RATCHETED: u32 = 15;
     /// The highest kind this code reads.
-    pub(super) const LAST: u32 = UNREPOST;
+    pub(super) const LAST: u32 = RATCHETED;
 }
 
 /// The version of every kind this code writes and reads.
@@ -359,6 +373,9 @@ impl Record {
             Record::Revocation { .. } => kind::REVOCATION,
             Record::Group(_) => kind::GROUP,
             Record::Backup(_) => kind::BACKUP,
+            Record::DeviceKeys(_) => kind::DEVICE_KEYS,
+            Record::RoomKey(_) => kind::ROOM_KEY,
+            Record::Ratcheted(_) => kind::RATCHETED,
             Record::Unknown { kind, .. } => *kind,
         }
     }
@@ -380,6 +397,9 @@ impl Record {
             Record::Revocation { device, heads, .. } => fields(&(device, heads)),
             Record::Group(op) => fields(op),
             Record::Backup(sealed) => fields(sealed),
+            Record::DeviceKeys(k) => fields(k),
+            Record::RoomKey(k) => fields(k),
+            Record::Ratcheted(m) => fields(m),
             Record::Unknown { .. } => Vec::new(),
         }
     }
@@ -445,6 +465,18 @@ impl Record {
             kind::BACKUP => {
                 let (sealed, r) = take(bytes)?;
                 (Record::Backup(sealed), r)
+            }
+            kind::DEVICE_KEYS => {
+                let (k, r) = take(bytes)?;
+                (Record::DeviceKeys(k), r)
+            }
+            kind::ROOM_KEY => {
+                let (k, r) = take(bytes)?;
+                (Record::RoomKey(k), r)
+            }
+            kind::RATCHETED => {
+                let (m, r) = take(bytes)?;
+                (Record::Ratcheted(m), r)
             }
             other => {
                 return Err(RecordError::Malformed(format!(
@@ -513,8 +545,34 @@ impl Record {
                 }
                 Ok(())
             }
+            Record::DeviceKeys(k) => k.within_limits().map_err(|reason| RecordError::BadField {
+                field: "device keys",
+                reason,
+            }),
+            Record::RoomKey(k) => k.within_limits().map_err(|reason| RecordError::BadField {
+                field: "room key",
+                reason,
+            }),
+            Record::Ratcheted(m) => m.within_limits().map_err(|reason| RecordError::BadField {
+                field: "ratcheted",
+                reason,
+            }),
             _ => Ok(()),
         }
+    }
+
+    /// Whether a conversation or group may carry this record sealed by a
+    /// sender's ratchet ([`Record::Ratcheted`]): what people say and do
+    /// there, never what the space's rules are made of.
+    pub fn may_be_ratcheted(&self) -> bool {
+        matches!(
+            self,
+            Record::Post(_)
+                | Record::Like { .. }
+                | Record::Unlike { .. }
+                | Record::Edit { .. }
+                | Record::Delete { .. }
+        )
     }
 }
 
@@ -642,9 +700,66 @@ mod tests {
             Record::Backup(_)
             | Record::Unlike { .. }
             | Record::Unrepost { .. }
+            | Record::DeviceKeys(_)
+            | Record::RoomKey(_)
+            | Record::Ratcheted(_)
             | Record::Unknown { .. } => unreachable!("not in the first format"),
         };
         postcard::to_allocvec(&old).unwrap()
+    }
+
+    /// The records of forward-secret messages (kinds 13 to 15) round-trip,
+    /// and an older reader that knows kinds up to 12 sees them as unknown.
+    #[test]
+    fn ratchet_records_round_trip_and_are_bounded() {
+        let records = [
+            Record::DeviceKeys(crate::ratchet::DeviceKeys {
+                curve25519: [7; 32],
+                one_time_keys: vec![[8; 32]],
+                fallback: Some([9; 32]),
+            }),
+            Record::RoomKey(crate::ratchet::RoomKey {
+                session: "session".into(),
+                shares: vec![(DeviceId([1; 32]), 0, vec![1, 2, 3])],
+            }),
+            Record::Ratcheted(crate::ratchet::Ratcheted {
+                session: "session".into(),
+                message: vec![3; 10],
+            }),
+        ];
+        for (r, kind) in records.iter().zip(13u8..) {
+            let bytes = r.encode();
+            assert_eq!(bytes[0], kind);
+            assert_eq!(Record::decode(2, &bytes).unwrap(), *r);
+        }
+        let too_many = Record::DeviceKeys(crate::ratchet::DeviceKeys {
+            curve25519: [7; 32],
+            one_time_keys: vec![[8; 32]; crate::ratchet::MAX_ONE_TIME_KEYS + 1],
+            fallback: None,
+        });
+        assert!(matches!(
+            Record::decode(2, &too_many.encode()),
+            Err(RecordError::BadField { .. })
+        ));
+        let long_share = Record::RoomKey(crate::ratchet::RoomKey {
+            session: "s".into(),
+            shares: vec![(
+                DeviceId([1; 32]),
+                0,
+                vec![0; crate::ratchet::MAX_SHARE_LEN + 1],
+            )],
+        });
+        assert!(Record::decode(2, &long_share.encode()).is_err());
+        assert!(
+            Record::Post(Post {
+                text: String::new(),
+                reply_to: None,
+                quote_of: None,
+                images: vec![],
+            })
+            .may_be_ratcheted()
+        );
+        assert!(!records[2].may_be_ratcheted());
     }
 
     /// The first format's bytes read as the same records, trailing bytes

@@ -22,6 +22,7 @@ mod notify;
 mod peers;
 mod posts;
 mod project;
+mod ratchet;
 mod schema;
 mod serve;
 mod usage;
@@ -48,6 +49,7 @@ pub use ingest::{
 };
 pub use peers::MAX_PEERS;
 pub use posts::MAX_AHEAD_MS;
+pub use ratchet::store_key_of;
 use schema::migrate;
 pub use serve::ServedTo;
 

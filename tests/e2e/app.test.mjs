@@ -177,14 +177,25 @@ test("a group: create, invite the CLI peer, exchange posts", async () => {
 test("a group the CLI peer made: join by invite, read it, leave it", async () => {
   const roost = bob.cli(["group", "create", "Night roost"], { json: true }).id;
   const invite = bob.cli(["group", "invite", roost], { json: true }).text;
-  bob.cli(["post", "--group", roost, "Roosting at nine"]);
+  bob.cli(["post", "--group", roost, "Before you came"]);
   await app.nav("groups");
   await app.type("group-join-ticket", invite);
   await app.click("group-join");
   assert.match(await app.textOf("group-join-result", 20000), /^Joined Night roost\./);
+  // Messages are forward secret: Bob's device shares its session with the
+  // member devices it knows, so the app reads what Bob writes once Bob has
+  // seen it join (and its keys), not what came before.
+  await waitFor(
+    "the owner to see the app join",
+    () => bob.cli(["group", "show", roost], { json: true }).members.length === 2,
+    40000,
+    1000,
+  );
+  bob.cli(["post", "--group", roost, "Roosting at nine"]);
   await app.s.exec("location.hash = arguments[0];", `#/group/${roost}`);
   await app.s.waitFind(`[data-testid="group-view"][data-id="${roost}"]`);
   await app.postWithText("Roosting at nine", 40000);
+  assert.ok(!(await app.invoke("group_timeline", { id: roost, limit: 50 })).posts.some((p) => p.text === "Before you came"));
   // A member who is not the owner cannot invite; they can leave.
   assert.equal((await app.s.findAll('[data-testid="group-invite"]')).length, 0);
   await app.shot("desktop-group-member");

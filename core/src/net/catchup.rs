@@ -809,7 +809,11 @@ impl Inner {
                 // Keys the account keeps (a conversation or group another
                 // device of this identity opened) are taken now; what they
                 // open comes at the next catch-up. Best effort.
-                let _ = super::lock(&self.store.0).tend_keys();
+                // So too a new batch of this device's one-time keys, once
+                // others used half of them.
+                let mut node = super::lock(&self.store.0);
+                let _ = node.tend_keys();
+                let _ = node.tend_device_keys();
             }
         }
         result

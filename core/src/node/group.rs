@@ -178,6 +178,7 @@ impl Node {
                     .group_membership(&t.space)?
                     .is_member(&self.identity) =>
             {
+                self.share_device_keys(&t.space)?;
                 self.tend_keys()?;
                 self.back_up_account()?;
                 Ok(t.space)
@@ -344,6 +345,6 @@ impl Node {
         }
         let cert = self.own_cert()?;
         self.append(space, Record::DeviceCert(cert))?;
-        Ok(())
+        self.share_device_keys(space)
     }
 }

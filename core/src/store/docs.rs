@@ -41,6 +41,9 @@ pub(crate) fn apply_doc_changes(
     keys: &mut Keys,
     mut changes: DocChanges,
 ) -> Result<()> {
+    // (Every projecting transaction ends here: the ratchet it moved is
+    // written with it.)
+    super::ratchet::flush(conn, keys)?;
     for _round in 0..64 {
         if changes.by_space.is_empty() {
             return Ok(());

@@ -13,6 +13,28 @@ use crate::entry::{ENTRY_VERSION, Entry, Header};
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::space::SpaceKind;
 
+/// Stores an entry this device just made, in the caller's transaction: it
+/// must be accepted.
+pub(super) fn store_own(tx: &Connection, keys: &mut project::Keys, entry: &Entry) -> Result<()> {
+    // What peers would refuse is not written.
+    if let Err(e) = entry.header().validate() {
+        return Err(StoreError::Refused(format!(
+            "this entry cannot be sent: {e}"
+        )));
+    }
+    let mut apply = ingest::Apply::new(tx, keys, now_ms());
+    match apply.apply_one(entry)? {
+        ingest::Outcome::Accepted => {}
+        ingest::Outcome::Rejected(reason) => return Err(StoreError::Refused(reason)),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "own new entry was not accepted: {other:?}"
+            )));
+        }
+    }
+    apply.finish()
+}
+
 impl Store {
     pub(super) fn append_with<T>(
         &mut self,
@@ -56,17 +78,7 @@ impl Store {
         let key = project::key_for(&tx, keys, row, epoch)?
             .ok_or_else(|| StoreError::NoKey(space.fmt_short()))?;
         let entry = make(head, &key, epoch, prepared);
-        let mut apply = ingest::Apply::new(&tx, keys, now_ms());
-        match apply.apply_one(&entry)? {
-            ingest::Outcome::Accepted => {}
-            ingest::Outcome::Rejected(reason) => return Err(StoreError::Refused(reason)),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "own new entry was not accepted: {other:?}"
-                )));
-            }
-        }
-        apply.finish()?;
+        store_own(&tx, keys, &entry)?;
         tx.commit()?;
         Ok(Some(entry))
     }

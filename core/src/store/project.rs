@@ -85,8 +85,17 @@ pub(crate) struct Keys {
     pub(crate) memberships: HashMap<i64, crate::membership::Membership>,
     /// The identity key, on a device that holds it: unwraps group keys.
     pub(crate) me: Option<crate::identity::IdentityKey>,
-    /// This device's key: unwraps the account space's keys.
+    /// This device's key: unwraps the account space's keys, and the store
+    /// key derives from it.
     pub(crate) device: Option<crate::identity::DeviceKey>,
+    /// This device's ratchet, once read ([`super::ratchet`]).
+    pub(crate) ratchet: Option<crate::ratchet::Ratchet>,
+    /// The ratchet changed since it was written (written once per
+    /// transaction, by [`super::ratchet::flush`]).
+    pub(crate) ratchet_dirty: bool,
+    /// The record inside the ratcheted entry this device is appending
+    /// (its own session cannot open it): by the entry's id.
+    pub(crate) own_inner: Option<(EntryId, Vec<u8>)>,
 }
 
 impl Keys {
@@ -108,6 +117,9 @@ impl Keys {
     pub(crate) fn clear(&mut self) {
         self.cache.clear();
         self.memberships.clear();
+        self.ratchet = None;
+        self.ratchet_dirty = false;
+        self.own_inner = None;
     }
 }
 
@@ -516,6 +528,17 @@ pub(crate) fn project(
         // (Admission refused revocations without the identity's signature.)
         Record::Revocation { device, heads, .. } => revoke(conn, keys, author, &device, &heads)?,
         Record::Group(op) => super::membership::apply_op(conn, keys, space, writer, placed, op)?,
+        Record::DeviceKeys(k) => {
+            super::ratchet::keep_device_keys(conn, author, &placed.device, placed.timestamp, &k)?
+        }
+        Record::RoomKey(k) => super::ratchet::receive(conn, keys, space, placed, &k)?,
+        Record::Ratcheted(m) => {
+            // What a sender's ratchet sealed: a post, like, unlike, edit or
+            // delete, projected as if it came unsealed (once opened here).
+            if let Some(inner) = super::ratchet::open(conn, keys, space, placed, &m)? {
+                project(conn, keys, space, writer, placed, inner, changes)?;
+            }
+        }
         Record::DocChange(bytes) => {
             let change = Doc::parse_change(&bytes)?;
             changes
@@ -555,8 +578,10 @@ fn insert_post(
         // Shown already (projected again after a key or membership change).
         return Ok(());
     }
-    conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
-        .execute(params![placed.row, p.text])?;
+    if !sealed_at_rest(conn, placed.row)? {
+        conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+            .execute(params![placed.row, p.text])?;
+    }
     count_post(conn, author, 1)?;
     for image in &p.images {
         want_blob(conn, &image.hash, space.row, placed.log, image.len)?;
@@ -919,9 +944,19 @@ fn pick_edit(
         "UPDATE posts SET edit=?2 WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
     )?
     .execute(params![post_row, best])?;
-    conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
-        .execute(params![post_row, text])?;
+    if !sealed_at_rest(conn, post_row)? {
+        conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+            .execute(params![post_row, text])?;
+    }
     Ok(())
+}
+
+/// Whether the post at `row` came sealed by a sender's ratchet: its text
+/// stays sealed at rest, so the search index holds none of it.
+fn sealed_at_rest(conn: &Connection, row: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM opened WHERE entry=?1")?
+        .exists([row])?)
 }
 
 /// The entry row of a post's winning edit, if any.
@@ -937,6 +972,9 @@ fn current_edit(conn: &Connection, post_row: i64) -> Result<Option<i64>> {
 /// copy of the text (it is contentless), so the text is read back from the
 /// post or its winning edit and handed to FTS5's `delete` command.
 fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>) -> Result<()> {
+    if sealed_at_rest(conn, post_row)? {
+        return Ok(());
+    }
     let text = match open_stored(conn, keys, edit.unwrap_or(post_row))? {
         Some(Record::Post(p)) => p.text,
         Some(Record::Edit { text, .. }) => text,
@@ -970,9 +1008,18 @@ pub(crate) fn open_stored(conn: &Connection, keys: &mut Keys, row: i64) -> Resul
         seq,
         epoch,
     );
-    Ok(open_sealed(conn, keys, space_row, epoch, &aad, &payload)?
+    let record = open_sealed(conn, keys, space_row, epoch, &aad, &payload)?
         .ok()
-        .and_then(|p| Record::decode(super::entries::version_of(&version), &p).ok()))
+        .and_then(|p| Record::decode(super::entries::version_of(&version), &p).ok());
+    match record {
+        // The record a sender's ratchet sealed, as kept when it was opened;
+        // one not opened yet stays as it came (projecting it tries the
+        // ratchet: an entry kept hidden, shown once its writer is let in).
+        Some(Record::Ratcheted(m)) => Ok(Some(
+            super::ratchet::read_opened(conn, keys, row)?.unwrap_or(Record::Ratcheted(m)),
+        )),
+        other => Ok(other),
+    }
 }
 
 pub(crate) fn is_self(conn: &Connection, identity: &IdentityId) -> Result<bool> {

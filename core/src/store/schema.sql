@@ -177,3 +177,20 @@ CREATE TABLE IF NOT EXISTS peers(
   device BLOB PRIMARY KEY, addrs BLOB NOT NULL, last_seen INTEGER, asked BLOB, named BLOB,
   introduced INTEGER NOT NULL DEFAULT 0, path INTEGER, rtt_ms INTEGER
 ) WITHOUT ROWID;
+-- This device's ratchet state (crate::ratchet), sealed under the store
+-- key (store/ratchet.rs).
+CREATE TABLE IF NOT EXISTS ratchet_state(
+  id INTEGER PRIMARY KEY CHECK (id = 0), sealed BLOB NOT NULL
+);
+-- The newest keys each device published for forward-secret messages.
+CREATE TABLE IF NOT EXISTS device_keys(
+  device BLOB PRIMARY KEY, identity INTEGER NOT NULL, ts INTEGER NOT NULL, keys BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS device_keys_identity ON device_keys(identity);
+-- The record inside a ratcheted entry once opened here, sealed under the
+-- store key; it goes with the entry's payload.
+CREATE TABLE IF NOT EXISTS opened(entry INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS opened_dropped AFTER UPDATE OF payload ON entries
+  WHEN new.payload IS NULL BEGIN DELETE FROM opened WHERE entry = new.id; END;
+CREATE TRIGGER IF NOT EXISTS opened_deleted AFTER DELETE ON entries
+  BEGIN DELETE FROM opened WHERE entry = old.id; END;
