@@ -12,6 +12,7 @@
 mod account;
 mod bundle;
 mod devices;
+mod dht;
 mod dm;
 mod group;
 mod key;
@@ -229,6 +230,10 @@ enum Command {
     /// forwards encrypted packets between devices that cannot reach each
     /// other directly, and sees nothing of what they say. Needs no home.
     Relay(relay::RelayArgs),
+    /// Run Mainline DHT nodes for a private network (a LAN, a test
+    /// network): devices started with `--dht-bootstrap HOST:PORT` find each
+    /// other by key through them. Needs no home.
+    DhtNode(dht::DhtNodeArgs),
     /// Catch up with every known peer once, print counts and exit.
     Sync(network::SyncArgs),
     /// List known peers and when they were last seen.
@@ -258,6 +263,15 @@ enum Command {
 }
 
 fn main() {
+    // Diagnostics for whoever runs a node by hand or in the simulator:
+    // `STARLING_LOG=iroh=debug` (any tracing filter) writes to stderr.
+    if let Ok(filter) = std::env::var("STARLING_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
+    }
     let cli = Cli::parse();
     let out = Out { json: cli.json };
     if let Err(e) = run(cli, out) {
@@ -308,6 +322,9 @@ fn run(cli: Cli, out: Out) -> Result<()> {
     if let Command::Relay(args) = cli.command {
         return relay::run(out, args);
     }
+    if let Command::DhtNode(args) = cli.command {
+        return dht::run(out, args);
+    }
     let home = home_dir(&cli)?;
     // These make the home, so they run before one is opened.
     match &cli.command {
@@ -346,6 +363,7 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Init { .. }
         | Command::Run(_)
         | Command::Relay(_)
+        | Command::DhtNode(_)
         | Command::Sync(_)
         | Command::Restore(_)
         | Command::Device { .. } => {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use starling_core::Node;
 use starling_core::net::{
-    NetConfig, Peer, Relay, STORAGE_CHECK_EVERY, Service, ServiceConfig, SharedNode,
+    Dht, NetConfig, Peer, Relay, STORAGE_CHECK_EVERY, Service, ServiceConfig, SharedNode,
 };
 use starling_core::view::{Event, Path, PeerView};
 
@@ -35,6 +35,15 @@ pub(crate) struct RunArgs {
     /// Do not look for peers on the local network (mDNS).
     #[arg(long)]
     no_local_discovery: bool,
+    /// Publish this device's addresses in the BitTorrent Mainline DHT,
+    /// signed by its key, and find peers that moved there. Opt-in: anyone
+    /// can then read your addresses.
+    #[arg(long, env = "STARLING_DHT")]
+    dht: bool,
+    /// Join the DHT through these nodes (`host:port`, repeatable; a
+    /// private network's, see `starling dht-node`); implies --dht.
+    #[arg(long = "dht-bootstrap")]
+    dht_bootstrap: Vec<String>,
 }
 
 /// How a command that goes online for one round (`sync`, `restore`)
@@ -102,6 +111,11 @@ fn describe(e: &Event) -> Option<String> {
                 .unwrap_or_default()
         ),
         Event::LocalDiscoveryOff { reason } => format!("local discovery off: {reason}"),
+        Event::DhtListening { bootstrap, nodes } => {
+            format!(
+                "{nodes} DHT nodes listening from {bootstrap}; start devices with --dht-bootstrap {bootstrap}"
+            )
+        }
         Event::RelayListening { url } => {
             format!("relay listening on {url}; point devices at it with --relay {url}")
         }
@@ -198,6 +212,9 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
                 bind: args.bind,
                 relay: Relay::parse(&args.relay),
                 local_discovery: !args.no_local_discovery,
+                dht: (args.dht || !args.dht_bootstrap.is_empty()).then(|| Dht {
+                    bootstrap: args.dht_bootstrap.clone(),
+                }),
                 ..NetConfig::loopback()
             },
             sync_every: Duration::from_secs(args.sync_interval),

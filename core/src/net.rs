@@ -136,6 +136,42 @@ impl Relay {
     }
 }
 
+/// Finding devices by their key through the BitTorrent Mainline DHT,
+/// with no server of ours: each device publishes its addresses there as a
+/// record signed by its device key (pkarr), and peers whose known
+/// addresses fail look it up. Opt-in: the addresses (IP and relay) become
+/// public.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Dht {
+    /// Nodes to join the DHT through (`host:port`); empty: the public
+    /// Mainline network's usual ones. A private network (the simulator)
+    /// names its own (`starling dht-node`).
+    pub bootstrap: Vec<String>,
+}
+
+/// How often a device publishes its addresses in the DHT again (and
+/// retries a publish that failed): a few UDP packets to the nodes closest
+/// to its key.
+pub const DHT_REPUBLISH_EVERY: Duration = Duration::from_secs(60);
+
+impl Dht {
+    /// The address lookup that publishes to and resolves from the DHT.
+    fn lookup(&self) -> iroh_mainline_address_lookup::Builder {
+        let mut dht = n0_mainline::Dht::builder();
+        if !self.bootstrap.is_empty() {
+            dht.bootstrap(&self.bootstrap);
+        }
+        iroh_mainline_address_lookup::DhtAddressLookup::builder()
+            .dht_builder(dht)
+            // A publish right after a move may find the network not ready
+            // yet; the next try comes a minute later, not an hour.
+            .republish_delay(DHT_REPUBLISH_EVERY)
+            // Direct addresses too: a device that moved is found at its
+            // new address even with no relay.
+            .addr_filter(iroh::address_lookup::AddrFilter::unfiltered())
+    }
+}
+
 impl std::fmt::Display for Relay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -168,6 +204,8 @@ pub struct NetConfig {
     /// How often the peers seen lately are asked whether anything was
     /// missed (a catch-up that costs one round trip when nothing was).
     pub check_every: Duration,
+    /// Publish and look up addresses in the Mainline DHT (`None`: off).
+    pub dht: Option<Dht>,
 }
 
 impl NetConfig {
@@ -183,6 +221,7 @@ impl NetConfig {
             local_discovery: false,
             watch_every: Duration::from_millis(50),
             check_every: Duration::from_secs(5),
+            dht: None,
         }
     }
 }
@@ -371,6 +410,9 @@ async fn bind(
         .secret_key(secret)
         .relay_mode(relay)
         .address_lookup(lookup);
+    if let Some(dht) = &config.dht {
+        builder = builder.address_lookup(dht.lookup());
+    }
     if !config.bind.is_empty() {
         builder = builder.clear_ip_transports();
         for a in &config.bind {

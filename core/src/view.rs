@@ -567,6 +567,9 @@ pub struct Settings {
     pub relay: String,
     /// Whether peers on the local network are found by mDNS.
     pub local_discovery: bool,
+    /// Whether this device publishes its addresses in, and looks peers up
+    /// in, the Mainline DHT.
+    pub dht: bool,
     /// The profile folder.
     pub home: String,
 }
@@ -709,6 +712,14 @@ pub enum Event {
     RelayListening {
         /// The relay's URL (`http://…` without a certificate).
         url: String,
+    },
+    /// `starling dht-node` runs: the address other devices join the DHT
+    /// through (`--dht-bootstrap`), and how many nodes answer there.
+    DhtListening {
+        /// `host:port` of the first node.
+        bootstrap: String,
+        /// Nodes run, on ports from the first up.
+        nodes: u16,
     },
     /// The node (or relay) stopped.
     Stopped,

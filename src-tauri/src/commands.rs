@@ -658,6 +658,7 @@ fn settings_view(shell: &Shell, s: &Settings) -> SettingsView {
     SettingsView {
         relay: s.relay.clone(),
         local_discovery: s.local_discovery,
+        dht: s.dht,
         home: shell.home.display().to_string(),
     }
 }
@@ -673,11 +674,13 @@ async fn set_settings(
     shell: State<'_, Shell>,
     relay: String,
     local_discovery: bool,
+    dht: bool,
 ) -> Res<SettingsView> {
     Settings::check_relay(&relay).map_err(invalid)?;
     let s = Settings {
         relay: relay.trim().to_string(),
         local_discovery,
+        dht,
     };
     s.save(&shell.home)
         .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot save settings: {e}")))?;

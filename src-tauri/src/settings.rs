@@ -3,13 +3,13 @@
 //! Environment variables override the file, so tests and scripts can pin a
 //! run to loopback: `STARLING_RELAY` (`none`, `default` or a URL),
 //! `STARLING_BIND` (comma-separated socket addresses) and
-//! `STARLING_LOCAL_DISCOVERY` (`0` or `1`).
+//! `STARLING_LOCAL_DISCOVERY` and `STARLING_DHT` (`0` or `1`).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use starling_core::net::{NetConfig, Relay};
+use starling_core::net::{Dht, NetConfig, Relay};
 
 /// What a person can set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,10 @@ pub(crate) struct Settings {
     pub(crate) relay: String,
     /// Find peers on the local network with mDNS.
     pub(crate) local_discovery: bool,
+    /// Publish addresses in, and look peers up in, the Mainline DHT
+    /// (opt-in; missing in files written before it existed).
+    #[serde(default)]
+    pub(crate) dht: bool,
 }
 
 impl Default for Settings {
@@ -25,6 +29,7 @@ impl Default for Settings {
         Self {
             relay: "default".into(),
             local_discovery: true,
+            dht: false,
         }
     }
 }
@@ -70,10 +75,12 @@ impl Settings {
         let local_discovery = env("STARLING_LOCAL_DISCOVERY")
             .map(|v| v != "0")
             .unwrap_or(self.local_discovery);
+        let dht = env("STARLING_DHT").map(|v| v != "0").unwrap_or(self.dht);
         NetConfig {
             bind,
             relay: Relay::parse(&relay),
             local_discovery,
+            dht: dht.then(Dht::default),
             ..NetConfig::loopback()
         }
     }
@@ -89,6 +96,7 @@ mod tests {
         let s = Settings {
             relay: "https://relay.example".into(),
             local_discovery: false,
+            dht: true,
         };
         s.save(&dir).unwrap();
         assert_eq!(Settings::load(&dir), s);

@@ -192,7 +192,8 @@ export const api = {
   deviceRevoke: (device: string) => call("device_revoke", { device }),
 
   settings: () => call("settings"),
-  setSettings: (relay: string, localDiscovery: boolean) => call("set_settings", { relay, localDiscovery }),
+  setSettings: (relay: string, localDiscovery: boolean, dht: boolean) =>
+    call("set_settings", { relay, localDiscovery, dht }),
   /** Writes a bundle of everything this device holds under the data folder. */
   exportBundle: () => call("export_bundle"),
   importBundle: (base64: string) => call("import_bundle", { base64 }),

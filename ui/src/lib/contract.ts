@@ -796,6 +796,11 @@ export type Settings = {
    */
   local_discovery: boolean,
   /**
+   * Whether this device publishes its addresses in, and looks peers up
+   * in, the Mainline DHT.
+   */
+  dht: boolean,
+  /**
    * The profile folder.
    */
   home: string,
@@ -1006,6 +1011,16 @@ export type Event = {
    * The relay's URL (`http://…` without a certificate).
    */
   url: string,
+} | {
+  "kind": "dht_listening",
+  /**
+   * `host:port` of the first node.
+   */
+  bootstrap: string,
+  /**
+   * Nodes run, on ports from the first up.
+   */
+  nodes: number,
 } | {
   "kind": "stopped"
 };

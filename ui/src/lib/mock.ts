@@ -60,7 +60,7 @@ const devices: Device[] = [
   { device: "f0".repeat(32), this_device: true, revoked: false, certified_at: now - 86_400_000 * 30 },
   { device: "f1".repeat(32), this_device: false, revoked: false, certified_at: now - 86_400_000 * 90 },
 ];
-let settings = { relay: "default", local_discovery: true, home: "/home/you/.local/share/starling" };
+let settings = { relay: "default", local_discovery: true, dht: false, home: "/home/you/.local/share/starling" };
 let storage: Storage = {
   entries: 10_050,
   posts: 10_000,
@@ -232,7 +232,8 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     return { device: String(a.device) };
   },
   settings: () => settings,
-  set_settings: (a) => (settings = { ...settings, relay: String(a.relay), local_discovery: Boolean(a.localDiscovery) }),
+  set_settings: (a) =>
+    (settings = { ...settings, relay: String(a.relay), local_discovery: Boolean(a.localDiscovery), dht: Boolean(a.dht) }),
   export_bundle: () => ({ path: `${settings.home}/exports/starling-${Date.now()}.bundle`, records: 120, bytes: 48_000 }),
   import_bundle: () => ({ accepted: 12, known: 3, pending: 0, blobs: 0, refused: 0, rejections: [] }),
   storage: () => storage,
