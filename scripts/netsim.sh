@@ -156,13 +156,18 @@ start_relay() {
   done
 }
 stop_relay() {
-  ip netns pids "${P}relay" | xargs -r kill
+  stop_ns relay relay
+  wait "$RELAY_PID" 2>/dev/null || true
+}
+# Stops every process in namespace $1 (at most 10 s; scenario $2 fails
+# otherwise).
+stop_ns() {
+  ip netns pids "$P$1" | xargs -r kill
   local start=$SECONDS
-  while [ -n "$(ip netns pids "${P}relay")" ]; do
-    [ $((SECONDS - start)) -lt 10 ] || fail relay "the relay did not stop"
+  while [ -n "$(ip netns pids "$P$1")" ]; do
+    [ $((SECONDS - start)) -lt 10 ] || fail "$2" "$1's processes did not stop"
     sleep 0.1
   done
-  wait "$RELAY_PID" 2>/dev/null || true
 }
 
 # Home $1: a bridge `home$1` behind router `gw$1`, which NATs (nftables
@@ -325,7 +330,7 @@ scenario_dht() {
   st bob init --name Bob >/dev/null
   st bob post "before the move" >/dev/null
   local net=(--relay none --no-local-discovery --bind 0.0.0.0:0 --sync-interval 5)
-  dht_node() { run_dht "$1" "${net[@]}" --dht-bootstrap "$DHT_IP:6881"; }
+  dht_node() { run_logged "$1" "${net[@]}" --dht-bootstrap "$DHT_IP:6881"; }
   dht_node bob
   # Bob's ticket names his address on the internet (once his node ran).
   local ticket_start=$SECONDS ticket
@@ -355,13 +360,8 @@ scenario_dht() {
     fail dht "Ann's sessions with Bob were not direct: $(st ann --json peers)"
   # The control: Ann's node again without the DHT, and Bob moves once
   # more: his next post does not reach her.
-  ip netns pids "${P}ann" | xargs -r kill
-  local stop_start=$SECONDS
-  while [ -n "$(ip netns pids "${P}ann")" ]; do
-    [ $((SECONDS - stop_start)) -lt 10 ] || fail dht "Ann's node did not stop"
-    sleep 0.1
-  done
-  run_dht ann "${net[@]}"
+  stop_ns ann dht
+  run_logged ann "${net[@]}"
   ns bob ip link set eth1 down
   ns bob ip addr flush dev eth1
   plug inet bob eth2 10.99.0.70/24
@@ -370,14 +370,6 @@ scenario_dht() {
     fail dht "Ann found Bob without the DHT (the scenario tests nothing)"
   fi
   echo "netsim dht: PASS (relays off, no mDNS: Bob's post from his new address reached Ann in ${took}s, found through a private Mainline DHT of 8 nodes; without the DHT, his post after a second move did not reach her in 30 s)"
-}
-# Starts `starling run` for device $1 with the arguments after it,
-# stamping its log lines.
-run_dht() {
-  local dev=$1; shift
-  (st "$dev" --json run "$@" 2>&1 |
-    while IFS= read -r line; do printf '%s %s\n' "${EPOCHREALTIME/./}" "$line"; done) >>"$WORK/$dev.log" &
-  PIDS+=($!)
 }
 
 # (e) The relay goes down and comes back; the nodes reconnect by
@@ -404,7 +396,13 @@ scenario_relay_restart() {
 # the time it arrived (µs since the epoch), into $WORK/$1.log.
 run_stamped() {
   local dev=$1; shift
-  (st "$dev" --json run --relay "$RELAY_URL" --no-local-discovery --bind 0.0.0.0:0 "$@" 2>&1 |
+  run_logged "$dev" --relay "$RELAY_URL" --no-local-discovery --bind 0.0.0.0:0 "$@"
+}
+# Starts `starling run` for device $1 with the arguments after it,
+# stamping its log lines (µs).
+run_logged() {
+  local dev=$1; shift
+  (st "$dev" --json run "$@" 2>&1 |
     while IFS= read -r line; do printf '%s %s\n' "${EPOCHREALTIME/./}" "$line"; done) >>"$WORK/$dev.log" &
   PIDS+=($!)
 }

@@ -22,7 +22,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 # Test homes keep their secrets in files; the keychain has its own run.
 STARLING_KEYCHAIN=off cargo test --workspace
-echo "== netsim: real starling binaries in network namespaces (LAN by mDNS; two NATs and our relay)"
+echo "== netsim: real starling binaries in network namespaces (LAN by mDNS; two NATs and our relay; a private DHT)"
 bash scripts/netsim.sh all
 echo "== keychain: a real Secret Service in a private D-Bus session"
 bash scripts/keychain-test.sh

@@ -56,6 +56,18 @@ fn feed_ticket(home: &Path) -> String {
 }
 
 /// One catch-up round with the profile's peers (`starling sync --once`).
+/// A group's timeline as `home` shows it, and its posts' texts.
+fn group_timeline(home: &Path, group: &str) -> (Value, Vec<String>) {
+    let tl = json(home, &["group", "timeline", group]);
+    let texts = tl["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    (tl, texts)
+}
+
 fn sync_once(home: &Path) -> Value {
     json(
         home,
@@ -712,26 +724,14 @@ fn groups_by_invite_picture_and_sync() {
     json(&b, &["post", "--group", &id, "bob says hi"]);
     let r = sync_once(&b);
     assert!(r["accepted"].as_u64().unwrap() >= 2, "{r}");
-    let tl = json(&b, &["group", "timeline", &id]);
-    let texts: Vec<&str> = tl["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
+    let (_, texts) = group_timeline(&b, &id);
     // Ann's post from before Bob joined stays closed to him: a sender
     // shares its session with the member devices it knows (forward
     // secrecy; history before a join is not handed over).
     assert_eq!(texts, vec!["bob says hi"]);
     json(&a, &["post", "--group", &id, "welcome bob"]);
     sync_once(&b);
-    let tl = json(&b, &["group", "timeline", &id]);
-    let texts: Vec<&str> = tl["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
+    let (tl, texts) = group_timeline(&b, &id);
     assert_eq!(texts, vec!["welcome bob", "bob says hi"]);
     // The same post objects as the home timeline.
     let home = json(&a, &["timeline"]);
@@ -744,13 +744,7 @@ fn groups_by_invite_picture_and_sync() {
     // Group posts stay out of home timelines.
     assert_eq!(home["posts"].as_array().unwrap().len(), 1);
     // Ann's node got Bob's post in the same session; both see two members.
-    let on_a = json(&a, &["group", "timeline", &id]);
-    let on_a: Vec<&str> = on_a["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
+    let (_, on_a) = group_timeline(&a, &id);
     assert_eq!(on_a, vec!["welcome bob", "bob says hi", "hello group"]);
     let shown = json(&b, &["group", "show", &id]);
     assert_eq!(shown["members"].as_array().unwrap().len(), 2);
