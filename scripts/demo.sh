@@ -47,7 +47,7 @@ for _ in $(seq 1 100); do grep -q listening "$demo/bob-run.log" && break; sleep 
 cat "$demo/bob-run.log"
 run --home "$bob" post "Posted while my node runs."
 run --home "$ann" follow "$("$bin" --home "$bob" ticket)"   # Bob's ticket now carries his address
-run --home "$ann" sync --once --timeout 10
+run --home "$ann" sync --timeout 10
 run --home "$ann" timeline --limit 2
 run --home "$ann" peers
 kill -TERM "$bob_node"; wait "$bob_node" 2>/dev/null || true

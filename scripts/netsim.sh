@@ -30,7 +30,8 @@
 #        through the relay, p50 and p99.
 #   link (a benchmark, not in `all`) catch-up of 10,000 entries over a
 #        20 Mbit/s link (tc tbf) against the link's rate.
-# Every wait is bounded; every namespace is removed on exit.
+# Every wait is bounded; every namespace is removed on exit. NETSIM_KEEP=DIR
+# keeps each scenario's node logs in DIR/<scenario>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,8 +106,7 @@ wait_text() {
 }
 fail() {
   echo "netsim $1: FAIL: $2" >&2
-  # NETSIM_KEEP=DIR keeps every log of the failed scenario there.
-  if [ -n "${NETSIM_KEEP:-}" ]; then mkdir -p "$NETSIM_KEEP" && cp -r "$WORK"/*.log "$NETSIM_KEEP"/ 2>/dev/null || true; fi
+  keep_logs "$1"
   for f in "$WORK"/*.log; do echo "--- $f"; tail -n 20 "$f"; done >&2
   exit 1
 }
@@ -414,6 +414,12 @@ tx_total() { local d t=0; for d in "$@"; do t=$((t + $(tx_bytes "$d"))); done; e
 first_arrival() {
   awk -v t0="$2" '$1 >= t0 && /"accepted":[1-9]/ && /"kind":"(received|synced)"/ { print $1; exit }' "$WORK/$1.log"
 }
+# The device that handed device $1 those entries (the gossip neighbour or
+# catch-up peer of that first arrival after $2).
+first_sender() {
+  awk -v t0="$2" '$1 >= t0 && /"accepted":[1-9]/ && /"kind":"(received|synced)"/ {
+    if (match($0, /"peer":"[0-9a-f]+"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$WORK/$1.log"
+}
 # The $2-th percentile of the numbers on standard input.
 percentile() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int((NR * p + 99) / 100); if (i < 1) i = 1; print v[i] }'; }
 
@@ -459,31 +465,61 @@ scenario_flock() {
   for d in "${followers[@]}"; do
     wait_text "$d" 120 "hello from the first" >/dev/null || fail flock "$d never got the first node's earlier post"
   done
-  # A quiet window to measure what the flock sends when nothing is new.
-  local quiet_from quiet_bytes
+  # Who is who, to follow each post's path back to its author.
+  declare -A name_of
+  for d in "${all[@]}"; do name_of[$(st "$d" --json whoami | jq -r .device)]=$d; done
+  # A quiet window to measure what the flock sends when nothing is new:
+  # as long as the periodic sync interval, so that each window holds one
+  # round of those.
+  local window=30 posts=10 quiet_from quiet_bytes
   quiet_from=$(tx_total "${all[@]}")
-  sleep 5
+  sleep $window
   quiet_bytes=$(($(tx_total "${all[@]}") - quiet_from))
-  # The post.
-  local bytes_from t0
+  # A window as long with $posts posts of 1,000 bytes of text: the first
+  # is timed to every follower, the rest follow it.
+  local text bytes_from t0
+  text="flock post $(head -c 989 /dev/zero | tr '\0' x)"
   bytes_from=$(tx_total "${all[@]}")
   t0=${EPOCHREALTIME/./}
-  st "$first" post "flock post" >/dev/null
+  st "$first" post "$text" >/dev/null
   for d in "${followers[@]}"; do
-    wait_text "$d" 90 "flock post" >/dev/null || fail flock "$d never got the flock post"
+    wait_text "$d" 90 "$text" >/dev/null || fail flock "$d never got the flock post"
   done
+  for k in $(seq 2 $posts); do
+    st "$first" post "flock post $k $(head -c 987 /dev/zero | tr '\0' x)" >/dev/null
+  done
+  local post_s=$(((${EPOCHREALTIME/./} - t0) / 1000))
+  if [ "$post_s" -lt $((window * 1000)) ]; then
+    sleep "$(awk -v ms=$((window * 1000 - post_s)) 'BEGIN { printf "%.3f", ms / 1000 }')"
+  fi
+  local post_bytes=$(($(tx_total "${all[@]}") - bytes_from))
+  # Time to each follower, and the gossip hops it took: the chain of
+  # senders of each first arrival, back to the author.
   local lat=() t
+  declare -A from hops_of
   for d in "${followers[@]}"; do
     t=$(first_arrival "$d" "$t0")
     [ -n "$t" ] || fail flock "$d's log shows no arrival"
     lat+=($(((t - t0) / 1000)))
+    from[$d]=${name_of[$(first_sender "$d" "$t0")]:-?}
   done
-  local post_s=$(((${EPOCHREALTIME/./} - t0) / 1000))
-  local post_bytes=$(($(tx_total "${all[@]}") - bytes_from))
-  local p50 p99 max
+  local h c by_hops=()
+  for d in "${followers[@]}"; do
+    h=0 c=$d
+    while [ "$c" != "$first" ] && [ "$c" != "?" ] && [ $h -le $n ]; do c=${from[$c]:-?}; h=$((h + 1)); done
+    [ "$c" = "$first" ] || fail flock "$d's post came by a path that does not lead back to the author"
+    hops_of[$d]=$h
+  done
+  local p50 p99 max i
   p50=$(printf '%s\n' "${lat[@]}" | percentile 50)
   p99=$(printf '%s\n' "${lat[@]}" | percentile 99)
   max=$(printf '%s\n' "${lat[@]}" | percentile 100)
+  for h in $(printf '%s\n' "${hops_of[@]}" | sort -n | uniq); do
+    local at=()
+    for i in "${!followers[@]}"; do [ "${hops_of[${followers[$i]}]}" = "$h" ] && at+=("${lat[$i]}"); done
+    by_hops+=("$h hop(s): ${#at[@]} followers, p50 $(printf '%s\n' "${at[@]}" | percentile 50) ms, last $(printf '%s\n' "${at[@]}" | percentile 100) ms")
+  done
+  local per_node_post=$(((post_bytes - quiet_bytes) / n / posts))
   # A follower goes offline; the first node makes 500 posts; it returns.
   local away=${followers[-1]}
   ip netns pids "$P$away" | xargs -r kill
@@ -499,7 +535,7 @@ scenario_flock() {
   done
   [ "$got" = 500 ] || fail flock "the returning node holds $got of 500 posts"
   local caught=$(((${EPOCHREALTIME/./} - back) / 1000))
-  echo "netsim flock: PASS ($n nodes in $homes homes; a post reached all ${#followers[@]} followers: p50 ${p50} ms, p99 ${p99} ms, last ${max} ms; bytes sent per node per second: $((quiet_bytes / n / 5)) while quiet, $((post_bytes * 1000 / n / post_s)) in the ${post_s} ms after the post; a node back after 500 posts held them all ${caught} ms after it started)"
+  echo "netsim flock: PASS ($n nodes in $homes homes; a post reached all ${#followers[@]} followers: p50 ${p50} ms, p99 ${p99} ms, last ${max} ms; by gossip hops: $(IFS=';'; echo "${by_hops[*]}"); bytes sent per node: $((quiet_bytes / n / window)) per second while quiet, ${per_node_post} more per ${#text}-byte post (${window} s with ${posts} posts against ${window} s without); a node back after 500 posts held them all ${caught} ms after it started)"
 }
 
 # Waits for this shell's background jobs started since the last call
@@ -608,6 +644,11 @@ scenario_link() {
 }
 
 # Each scenario runs in its own set of namespaces.
+# NETSIM_KEEP=DIR keeps every log of scenario $1 in DIR/$1.
+keep_logs() {
+  if [ -n "${NETSIM_KEEP:-}" ]; then mkdir -p "$NETSIM_KEEP/$1" && cp -r "$WORK"/*.log "$NETSIM_KEEP/$1"/ 2>/dev/null || true; fi
+}
+
 fresh() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
@@ -631,6 +672,7 @@ run_scenario() {
     dht) scenario_dht ;;
     *) echo "usage: $0 [lan|nat|move|relay|flock|dht|bench|link|all]..." >&2; exit 2 ;;
   esac
+  keep_logs "$1"
   fresh
 }
 

@@ -178,6 +178,7 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
     ann.with(|n| n.follow(&ticket(&bob))).unwrap();
     let r = bounded(pb.sync_with(&pa.addr())).await.unwrap();
     assert!(r.import.rejected.is_empty(), "{r:?}");
+    assert!(!r.reused, "the first session dials");
     assert_eq!(bob.texts(), vec!["ann two", "ann one"]);
     // Bob posts; Ann catches up by calling Bob.
     post(&bob, "bob here");
@@ -190,6 +191,8 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
     // They have met before: the next check is one summary, a few dozen bytes.
     let summary = bounded(pb.sync_with(&pa.addr())).await.unwrap();
     assert_eq!(summary.messages, 2);
+    // ... on the connection kept from the last session: no new handshake.
+    assert!(again.reused && summary.reused, "{again:?} {summary:?}");
     assert!(
         summary.bytes_sent + summary.bytes_received < 100,
         "{summary:?}"
@@ -227,6 +230,38 @@ async fn two_nodes_catch_up_and_an_offline_node_catches_up_later() {
             .iter()
             .any(|(p, seen)| p.device == bob.with(|n| n.device()) && seen.is_some())
     );
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
+/// A kept connection the other side closed when it went idle is dialed
+/// again, and the check goes through as if nothing happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_closed_while_idle_is_dialed_again() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    post(&ann, "ann one");
+    let pa = ann
+        .start_with(NetConfig {
+            live: false,
+            idle_close: Duration::from_millis(200),
+            ..NetConfig::loopback()
+        })
+        .await;
+    let pb = bob.start_catch_up_only().await;
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    let first = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert!(!first.reused);
+    assert_eq!(bob.texts(), vec!["ann one"]);
+    let soon = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert!(soon.reused, "{soon:?}");
+    // Ann closes the connection once it idled past 200 ms.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    post(&ann, "ann two");
+    let later = bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    assert!(!later.reused, "{later:?}");
+    assert_eq!(later.import.accepted, 1);
+    assert_eq!(bob.texts(), vec!["ann two", "ann one"]);
     pa.shutdown().await;
     pb.shutdown().await;
 }

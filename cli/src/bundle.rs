@@ -7,7 +7,7 @@ use starling_core::view::Exported;
 use starling_core::{Audience, IdentityId, Node, Ticket};
 
 use crate::out::Out;
-use crate::tickets::{read_file, write};
+use crate::tickets::{is_std, read_file, write};
 
 /// Who `--for` names: an identity id or their feed ticket.
 fn audience(text: &str) -> Result<Audience> {
@@ -21,7 +21,8 @@ fn audience(text: &str) -> Result<Audience> {
     }
 }
 
-/// `starling export --out FILE [--for WHO]`.
+/// `starling export --out FILE [--for WHO]` (`--out -`: the bundle on
+/// standard output, the summary on stderr).
 pub(crate) fn export(out: Out, node: &mut Node, path: &Path, for_: Option<&str>) -> Result<()> {
     let audience = for_.map(audience).transpose()?.unwrap_or(Audience::Anyone);
     let bytes = node.export(audience)?;
@@ -32,6 +33,16 @@ pub(crate) fn export(out: Out, node: &mut Node, path: &Path, for_: Option<&str>)
         records,
         bytes: bytes.len() as u64,
     };
+    if is_std(path) {
+        // The bundle is standard output; what was written goes to stderr.
+        let said = if out.json {
+            serde_json::to_string(&view).unwrap_or_default()
+        } else {
+            format!("wrote {records} records ({} bytes)", view.bytes)
+        };
+        eprintln!("{said}");
+        return Ok(());
+    }
     out.show(&view, || {
         println!(
             "wrote {records} records ({} bytes) to {}",

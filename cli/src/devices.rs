@@ -11,7 +11,7 @@ use starling_core::view::Revoked;
 use starling_core::{DeviceId, DeviceKey, Node, Ticket};
 
 use crate::network::OneRound;
-use crate::out::{Out, utc};
+use crate::out::{Out, local};
 use crate::tickets::QrOut;
 
 /// `starling device …`.
@@ -186,7 +186,7 @@ pub(crate) fn run(out: Out, node: Node, cmd: DeviceCmd) -> Result<()> {
                     println!(
                         "{}  since {}{}",
                         d.device,
-                        utc(d.certified_at),
+                        local(d.certified_at),
                         if d.this_device {
                             "  (this device)"
                         } else if d.revoked {

@@ -4,7 +4,8 @@
 //! JSON document on stdout: one of the core's views
 //! (`starling_core::view`), the same shapes the app's commands return
 //! (`docs/cli-json.md` lists them per command). Errors go to stderr — with
-//! `--json` as one `{"kind", "message"}` object — and exit with status 1.
+//! `--json` as one `{"kind", "message"}` object, usage errors too — and
+//! exit with a status that tells them apart ([`exit`]).
 //!
 //! This file parses and dispatches; each family of commands has its
 //! module.
@@ -28,7 +29,7 @@ mod tickets;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use starling_core::view::{ErrorKind, ErrorView};
 use starling_core::{EntryId, IdentityId, Node};
 
@@ -36,9 +37,30 @@ use crate::out::Out;
 use crate::people::Change;
 use crate::posts::Act;
 
+/// Exit statuses.
+mod exit {
+    /// Any other failure (storage, not allowed, the home in use, ...).
+    pub(crate) const FAILURE: i32 = 1;
+    /// A usage error: bad arguments, or input that is not valid (an id,
+    /// a ticket, a file that is not a bundle).
+    pub(crate) const USAGE: i32 = 2;
+    /// What the command names is not there (a post, a group, a file, no
+    /// identity in the home yet).
+    pub(crate) const NOT_FOUND: i32 = 3;
+    /// The network failed (no peer answered, a sync failed).
+    pub(crate) const NETWORK: i32 = 4;
+}
+
 /// Starling: a serverless, local-first social network.
 #[derive(Debug, Parser)]
-#[command(name = "starling", version, about)]
+#[command(
+    name = "starling",
+    version,
+    about,
+    after_help = "Exit status: 0 success, 1 failure, 2 usage error or invalid input, \
+                  3 not found, 4 network failure. With --json an error is one \
+                  {\"kind\", \"message\"} object on stderr."
+)]
 struct Cli {
     /// Profile folder (default: the platform's data folder).
     #[arg(long, global = true, env = "STARLING_HOME")]
@@ -172,7 +194,8 @@ enum Command {
     },
     /// Write a bundle of entries to a file (sneakernet sync, backups).
     Export {
-        /// The bundle file to write.
+        /// The bundle file to write (`-`: standard output; the summary
+        /// then goes to stderr).
         #[arg(long)]
         out: PathBuf,
         /// Export for this identity or ticket; your own identity includes
@@ -182,7 +205,7 @@ enum Command {
     },
     /// Verify and apply a bundle of entries.
     Import {
-        /// The bundle file.
+        /// The bundle file (`-`: standard input).
         file: PathBuf,
     },
     /// Your home timeline, newest first.
@@ -236,6 +259,14 @@ enum Command {
     DhtNode(dht::DhtNodeArgs),
     /// Catch up with every known peer once, print counts and exit.
     Sync(network::SyncArgs),
+    /// Print a shell completion script (`starling completions bash >
+    /// ~/.local/share/bash-completion/completions/starling`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, as roff (`starling man > starling.1`).
+    Man,
     /// List known peers and when they were last seen.
     Peers,
     /// Private groups: create, invite, join, read.
@@ -272,20 +303,71 @@ fn main() {
             .with_ansi(false)
             .try_init();
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     let out = Out { json: cli.json };
     if let Err(e) = run(cli, out) {
+        let view = error_view(&e);
         if out.json {
-            eprintln!(
-                "{}",
-                serde_json::to_string(&error_view(&e)).unwrap_or_default()
-            );
+            eprintln!("{}", serde_json::to_string(&view).unwrap_or_default());
         } else {
             eprintln!("error: {e:#}");
         }
-        std::process::exit(1);
+        std::process::exit(exit_status(view.kind));
     }
 }
+
+/// Prints help or the version, or a usage error (as JSON under `--json`),
+/// and exits.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind as Clap;
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    if json && !matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        let message = e.render().to_string();
+        let view = ErrorView::new(ErrorKind::Invalid, message.trim().to_string());
+        eprintln!("{}", serde_json::to_string(&view).unwrap_or_default());
+        std::process::exit(exit::USAGE);
+    }
+    // clap exits 0 for help and the version, 2 for usage errors.
+    e.exit()
+}
+
+/// The exit status of a failure of this kind.
+fn exit_status(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::Invalid => exit::USAGE,
+        ErrorKind::NotFound | ErrorKind::NoIdentity => exit::NOT_FOUND,
+        ErrorKind::Network => exit::NETWORK,
+        _ => exit::FAILURE,
+    }
+}
+
+/// A failure the CLI itself finds, with the kind the contract gives it.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Failure {
+    /// A network failure.
+    pub(crate) fn network(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Network,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
 
 /// The error as the contract shapes it: the core's kind where the core
 /// made it, else a bad input or a file that could not be read or written.
@@ -301,9 +383,13 @@ fn error_view(e: &anyhow::Error) -> ErrorView {
                 c.downcast_ref::<starling_core::StoreError>()
                     .map(|s| s.view().kind)
             })
+            .or_else(|| c.downcast_ref::<Failure>().map(|f| f.kind))
             .or_else(|| {
                 c.downcast_ref::<std::io::Error>()
-                    .map(|_| ErrorKind::Storage)
+                    .map(|io| match io.kind() {
+                        std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+                        _ => ErrorKind::Storage,
+                    })
             })
     });
     ErrorView::new(found.unwrap_or(ErrorKind::Invalid), format!("{e:#}"))
@@ -324,6 +410,17 @@ fn run(cli: Cli, out: Out) -> Result<()> {
     }
     if let Command::DhtNode(args) = cli.command {
         return dht::run(out, args);
+    }
+    if let Command::Completions { shell } = cli.command {
+        let mut stdout = std::io::stdout();
+        clap_complete::generate(shell, &mut Cli::command(), "starling", &mut stdout);
+        return Ok(());
+    }
+    if let Command::Man = cli.command {
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .context("cannot write the manual page")?;
+        return Ok(());
     }
     let home = home_dir(&cli)?;
     // These make the home, so they run before one is opened.
@@ -364,6 +461,8 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         | Command::Run(_)
         | Command::Relay(_)
         | Command::DhtNode(_)
+        | Command::Completions { .. }
+        | Command::Man
         | Command::Sync(_)
         | Command::Restore(_)
         | Command::Device { .. } => {

@@ -1,4 +1,4 @@
-//! The node on the network: `run`, `sync --once`, `peers`.
+//! The node on the network: `run`, `sync`, `peers`.
 //!
 //! One process owns the endpoint; other `starling` commands may run against
 //! the same home meanwhile, since the store is SQLite in WAL mode and every
@@ -16,7 +16,7 @@ use starling_core::net::{
 };
 use starling_core::view::{Event, Path, PeerView};
 
-use crate::out::{Out, utc};
+use crate::out::{Out, local};
 
 /// What `starling run` takes.
 #[derive(Debug, clap::Args)]
@@ -77,9 +77,10 @@ impl OneRound {
 /// What `starling sync` takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SyncArgs {
-    /// Sync once and exit (the only mode; `run` keeps syncing).
-    #[arg(long, required = true)]
-    once: bool,
+    /// Accepted for scripts written for older versions: `sync` always
+    /// syncs once and exits (`run` keeps syncing).
+    #[arg(long = "once", hide = true)]
+    _once: bool,
     #[command(flatten)]
     net: OneRound,
 }
@@ -239,7 +240,7 @@ pub(crate) fn run(out: Out, node: Node, args: RunArgs) -> Result<()> {
     })
 }
 
-/// `starling sync --once`: one catch-up with every known peer; fails when
+/// `starling sync`: one catch-up with every known peer; fails when
 /// every one of them failed.
 pub(crate) fn sync_once(out: Out, node: Node, args: SyncArgs) -> Result<()> {
     runtime()?.block_on(async {
@@ -277,7 +278,10 @@ pub(crate) fn sync_once(out: Out, node: Node, args: SyncArgs) -> Result<()> {
             }
         });
         if total > 0 && failed == total {
-            bail!("could not sync with any of {total} known peers");
+            return Err(crate::Failure::network(format!(
+                "could not sync with any of {total} known peers"
+            ))
+            .into());
         }
         Ok(())
     })
@@ -291,7 +295,7 @@ pub(crate) fn peers(out: Out, node: &mut Node) -> Result<()> {
             println!("no known peers yet: follow someone by their ticket");
         }
         for p in &peers {
-            let seen = p.last_seen.map_or("never".to_string(), utc);
+            let seen = p.last_seen.map_or("never".to_string(), local);
             let path = match (p.path, p.rtt_ms) {
                 (Some(Path::Direct), Some(rtt)) => format!("direct, {rtt} ms"),
                 (Some(Path::Relay), Some(rtt)) => format!("through a relay, {rtt} ms"),

@@ -72,7 +72,7 @@ pub(crate) fn print_profile(p: &ProfileView) {
 /// A post, for people.
 pub(crate) fn print_post(p: &PostView) {
     let name = p.author_name.as_deref().unwrap_or("?");
-    println!("{name} ({}) · {}", p.author.fmt_short(), utc(p.timestamp));
+    println!("{name} ({}) · {}", p.author.fmt_short(), local(p.timestamp));
     if let Some(r) = p.reply_to {
         println!("  ↳ reply to {}", r.fmt_short());
     }
@@ -100,29 +100,40 @@ pub(crate) fn print_post(p: &PostView) {
     println!();
 }
 
-/// `YYYY-MM-DD HH:MM` in UTC from milliseconds since the epoch.
-pub(crate) fn utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+/// `YYYY-MM-DD HH:MM ZONE` in this system's time zone (`TZ`, else
+/// `/etc/localtime`; UTC when neither names one) from milliseconds since
+/// the epoch.
+pub(crate) fn local(ms: u64) -> String {
+    in_zone(ms, &jiff::tz::TimeZone::system())
+}
+
+fn in_zone(ms: u64, tz: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX)) {
+        Ok(t) => t
+            .to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        // Past the year 9999: no honest clock says so.
+        Err(_) => format!("{ms} ms after 1970"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use jiff::tz::TimeZone;
+
     #[test]
-    fn utc_formats_known_dates() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::utc(1_795_000_000_000), "2026-11-18 11:06 UTC");
+    fn times_show_in_the_zone_given() {
+        let t = 1_795_000_000_000;
+        assert_eq!(super::in_zone(0, &TimeZone::UTC), "1970-01-01 00:00 UTC");
+        assert_eq!(super::in_zone(t, &TimeZone::UTC), "2026-11-18 11:06 UTC");
+        let east = TimeZone::posix("ABC-2").unwrap();
+        assert_eq!(super::in_zone(t, &east), "2026-11-18 13:06 ABC");
+        let west = TimeZone::posix("XYZ10").unwrap();
+        assert_eq!(super::in_zone(t, &west), "2026-11-18 01:06 XYZ");
+        assert_eq!(
+            super::in_zone(u64::MAX, &east),
+            format!("{} ms after 1970", u64::MAX)
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use starling_core::view::Written;
 use starling_core::{EntryId, NewPost, Node, SpaceId};
 
@@ -12,7 +12,7 @@ use crate::tickets::read_file;
 /// What `starling post` takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PostArgs {
-    /// The text.
+    /// The text (`-` reads it from standard input).
     text: String,
     /// Reply to this post.
     #[arg(long)]
@@ -35,8 +35,16 @@ pub(crate) fn post(out: Out, node: &mut Node, args: PostArgs) -> Result<()> {
         .iter()
         .map(|p| read_file(p))
         .collect::<Result<Vec<_>>>()?;
+    let text = if args.text == "-" {
+        let bytes = read_file(std::path::Path::new("-"))?;
+        let text = String::from_utf8(bytes).context("the post on standard input is not UTF-8")?;
+        // `echo text |` ends it with a newline that is not the post's.
+        text.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        args.text
+    };
     let id = node.post(NewPost {
-        text: args.text,
+        text,
         reply_to: args.reply_to,
         quote_of: args.quote,
         images,

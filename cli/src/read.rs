@@ -3,7 +3,7 @@
 use anyhow::Result;
 use starling_core::{EntryId, Node, NotificationKind};
 
-use crate::out::{Out, print_post, utc};
+use crate::out::{Out, local, print_post};
 
 /// `starling timeline`.
 pub(crate) fn timeline(
@@ -54,7 +54,7 @@ pub(crate) fn notifications(out: Out, node: &mut Node, limit: usize) -> Result<(
             println!(
                 "{who} ({}) {what} · {}",
                 n.from.fmt_short(),
-                utc(n.timestamp)
+                local(n.timestamp)
             );
             print_post(&n.post);
         }

@@ -52,14 +52,36 @@ pub(crate) fn show(out: Out, t: &Ticket, QrOut { qr, png, svg }: QrOut) -> Resul
     Ok(())
 }
 
-/// Writes `bytes` to `path`.
+/// Writes `bytes` to `path` (`-`: standard output).
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_std(path) {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .context("cannot write to standard output");
+    }
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Reads a whole file.
+/// Reads a whole file (`-`: standard input).
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    if is_std(path) {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        return Ok(bytes);
+    }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Whether `path` is `-`, standard input or output.
+pub(crate) fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// A ticket given as text, or as the path of a picture of its QR code.

@@ -55,7 +55,6 @@ fn feed_ticket(home: &Path) -> String {
         .to_string()
 }
 
-/// One catch-up round with the profile's peers (`starling sync --once`).
 /// A group's timeline as `home` shows it, and its posts' texts.
 fn group_timeline(home: &Path, group: &str) -> (Value, Vec<String>) {
     let tl = json(home, &["group", "timeline", group]);
@@ -68,11 +67,9 @@ fn group_timeline(home: &Path, group: &str) -> (Value, Vec<String>) {
     (tl, texts)
 }
 
+/// One catch-up round with the profile's peers (`starling sync`).
 fn sync_once(home: &Path) -> Value {
-    json(
-        home,
-        &["sync", "--once", "--timeout", "20", "--bind", "127.0.0.1:0"],
-    )
+    json(home, &["sync", "--timeout", "20", "--bind", "127.0.0.1:0"])
 }
 
 fn fails(home: &Path, args: &[&str], needle: &str) {
@@ -1269,4 +1266,204 @@ fn storage_reports_keeps_budgets_and_drops_an_unfollowed_feed() {
     let s = json(&b, &["storage"]);
     assert_eq!(kind(&s, "followed") + kind(&s, "mirrored"), 0, "{s}");
     assert_eq!(json(&b, &["storage", "check"])["posts"], 0);
+}
+
+/// Runs `starling --home HOME ARGS` with `stdin` on its standard input.
+fn run_with_stdin(home: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = starling()
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("STARLING_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run starling");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().expect("wait for starling")
+}
+
+/// The error `starling ARGS --json` printed, and its exit status.
+fn json_error(home: &Path, args: &[&str]) -> (Value, Option<i32>) {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let out = run(home, &a);
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+    let err = serde_json::from_slice(&out.stderr).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed a non-JSON error {:?}: {e}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (err, out.status.code())
+}
+
+#[test]
+fn exit_statuses_tell_failures_apart_and_json_errors_cover_usage() {
+    let (_d, a, b) = homes();
+    // Usage: an unknown command, a missing argument, a bad id.
+    let (err, code) = json_error(&a, &["frobnicate"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("invalid"), Some(2)),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("frobnicate"),
+        "{err}"
+    );
+    assert_eq!(run(&a, &["frobnicate"]).status.code(), Some(2));
+    let (err, code) = json_error(&a, &["like"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("invalid"), Some(2)),
+        "{err}"
+    );
+    let (err, code) = json_error(&a, &["follow", "not-a-ticket"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("invalid"), Some(2)),
+        "{err}"
+    );
+    // Help and the version are no errors.
+    let help = run(&a, &["--help", "--json"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit status"));
+    // Not found: a post, a file, an identity.
+    let missing = "ab".repeat(32);
+    let (err, code) = json_error(&a, &["thread", &missing]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("not_found"), Some(3)),
+        "{err}"
+    );
+    let (err, code) = json_error(&a, &["import", "/no/such/bundle"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("not_found"), Some(3)),
+        "{err}"
+    );
+    let empty = a.parent().unwrap().join("nobody");
+    let (err, code) = json_error(&empty, &["whoami"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("no_identity"), Some(3)),
+        "{err}"
+    );
+    // The network: the one peer known does not answer.
+    let starling_core::Ticket::Feed(mut t) =
+        starling_core::Ticket::decode(&feed_ticket(&a)).unwrap()
+    else {
+        panic!("a feed ticket")
+    };
+    let device: starling_core::DeviceId = json(&a, &["whoami"])["device"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut gone = starling_core::PeerAddr::bare(device);
+    gone.addrs.push("127.0.0.1:9".parse().unwrap());
+    t.peer = Some(gone);
+    json(&b, &["follow", &starling_core::Ticket::Feed(t).encode()]);
+    // The summary still goes to stdout, the error to stderr.
+    let out = run(
+        &b,
+        &["sync", "--timeout", "5", "--bind", "127.0.0.1:0", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["peers"][0]["ok"], false, "{summary}");
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["kind"], "network", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("could not sync"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dash_is_standard_input_and_output() {
+    let (_d, a, b) = homes();
+    // A post from standard input (the newline `echo` adds is not its).
+    let out = run_with_stdin(&a, &["post", "-"], "from a pipe\nsecond line\n".as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tl = json(&a, &["timeline"]);
+    assert_eq!(tl["posts"][0]["text"], "from a pipe\nsecond line");
+    // A bundle to standard output: the bundle alone there, the summary on
+    // stderr (JSON under --json).
+    let out = run(&a, &["export", "--out", "-", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(
+        said["bytes"].as_u64(),
+        Some(out.stdout.len() as u64),
+        "{said}"
+    );
+    assert!(said["records"].as_u64().unwrap() > 0);
+    // ... and in again from standard input, at a follower.
+    json(&b, &["follow", &feed_ticket(&a)]);
+    let back = run_with_stdin(&b, &["--json", "import", "-"], &out.stdout);
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    let r: Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert!(r["accepted"].as_u64().unwrap() > 0, "{r}");
+    // Garbage on standard input is refused with a clear error.
+    let bad = run_with_stdin(&b, &["import", "-"], b"not a bundle");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("error:"));
+}
+
+#[test]
+fn completions_manual_page_and_local_time() {
+    let (_d, a, _b) = homes();
+    let bash = ok(&a, &["completions", "bash"]);
+    assert!(
+        bash.contains("_starling") && bash.contains("timeline"),
+        "{bash}"
+    );
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        assert!(
+            ok(&a, &["completions", shell]).contains("timeline"),
+            "{shell}"
+        );
+    }
+    let man = ok(&a, &["man"]);
+    assert!(man.contains(".TH starling 1"), "{man}");
+    assert!(
+        man.contains("timeline") && man.contains("Exit status"),
+        "{man}"
+    );
+    // Times for people are in the local zone (here TZ's), not UTC.
+    json(&a, &["post", "what time is it"]);
+    let ms = json(&a, &["timeline"])["posts"][0]["timestamp"]
+        .as_u64()
+        .unwrap();
+    let shown = starling()
+        .arg("--home")
+        .arg(&a)
+        .arg("timeline")
+        .env("TZ", "ABC-2")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let expected = jiff::Timestamp::from_millisecond(ms as i64)
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::posix("ABC-2").unwrap())
+        .strftime("%Y-%m-%d %H:%M ABC")
+        .to_string();
+    assert!(text.contains(&expected), "{expected} not in {text}");
+    assert!(!text.contains(" UTC"), "{text}");
 }

@@ -2,7 +2,8 @@
 //! (device id == endpoint id), with three protocols on it:
 //!
 //! - catch-up ([`SYNC_ALPN`], `catchup.rs`): the sans-IO
-//!   [`crate::protocol::catchup::Session`] over one QUIC stream;
+//!   [`crate::protocol::catchup::Session`] over one QUIC stream, the
+//!   connection kept for the next session with that peer (`pool.rs`);
 //! - live updates (iroh-gossip, `live.rs`): one topic per feed space;
 //! - media (iroh-blobs, `media.rs`): sealed images, verified while streaming.
 //!
@@ -18,6 +19,7 @@ mod discovery;
 mod link;
 mod live;
 mod media;
+mod pool;
 mod service;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,10 +47,11 @@ pub use crate::view::Event;
 use media::Media;
 
 pub use catchup::{
-    CHUNK_BYTES, FRAME_STALL, IDLE_FLUSH, MAX_FRAME, MAX_REFUSED_PER_SESSION, MAX_SESSIONS,
-    SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
+    CHUNK_BYTES, FRAME_STALL, IDLE_FLUSH, MAX_FRAME, MAX_KEPT_ACCEPTED, MAX_REFUSED_PER_SESSION,
+    MAX_SESSIONS, SESSIONS_PER_PEER, SYNC_ALPN, UNVERIFIED_BUDGET,
 };
 pub use link::{LinkRequest, join as join_link};
+pub use pool::IDLE_CLOSE;
 pub use service::{STORAGE_CHECK_EVERY, Service, ServiceConfig, StatusTracker};
 
 /// A node shared between the network tasks and its owner.
@@ -206,6 +209,9 @@ pub struct NetConfig {
     pub check_every: Duration,
     /// Publish and look up addresses in the Mainline DHT (`None`: off).
     pub dht: Option<Dht>,
+    /// A catch-up connection a peer dialed is closed after this long with
+    /// no new session on it ([`IDLE_CLOSE`]).
+    pub idle_close: Duration,
 }
 
 impl NetConfig {
@@ -222,6 +228,7 @@ impl NetConfig {
             watch_every: Duration::from_millis(50),
             check_every: Duration::from_secs(5),
             dht: None,
+            idle_close: IDLE_CLOSE,
         }
     }
 }
@@ -241,6 +248,9 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// The path the session ended on.
     pub path: Option<crate::view::Path>,
+    /// Whether the session ran on the connection kept from the last one
+    /// with this peer (no new handshake).
+    pub reused: bool,
 }
 
 /// The store as the network reaches it: behind the node's lock, one short
@@ -344,6 +354,8 @@ struct Inner {
     budget: catchup::Budget,
     /// Catch-ups this node started and still runs.
     outbound: tokio::sync::Semaphore,
+    /// Catch-up connections kept for the next session with each peer.
+    kept: pool::Pool,
     /// One catch-up with a peer at a time, however it was asked for (a
     /// second waits, then finds little left to do).
     per_peer: Mutex<std::collections::HashMap<DeviceId, Arc<tokio::sync::Mutex<()>>>>,
@@ -493,6 +505,7 @@ impl Peer {
             me,
             limits: config.limits,
             timeout: config.session_timeout,
+            idle_close: config.idle_close,
             sessions: Default::default(),
         };
         let offers = link::Offers::default();
@@ -521,6 +534,7 @@ impl Peer {
             sources: Default::default(),
             budget,
             outbound: tokio::sync::Semaphore::new(OUTBOUND_SESSIONS),
+            kept: Default::default(),
             per_peer: Default::default(),
             joined_writers: Default::default(),
             met: Default::default(),

@@ -22,6 +22,7 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
+use super::pool::Pool;
 use super::{Event, Inner, NetConfig, NetError, StoreHandle, SyncReport, guard};
 use crate::entry::Entry;
 use crate::id::{DeviceId, SpaceId};
@@ -49,6 +50,10 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 pub const SESSIONS_PER_PEER: usize = 2;
 /// Most sessions peers may hold open with this node at once.
 pub const MAX_SESSIONS: usize = 16;
+/// Most connections peers dialed that are kept open between sessions
+/// (each closes after [`super::IDLE_CLOSE`] without one); past this, a
+/// connection serves one session and closes.
+pub const MAX_KEPT_ACCEPTED: usize = 256;
 /// Longest a frame's next bytes may take to arrive.
 pub const FRAME_STALL: Duration = Duration::from_secs(20);
 /// Bytes read (and budgeted) at a time.
@@ -73,14 +78,30 @@ impl Budget {
     }
 }
 
-/// Inbound sessions open now, per peer and in all.
+/// Inbound sessions open now, per peer and in all, and the connections
+/// kept open for a peer's next session.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
     per_peer: HashMap<DeviceId, usize>,
     total: usize,
+    kept: usize,
 }
 
 impl Sessions {
+    /// Takes a place to keep a connection open for its next session;
+    /// false when [`MAX_KEPT_ACCEPTED`] are kept.
+    fn keep(&mut self) -> bool {
+        if self.kept >= MAX_KEPT_ACCEPTED {
+            return false;
+        }
+        self.kept += 1;
+        true
+    }
+
+    fn let_go(&mut self) {
+        self.kept = self.kept.saturating_sub(1);
+    }
+
     /// Takes a place for a session with `peer`; false when full.
     fn enter(&mut self, peer: DeviceId) -> bool {
         let n = self.per_peer.entry(peer).or_default();
@@ -111,16 +132,60 @@ pub(super) struct Context {
     pub(super) events: broadcast::Sender<Event>,
 }
 
-/// Opens a session with `peer` and catches up on `spaces`.
+/// Catches up with `peer` on `spaces`: on the connection kept from the
+/// last session with it if that one is still open, else on a new one; the
+/// connection is kept for the next session.
 pub(super) async fn initiate(
     endpoint: &Endpoint,
+    pool: &Pool,
     cx: &Context,
     config: &NetConfig,
     peer: &PeerAddr,
     spaces: Vec<(SpaceId, AuthKey)>,
 ) -> Result<SyncReport, NetError> {
-    let short = peer.device.fmt_short();
+    if let Some(conn) = pool.take(&peer.device) {
+        let mut report = SyncReport::default();
+        match session_on(
+            &conn,
+            endpoint,
+            cx,
+            config,
+            peer,
+            spaces.clone(),
+            &mut report,
+        )
+        .await
+        {
+            Ok(()) => {
+                pool.give_back(peer.device, conn);
+                report.reused = true;
+                return Ok(report);
+            }
+            // The peer closed the kept connection (idle, or older software
+            // that serves one session per connection) before it answered:
+            // nothing happened, so dial again.
+            Err(_) if report.bytes_received == 0 => {}
+            Err(e) => return Err(e),
+        }
+    }
     let conn = super::connect(endpoint, config, peer, SYNC_ALPN).await?;
+    let mut report = SyncReport::default();
+    session_on(&conn, endpoint, cx, config, peer, spaces, &mut report).await?;
+    pool.give_back(peer.device, conn);
+    Ok(report)
+}
+
+/// One catch-up session with `peer` on a new stream of `conn`.
+async fn session_on(
+    conn: &Connection,
+    endpoint: &Endpoint,
+    cx: &Context,
+    config: &NetConfig,
+    peer: &PeerAddr,
+    spaces: Vec<(SpaceId, AuthKey)>,
+    report: &mut SyncReport,
+) -> Result<(), NetError> {
+    let short = peer.device.fmt_short();
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Stream {
         peer: short.clone(),
         reason: e.to_string(),
@@ -142,7 +207,7 @@ pub(super) async fn initiate(
             asked.as_ref(),
         )
     };
-    let mut report = SyncReport {
+    *report = SyncReport {
         peer: Some(peer.device),
         ..Default::default()
     };
@@ -150,18 +215,9 @@ pub(super) async fn initiate(
     write_frame(&mut send, &hello, &mut tally, &short).await?;
     report.messages += tally.messages;
     report.bytes_sent += tally.bytes;
-    run_session(
-        cx,
-        &mut session,
-        &mut send,
-        &mut recv,
-        &mut report,
-        &peer.device,
-    )
-    .await?;
-    note_path(cx, &conn, &peer.device, &mut report);
-    conn.close(0u32.into(), b"done");
-    Ok(report)
+    run_session(cx, &mut session, &mut send, &mut recv, report, &peer.device).await?;
+    note_path(cx, conn, &peer.device, report);
+    Ok(())
 }
 
 /// The path a connection uses now (its selected path, direct or
@@ -686,22 +742,61 @@ pub(super) struct SyncHandler {
     pub(super) me: DeviceId,
     pub(super) limits: Limits,
     pub(super) timeout: Duration,
+    pub(super) idle_close: Duration,
     pub(super) sessions: Arc<Mutex<Sessions>>,
 }
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
         let remote = DeviceId(*connection.remote_id().as_bytes());
-        if !guard(&self.sessions).enter(remote) {
-            connection.close(2u32.into(), b"busy");
-            return Ok(());
+        // Sessions come one after another on one connection: the first
+        // within the session timeout, each next one within `idle_close` of
+        // the last (the dialer keeps the connection for its next check),
+        // while there is room to keep connections; then it is closed.
+        let mut kept = false;
+        let mut first = true;
+        loop {
+            let wait = if first { self.timeout } else { self.idle_close };
+            let streams = match tokio::time::timeout(wait, connection.accept_bi()).await {
+                Ok(Ok(streams)) => streams,
+                Ok(Err(_)) | Err(_) if !first => break,
+                Ok(Err(e)) => {
+                    let error = NetError::Stream {
+                        peer: remote.fmt_short(),
+                        reason: e.to_string(),
+                    };
+                    let _ = self.cx.events.send(event(remote, false, &Err(error)));
+                    break;
+                }
+                Err(_) => {
+                    let error = NetError::Timeout(remote.fmt_short());
+                    let _ = self.cx.events.send(event(remote, false, &Err(error)));
+                    break;
+                }
+            };
+            first = false;
+            if !guard(&self.sessions).enter(remote) {
+                connection.close(2u32.into(), b"busy");
+                break;
+            }
+            let result = self.serve(&connection, remote, streams).await;
+            guard(&self.sessions).leave(&remote);
+            let failed = result.is_err();
+            let _ = self.cx.events.send(event(remote, false, &result));
+            if failed {
+                connection.close(1u32.into(), b"sync failed");
+                break;
+            }
+            if !kept {
+                kept = guard(&self.sessions).keep();
+                if !kept {
+                    break;
+                }
+            }
         }
-        let result = self.serve(&connection, remote).await;
-        guard(&self.sessions).leave(&remote);
-        if result.is_err() {
-            connection.close(1u32.into(), b"sync failed");
+        if kept {
+            guard(&self.sessions).let_go();
         }
-        let _ = self.cx.events.send(event(remote, false, &result));
         Ok(())
     }
 }
@@ -711,15 +806,11 @@ impl SyncHandler {
         &self,
         connection: &Connection,
         remote: DeviceId,
+        (mut send, mut recv): (SendStream, RecvStream),
     ) -> Result<SyncReport, NetError> {
         let short = remote.fmt_short();
         let me = self.me;
         let work = async {
-            let (mut send, mut recv) =
-                connection.accept_bi().await.map_err(|e| NetError::Stream {
-                    peer: short.clone(),
-                    reason: e.to_string(),
-                })?;
             let named = self
                 .cx
                 .store
@@ -795,7 +886,14 @@ impl Inner {
             budget: self.budget.clone(),
             events: self.events.clone(),
         };
-        let fut = initiate(self.router.endpoint(), &cx, &self.config, peer, spaces);
+        let fut = initiate(
+            self.router.endpoint(),
+            &self.kept,
+            &cx,
+            &self.config,
+            peer,
+            spaces,
+        );
         let result = match tokio::time::timeout(self.config.session_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(NetError::Timeout(short)),
@@ -867,6 +965,17 @@ mod tests {
         s.leave(&p);
         assert!(s.enter(DeviceId([200; 32])));
         assert!(!s.enter(p));
+    }
+
+    #[test]
+    fn connections_kept_between_sessions_are_capped() {
+        let mut s = Sessions::default();
+        for _ in 0..MAX_KEPT_ACCEPTED {
+            assert!(s.keep());
+        }
+        assert!(!s.keep(), "past the cap a connection serves one session");
+        s.let_go();
+        assert!(s.keep());
     }
 
     #[test]
