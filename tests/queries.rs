@@ -282,3 +282,136 @@ fn notifications_author_pages_and_following() {
     let err = ann.node.follow_known(&stranger).unwrap_err();
     assert!(err.to_string().contains("ticket"), "{err}");
 }
+
+/// Posts `text` from `f`'s own feed, as a reply or quote when asked.
+fn say(
+    f: &mut TestNode,
+    text: &str,
+    reply_to: Option<starling_core::EntryId>,
+    quote_of: Option<starling_core::EntryId>,
+) -> starling_core::EntryId {
+    f.node
+        .post(NewPost {
+            text: text.into(),
+            reply_to,
+            quote_of,
+            images: vec![],
+            group: None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn quotes_and_replies_carry_cards_of_the_posts_they_name() {
+    let mut b = SynthAuthor::new(31);
+    let mut f = TestNode::new("fay");
+    f.node.follow(&b.ticket()).unwrap();
+    let cert = b.cert(T0);
+    let original = b.post("the original words", None, T0);
+    let original_id = original.id();
+    let r = f.node.import(&bundle_of(&[cert, original])).unwrap();
+    assert_eq!(r.accepted, 2);
+    let mine = say(&mut f, "my own first", None, None);
+    let quote = say(&mut f, "look at this", None, Some(original_id));
+    let reply = say(&mut f, "agreed", Some(mine), None);
+    let quote_of_mine = say(&mut f, "quoting myself", None, Some(mine));
+    let find = |f: &mut TestNode, id| {
+        f.node
+            .timeline(50, None)
+            .unwrap()
+            .posts
+            .into_iter()
+            .find(|p| p.id == id)
+            .unwrap()
+    };
+    // The quote carries the quoted post's author, text and time.
+    let q = find(&mut f, quote);
+    let card = q.quoted.clone().expect("a card of the quoted post");
+    assert_eq!(card.author, b.identity());
+    assert_eq!(card.text, "the original words");
+    assert_eq!(card.timestamp, T0);
+    assert_eq!(card.image, None);
+    // A reply names whom it answers; a quote of one's own post too.
+    let me = f.node.whoami().unwrap().identity;
+    let r = find(&mut f, reply);
+    assert_eq!(r.reply_to_author, Some(me));
+    assert_eq!(r.reply_to_name.as_deref(), Some("fay"));
+    let own = find(&mut f, quote_of_mine).quoted.unwrap();
+    assert_eq!((own.author, own.text.as_str()), (me, "my own first"));
+    // An edit of the quoted post shows in the card.
+    f.node.edit(&mine, "my own first, fixed").unwrap();
+    assert_eq!(
+        find(&mut f, quote_of_mine).quoted.unwrap().text,
+        "my own first, fixed"
+    );
+    // A quote of a post not held here has no card (the id stays).
+    let elsewhere = starling_core::EntryId([7; 32]);
+    let lost = b.write(
+        &starling_core::record::Record::Post(starling_core::record::Post {
+            text: "quoting what you never saw".into(),
+            reply_to: None,
+            quote_of: Some(elsewhere),
+            images: vec![],
+        }),
+        T0 + 5,
+    );
+    let lost_id = lost.id();
+    assert_eq!(f.node.import(&bundle_of(&[lost])).unwrap().accepted, 1);
+    let l = find(&mut f, lost_id);
+    assert_eq!((l.quote_of, l.quoted), (Some(elsewhere), None));
+    // A quoted post by someone blocked has no card.
+    f.node.block(&b.identity()).unwrap();
+    let q = find(&mut f, quote);
+    assert_eq!(q.quote_of, Some(original_id));
+    assert_eq!(q.quoted, None, "a blocked author's words stay out of cards");
+    // A mention's name finds whoever goes by it here (any case).
+    assert_eq!(f.node.profile_named("FAY").unwrap().unwrap().identity, me);
+    assert!(f.node.profile_named("nobody here").unwrap().is_none());
+    // Plain posts carry none of it.
+    let plain = find(&mut f, mine);
+    assert_eq!(
+        (plain.quoted, plain.reply_to_author, plain.author_avatar),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn a_hashtag_search_finds_the_tag_not_the_word_and_follows_edits() {
+    let mut b = SynthAuthor::new(41);
+    let mut f = TestNode::new("fay");
+    f.node.follow(&b.ticket()).unwrap();
+    let cert = b.cert(T0);
+    let tagged = b.post("starlings over the pier #Murmuration", None, T0);
+    let word = b.post("a murmuration, without a tag", None, T0 + 1);
+    let (tagged_id, word_id) = (tagged.id(), word.id());
+    let r = f.node.import(&bundle_of(&[cert, tagged, word])).unwrap();
+    assert_eq!(r.accepted, 3);
+    let mine = say(&mut f, "#murmuration at dusk, #dusk", None, None);
+    let ids = |f: &mut TestNode, q: &str| -> Vec<starling_core::EntryId> {
+        f.node
+            .search(q, 50)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    // The tag (any case) finds the tagged posts, newest first; the word
+    // alone finds all three.
+    assert_eq!(ids(&mut f, "#MURMURATION"), vec![mine, tagged_id]);
+    assert_eq!(ids(&mut f, "#dusk"), vec![mine]);
+    assert_eq!(ids(&mut f, "murmuration").len(), 3);
+    assert!(ids(&mut f, "murmuration").contains(&word_id));
+    // An edit that drops the tag drops it from the tag's posts.
+    f.node.edit(&mine, "at dusk, no tags now").unwrap();
+    assert_eq!(ids(&mut f, "#murmuration"), vec![tagged_id]);
+    assert!(ids(&mut f, "#dusk").is_empty());
+    // Deleted, muted: gone from the tag too.
+    f.node.mute(&b.identity()).unwrap();
+    assert!(ids(&mut f, "#murmuration").is_empty());
+    f.node.unmute(&b.identity()).unwrap();
+    let again = say(&mut f, "#dusk again", None, None);
+    assert_eq!(ids(&mut f, "#dusk"), vec![again]);
+    f.node.delete(&again).unwrap();
+    assert!(ids(&mut f, "#dusk").is_empty());
+    assert!(f.node.store().check().unwrap().problems.is_empty());
+}

@@ -74,13 +74,24 @@ pub(crate) fn print_post(p: &PostView) {
     let name = p.author_name.as_deref().unwrap_or("?");
     println!("{name} ({}) · {}", p.author.fmt_short(), local(p.timestamp));
     if let Some(r) = p.reply_to {
-        println!("  ↳ reply to {}", r.fmt_short());
+        match (&p.reply_to_author, &p.reply_to_name) {
+            (_, Some(name)) => println!("  ↳ reply to @{name} ({})", r.fmt_short()),
+            (Some(who), None) => println!("  ↳ reply to {} ({})", who.fmt_short(), r.fmt_short()),
+            (None, None) => println!("  ↳ reply to {}", r.fmt_short()),
+        }
     }
     for line in p.text.lines() {
         println!("  {line}");
     }
     if let Some(q) = p.quote_of {
-        println!("  ❝ quoting {}", q.fmt_short());
+        match &p.quoted {
+            Some(card) => {
+                let name = card.author_name.as_deref().unwrap_or("?");
+                let first = card.text.lines().next().unwrap_or("");
+                println!("  ❝ {name} ({}): {first}", q.fmt_short());
+            }
+            None => println!("  ❝ quoting {}", q.fmt_short()),
+        }
     }
     let mut meta = vec![format!("id {}", p.id)];
     let count = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });

@@ -31,6 +31,7 @@ pub mod bundle;
 pub mod crypto;
 pub mod doc;
 pub mod entry;
+pub mod hashtag;
 pub mod id;
 pub mod identity;
 pub mod membership;

@@ -854,6 +854,15 @@ impl Node {
         Ok(self.store.profile(&id)?)
     }
 
+    /// The profile of whoever goes by `name` here (for a mention: this
+    /// identity first, then someone followed), if anyone does.
+    pub fn profile_named(&mut self, name: &str) -> Result<Option<ProfileView>> {
+        match self.store.identity_named(name)? {
+            Some(id) => Ok(Some(self.store.profile(&id)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Who this is.
     pub fn whoami(&mut self) -> Result<WhoAmI> {
         Ok(WhoAmI {

@@ -23,14 +23,23 @@ pub struct PostView {
     pub author: IdentityId,
     /// Their display name, if their profile is known.
     pub author_name: Option<String>,
+    /// Their profile picture (a sealed blob), if they set one.
+    pub author_avatar: Option<Hash>,
     /// The current text (after the newest edit).
     pub text: String,
     /// When it was posted.
     pub timestamp: u64,
     /// The post it replies to.
     pub reply_to: Option<EntryId>,
+    /// Who wrote the post it replies to, when that post is here.
+    pub reply_to_author: Option<IdentityId>,
+    /// Their display name, if known.
+    pub reply_to_name: Option<String>,
     /// The post it quotes.
     pub quote_of: Option<EntryId>,
+    /// The quoted post as a card, when it is here (and its author is not
+    /// blocked).
+    pub quoted: Option<QuotedPost>,
     /// Number of identities that liked it.
     pub likes: u64,
     /// Number of identities that reposted it.
@@ -45,6 +54,23 @@ pub struct PostView {
     pub images: Vec<Hash>,
     /// The group it was posted in (replies and quotes of it stay there).
     pub group: Option<SpaceId>,
+}
+
+/// A post shown inside the post that quotes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct QuotedPost {
+    /// Who wrote it.
+    pub author: IdentityId,
+    /// Their display name, if their profile is known.
+    pub author_name: Option<String>,
+    /// Their profile picture, if they set one.
+    pub author_avatar: Option<Hash>,
+    /// Its current text (after the newest edit).
+    pub text: String,
+    /// When it was posted.
+    pub timestamp: u64,
+    /// Its first image, if any.
+    pub image: Option<Hash>,
 }
 
 /// One page of posts.
@@ -796,6 +822,7 @@ pub fn typescript() -> String {
         out.push('\n');
     }
     push::<PostView>(&cfg, &mut out);
+    push::<QuotedPost>(&cfg, &mut out);
     push::<Page>(&cfg, &mut out);
     push::<ProfileView>(&cfg, &mut out);
     push::<NotificationKind>(&cfg, &mut out);

@@ -26,6 +26,7 @@ pub const COMMANDS: &[&str] = &[
     "edit",
     "delete",
     "profile",
+    "profile_named",
     "set_profile",
     "following",
     "follow",

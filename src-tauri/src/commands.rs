@@ -387,6 +387,12 @@ async fn profile(shell: State<'_, Shell>, identity: Option<String>) -> Res<Profi
     with(&shell, |n| n.profile(who.as_ref()))
 }
 
+/// Whoever goes by `name` here, for a mention (`null`: no one).
+#[tauri::command]
+async fn profile_named(shell: State<'_, Shell>, name: String) -> Res<Option<ProfileView>> {
+    with(&shell, |n| n.profile_named(&name))
+}
+
 #[tauri::command]
 async fn set_profile(
     shell: State<'_, Shell>,
@@ -829,6 +835,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         edit,
         delete,
         profile,
+        profile_named,
         set_profile,
         following,
         follow,

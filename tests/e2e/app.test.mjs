@@ -112,6 +112,48 @@ test("the app posts with an image and the CLI peer receives both", async () => {
   );
 });
 
+test("a quote and a reply show the post they name as a card", async () => {
+  const mine = bob.timeline().find((p) => p.text === "Dusk over the reeds");
+  bob.cli(["post", "--quote", mine.id, "Worth a look"]);
+  bob.cli(["post", "--reply-to", mine.id, "Those reeds!"]);
+  await app.nav("home");
+  const quote = await app.postWithText("Worth a look", 30000);
+  const card = await quote.find('[data-testid="quote-card"]');
+  assert.equal(await (await card.find('[data-testid="quote-card-text"]')).prop("textContent"), "Dusk over the reeds");
+  await waitFor("the quoted image in the card", async () => (await card.findAll('[data-testid="quote-card-image"]')).length === 1);
+  assert.match(await card.prop("textContent"), /Ann/);
+  await app.shot("desktop-quote-card");
+  const reply = await app.postWithText("Those reeds!", 30000);
+  const to = await reply.find('[data-testid="post-replying-to"]');
+  assert.match(await to.prop("textContent"), /Replying to\s+@Ann/);
+  await app.shot("desktop-reply-card");
+  // The card opens the quoted post's thread.
+  await card.click();
+  await waitFor("the quoted post's thread", async () => (await app.s.exec("return location.hash;")) === `#/post/${mine.id}`, 10000);
+  await app.nav("home");
+});
+
+test("a #tag opens the posts tagged so, an @mention the profile of whoever goes by it", async () => {
+  bob.cli(["post", "Starlings over the pier #Murmuration, hello @Ann"]);
+  bob.cli(["post", "A murmuration with no tag"]);
+  await app.nav("home");
+  const post = await app.postWithText("Starlings over the pier #Murmuration, hello @Ann", 30000);
+  await app.postWithText("A murmuration with no tag", 30000);
+  await (await post.find('[data-testid="post-tag"]')).click();
+  await waitFor("the tag's search", async () => (await app.s.exec("return location.hash;")) === "#/search?q=%23murmuration", 10000);
+  const found = await waitFor("the tagged post alone", async () => {
+    const texts = [];
+    for (const el of await app.s.findAll('[data-testid="post-text"]')) texts.push(await el.prop("textContent"));
+    return texts.length === 1 ? texts : null;
+  }, 10000);
+  assert.deepEqual(found, ["Starlings over the pier #Murmuration, hello @Ann"]);
+  await app.shot("desktop-hashtag-search");
+  await (await app.s.waitFind('[data-testid="post-mention"]')).click();
+  const me = (await app.invoke("status")).me.identity;
+  await waitFor("Ann's profile", async () => (await app.s.exec("return location.hash;")) === `#/profile/${me}`, 10000);
+  await app.nav("home");
+});
+
 test("follow by loading a QR picture", async () => {
   const png = join(scratch("qr"), "cat.png");
   cat.cli(["ticket", "--png", png]);
@@ -199,8 +241,8 @@ test("a group the CLI peer made: join by invite, read it, leave it", async () =>
   // A member who is not the owner cannot invite; they can leave.
   assert.equal((await app.s.findAll('[data-testid="group-invite"]')).length, 0);
   await app.shot("desktop-group-member");
-  await app.s.exec("window.confirm = () => true;");
   await app.click("group-leave");
+  await app.click("confirm-yes");
   await app.s.waitFind('[data-testid="group-item"]');
   assert.ok(!(await app.invoke("groups")).some((g) => g.id === roost));
   await waitFor(
@@ -235,6 +277,58 @@ test("storage: Settings shows what the store holds by kind and keeps the budgets
   await waitFor("the vacuum's toast", async () =>
     app.s.exec(`return [...document.querySelectorAll('[data-testid="notice"]')].some((t) => t.textContent.includes("Reclaimed"));`),
   );
+});
+
+test("a draft survives leaving and Escape, the counter warns near the limit, a delete asks in the app", async () => {
+  await app.nav("home");
+  const draft = "A thought half-written";
+  await app.type("compose-text", draft);
+  await app.nav("settings");
+  await app.nav("home");
+  const box = await app.s.waitFind('[data-testid="compose-text"]');
+  assert.equal(await box.prop("value"), draft, "the draft came back after navigating");
+  await app.shot("desktop-draft-restored");
+  // The dialog (n) shares the feed's draft; Escape closes it and keeps it.
+  await app.s.exec("document.activeElement?.blur();");
+  await app.s.exec('document.dispatchEvent(new KeyboardEvent("keydown", { key: "n", bubbles: true }));');
+  const inDialog = await app.s.waitFind('[role="dialog"] [data-testid="compose-text"]');
+  assert.equal(await inDialog.prop("value"), draft);
+  await inDialog.type(" more");
+  await inDialog.type("\uE00C"); // Escape
+  await waitFor("the dialog to close", async () => (await app.s.findAll('[role="dialog"]')).length === 0, 5000);
+  const back = await app.s.waitFind('[data-testid="compose-text"]');
+  assert.equal(await back.prop("value"), `${draft} more`);
+  // The counter: nothing far from the limit, bytes left near it, over it
+  // in red with Post disabled.
+  const fill = (text) =>
+    app.s.exec(
+      `const t = document.querySelector('[data-testid="compose-text"]');
+       t.value = arguments[0]; t.dispatchEvent(new Event("input", { bubbles: true }));`,
+      text,
+    );
+  assert.equal((await app.s.findAll('[data-testid="compose-counter"]')).length, 0);
+  await fill("é".repeat(1950));
+  assert.equal(await app.textOf("compose-counter"), "196 left");
+  await fill("x".repeat(4100));
+  assert.equal(await app.textOf("compose-counter"), "4 over");
+  assert.equal(await (await app.s.find('[data-testid="compose-submit"]')).prop("disabled"), true);
+  await app.shot("desktop-compose-counter");
+  // Posted, the draft is gone.
+  await fill("To be deleted");
+  await app.click("compose-submit");
+  const post = await app.postWithText("To be deleted", 15000);
+  assert.equal(await (await app.s.find('[data-testid="compose-text"]')).prop("value"), "");
+  // Delete asks in the app's dialog, Cancel first; Cancel keeps the post.
+  await (await post.find('[data-testid="post-delete"]')).click();
+  await app.s.waitFind('[data-testid="confirm-dialog"]');
+  assert.equal(await app.s.exec("return document.activeElement?.dataset.testid;"), "confirm-no");
+  await app.shot("desktop-confirm-dialog");
+  await app.click("confirm-no");
+  await sleep(500);
+  assert.ok(await app.postWithText("To be deleted", 2000));
+  await (await (await app.postWithText("To be deleted")).find('[data-testid="post-delete"]')).click();
+  await app.click("confirm-yes");
+  await waitFor("the post to go", async () => !(await app.invoke("timeline", { limit: 50 })).posts.some((p) => p.text === "To be deleted"), 10000);
 });
 
 test("screenshots of the main screens at desktop and phone size", async () => {

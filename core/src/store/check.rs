@@ -144,6 +144,17 @@ impl Store {
         ) {
             report.problems.push(format!("search index: {e}"));
         }
+        let stray_tags: i64 = self.conn.query_row(
+            "SELECT count(*) FROM tags t WHERE NOT EXISTS
+               (SELECT 1 FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id WHERE e.id=t.post)",
+            [],
+            |r| r.get(0),
+        )?;
+        if stray_tags > 0 {
+            report
+                .problems
+                .push(format!("{stray_tags} hashtags of posts no longer shown"));
+        }
         report.problems.extend(self.check_projection()?);
         Ok(report)
     }

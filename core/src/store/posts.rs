@@ -7,7 +7,7 @@ use super::project::open_stored;
 use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
 use crate::id::{EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
-use crate::view::{Page, PostView, ProfileView};
+use crate::view::{Page, PostView, ProfileView, QuotedPost};
 
 /// Longest thread walked up or down.
 const MAX_THREAD: usize = 1000;
@@ -55,6 +55,14 @@ const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.repl
      WHERE posts_fts MATCH ?1
        AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
      ORDER BY f.rowid DESC LIMIT ?2";
+
+const TAG_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+            (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
+     FROM tags t JOIN entries e ON e.id=t.post JOIN posts p ON p.ts=e.ts AND p.id=e.id
+     JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
+     WHERE t.tag=?1
+       AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
+     ORDER BY t.ts DESC, t.post DESC LIMIT ?2";
 
 const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
@@ -120,11 +128,13 @@ fn count(conn: &Connection, target: &EntryId, kind: i64, me: Option<i64>) -> Res
         })?)
 }
 
-pub(super) fn view(
+/// The text (after its newest edit), quoted post and images of the post
+/// `p`.
+fn content(
     conn: &Connection,
     keys: &mut super::project::Keys,
-    p: RawPost,
-) -> Result<PostView> {
+    p: &RawPost,
+) -> Result<(String, Option<EntryId>, Vec<Hash>)> {
     let (text, quote_of, images) = match open_stored(conn, keys, p.row)? {
         Some(Record::Post(post)) => (
             post.text,
@@ -145,6 +155,78 @@ pub(super) fn view(
         },
         None => text,
     };
+    Ok((text, quote_of, images))
+}
+
+const AVATAR_SQL: &str = "SELECT pr.avatar FROM identities i JOIN profiles pr ON pr.identity=i.id
+     WHERE i.identity=?1";
+
+const BLOCKED_SQL: &str = "SELECT 1 FROM audience a JOIN identities i ON i.id=a.identity
+     WHERE i.identity=?1 AND a.blocked=1";
+
+/// The profile picture of `author`, if they set one.
+fn avatar_of(conn: &Connection, author: &IdentityId) -> Result<Option<Hash>> {
+    let found: Option<Option<Vec<u8>>> = conn
+        .prepare_cached(AVATAR_SQL)?
+        .query_row([author.as_bytes()], |r| r.get(0))
+        .optional()?;
+    Ok(found.flatten().map(blob32).transpose()?.map(Hash))
+}
+
+/// The post `id` as a raw row, unless it is not here or its author is
+/// blocked.
+fn shown_post(conn: &Connection, id: &EntryId) -> Result<Option<RawPost>> {
+    let t: Option<RawTuple> = conn
+        .prepare_cached(BY_ID_SQL)?
+        .query_row([id.as_bytes()], raw)
+        .optional()?;
+    let Some(p) = t.map(to_raw).transpose()? else {
+        return Ok(None);
+    };
+    let blocked = conn
+        .prepare_cached(BLOCKED_SQL)?
+        .exists([p.author.as_bytes()])?;
+    Ok((!blocked).then_some(p))
+}
+
+/// The post `id` as a card for a post that quotes it (one level: the
+/// card's own quote is not followed).
+fn quoted(
+    conn: &Connection,
+    keys: &mut super::project::Keys,
+    id: &EntryId,
+) -> Result<Option<QuotedPost>> {
+    let Some(q) = shown_post(conn, id)? else {
+        return Ok(None);
+    };
+    let (text, _, images) = content(conn, keys, &q)?;
+    Ok(Some(QuotedPost {
+        author_avatar: avatar_of(conn, &q.author)?,
+        author: q.author,
+        author_name: q.name,
+        text,
+        timestamp: q.ts,
+        image: images.first().copied(),
+    }))
+}
+
+pub(super) fn view(
+    conn: &Connection,
+    keys: &mut super::project::Keys,
+    p: RawPost,
+) -> Result<PostView> {
+    let (text, quote_of, images) = content(conn, keys, &p)?;
+    let quoted = match &quote_of {
+        Some(q) => quoted(conn, keys, q)?,
+        None => None,
+    };
+    let (reply_to_author, reply_to_name) = match &p.reply_to {
+        Some(r) => match shown_post(conn, r)? {
+            Some(parent) => (Some(parent.author), parent.name),
+            None => (None, None),
+        },
+        None => (None, None),
+    };
     let me = super::usage::self_row(conn)?;
     let (likes, liked_by_me) = count(conn, &p.id, LIKE, me)?;
     let (reposts, reposted_by_me) = count(conn, &p.id, REPOST, me)?;
@@ -154,12 +236,16 @@ pub(super) fn view(
         liked_by_me,
         reposted_by_me,
         id: p.id,
+        author_avatar: avatar_of(conn, &p.author)?,
         author: p.author,
         author_name: p.name,
         text,
         timestamp: p.ts,
         reply_to: p.reply_to,
+        reply_to_author,
+        reply_to_name,
         quote_of,
+        quoted,
         edited: p.edit.is_some(),
         images,
         group: p.group,
@@ -345,14 +431,20 @@ impl Store {
     }
 
     /// Full-text search over every post held here (muted authors left out),
-    /// most recently stored first.
+    /// most recently stored first; a query that is one hashtag (`#birds`)
+    /// finds the posts tagged so, newest first.
     pub fn search(&mut self, query: &str, limit: usize) -> Result<Vec<PostView>> {
-        let Some(q) = fts_query(query) else {
-            return Ok(Vec::new());
+        // One hashtag (`#birds`): the posts tagged so, newest first.
+        let (sql, q) = match crate::hashtag::tag_query(query) {
+            Some(tag) => (TAG_SQL, tag),
+            None => match fts_query(query) {
+                Some(q) => (SEARCH_SQL, q),
+                None => return Ok(Vec::new()),
+            },
         };
         let rows: Vec<RawTuple> = self
             .conn
-            .prepare_cached(SEARCH_SQL)?
+            .prepare_cached(sql)?
             .query_map(params![q, limit.clamp(1, 500) as i64], raw)?
             .collect::<std::result::Result<_, _>>()?;
         let mut out = Vec::with_capacity(rows.len());
@@ -371,6 +463,27 @@ impl Store {
         rows.into_iter()
             .map(|b| blob32(b).map(IdentityId))
             .collect()
+    }
+
+    /// Who goes by `name` here (any case), for a mention: this identity
+    /// first, then someone followed, then whoever has the most posts held.
+    pub fn identity_named(&self, name: &str) -> Result<Option<IdentityId>> {
+        let found: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT i.identity FROM profiles pr JOIN identities i ON i.id=pr.identity
+                 LEFT JOIN audience a ON a.identity=pr.identity
+                 LEFT JOIN post_counts c ON c.identity=pr.identity
+                 WHERE pr.name=?1 COLLATE NOCASE AND coalesce(a.blocked, 0)=0
+                 ORDER BY pr.identity IS ?2 DESC, coalesce(a.followed, 0) > 0 DESC,
+                          coalesce(c.n, 0) DESC
+                 LIMIT 1",
+            )?
+            .query_row(params![name, super::usage::self_row(&self.conn)?], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(found.map(blob32).transpose()?.map(IdentityId))
     }
 
     /// What is known of an identity's profile.
@@ -415,8 +528,11 @@ pub(super) fn explain(conn: &Connection) -> Result<Vec<(String, String)>> {
     for (name, sql, args) in [
         ("timeline", TIMELINE_SQL, 3),
         ("search", SEARCH_SQL, 2),
+        ("tagged", TAG_SQL, 2),
         ("post", BY_ID_SQL, 1),
         ("replies", REPLIES_SQL, 1),
+        ("avatar", AVATAR_SQL, 1),
+        ("blocked", BLOCKED_SQL, 1),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         let vals: Vec<rusqlite::types::Value> = match args {

@@ -579,8 +579,7 @@ fn insert_post(
         return Ok(());
     }
     if !sealed_at_rest(conn, placed.row)? {
-        conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
-            .execute(params![placed.row, p.text])?;
+        index(conn, placed.row, &p.text)?;
     }
     count_post(conn, author, 1)?;
     for image in &p.images {
@@ -945,8 +944,7 @@ fn pick_edit(
     )?
     .execute(params![post_row, best])?;
     if !sealed_at_rest(conn, post_row)? {
-        conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
-            .execute(params![post_row, text])?;
+        index(conn, post_row, &text)?;
     }
     Ok(())
 }
@@ -986,6 +984,22 @@ fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>)
     };
     conn.prepare_cached("INSERT INTO posts_fts(posts_fts, rowid, text) VALUES('delete', ?1, ?2)")?
         .execute(params![post_row, text])?;
+    conn.prepare_cached("DELETE FROM tags WHERE post=?1")?
+        .execute([post_row])?;
+    Ok(())
+}
+
+/// Puts a post's text (its own, or its winning edit's) in the search
+/// index, and its hashtags in `tags`.
+fn index(conn: &Connection, post_row: i64, text: &str) -> Result<()> {
+    conn.prepare_cached("INSERT INTO posts_fts(rowid, text) VALUES(?1, ?2)")?
+        .execute(params![post_row, text])?;
+    for tag in crate::hashtag::hashtags(text) {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO tags(tag, ts, post) SELECT ?1, ts, id FROM entries WHERE id=?2",
+        )?
+        .execute(params![tag, post_row])?;
+    }
     Ok(())
 }
 

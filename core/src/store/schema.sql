@@ -128,6 +128,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
   text, content='', detail=none, columnsize=0,
   tokenize='unicode61 remove_diacritics 2'
 );
+-- The hashtags of each post in the search index (`crate::hashtag`),
+-- kept and dropped with its index row; `ts` orders a tag's posts.
+CREATE TABLE IF NOT EXISTS tags(
+  tag TEXT NOT NULL, ts INTEGER NOT NULL, post INTEGER NOT NULL,
+  PRIMARY KEY(tag, ts, post)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_post ON tags(post);
+CREATE INDEX IF NOT EXISTS tags_recent ON tags(ts);
 -- Every key a group's rotations gave this identity, by epoch and rotation
 -- entry id. Two rotations to the same epoch (two devices of the admin,
 -- apart) both count: entries sealed with either open, and the key in

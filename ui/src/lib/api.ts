@@ -87,6 +87,7 @@ export interface Commands {
   edit: Written;
   delete: Written;
   profile: Profile;
+  profile_named: Profile | null;
   set_profile: Profile;
   following: Profile[];
   follow: Profile;
@@ -158,6 +159,7 @@ export const api = {
   remove: (id: string) => call("delete", { id }),
 
   profile: (identity: string | null) => call("profile", { identity }),
+  profileNamed: (name: string) => call("profile_named", { name }),
   setProfile: (name: string | null, bio: string | null, avatar: ImageInput | null) =>
     call("set_profile", { name, bio, avatar }),
   following: () => call("following"),

@@ -19,6 +19,10 @@ export type Post = {
    */
   author_name: string | null,
   /**
+   * Their profile picture (a sealed blob), if they set one.
+   */
+  author_avatar: string | null,
+  /**
    * The current text (after the newest edit).
    */
   text: string,
@@ -31,9 +35,22 @@ export type Post = {
    */
   reply_to: string | null,
   /**
+   * Who wrote the post it replies to, when that post is here.
+   */
+  reply_to_author: string | null,
+  /**
+   * Their display name, if known.
+   */
+  reply_to_name: string | null,
+  /**
    * The post it quotes.
    */
   quote_of: string | null,
+  /**
+   * The quoted post as a card, when it is here (and its author is not
+   * blocked).
+   */
+  quoted: QuotedPost | null,
   /**
    * Number of identities that liked it.
    */
@@ -62,6 +79,36 @@ export type Post = {
    * The group it was posted in (replies and quotes of it stay there).
    */
   group: string | null,
+};
+
+/**
+ * A post shown inside the post that quotes it.
+ */
+export type QuotedPost = {
+  /**
+   * Who wrote it.
+   */
+  author: string,
+  /**
+   * Their display name, if their profile is known.
+   */
+  author_name: string | null,
+  /**
+   * Their profile picture, if they set one.
+   */
+  author_avatar: string | null,
+  /**
+   * Its current text (after the newest edit).
+   */
+  text: string,
+  /**
+   * When it was posted.
+   */
+  timestamp: number,
+  /**
+   * Its first image, if any.
+   */
+  image: string | null,
 };
 
 /**

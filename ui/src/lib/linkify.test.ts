@@ -64,4 +64,21 @@ describe("safeHref", () => {
     expect(safeHref("ftp://a.b/")).toBeNull();
     expect(safeHref("not a url")).toBeNull();
   });
+
+  it("finds hashtags and mentions as the core does, outside links", () => {
+    expect(linkify("#Birds at dusk with @Ann, see https://x.org/#anchor a#b &#38; #123")).toEqual([
+      { kind: "tag", text: "#Birds", tag: "birds" },
+      { kind: "text", text: " at dusk with " },
+      { kind: "mention", text: "@Ann", name: "Ann" },
+      { kind: "text", text: ", see " },
+      { kind: "link", text: "https://x.org/#anchor", href: "https://x.org/#anchor" },
+      { kind: "text", text: " a#b &#38; #123" },
+    ]);
+    expect(linkify("(#Été_2026) mail@example.org")).toEqual([
+      { kind: "text", text: "(" },
+      { kind: "tag", text: "#Été_2026", tag: "été_2026" },
+      { kind: "text", text: ") mail@example.org" },
+    ]);
+    expect(linkify(`#${"a".repeat(65)}`)).toEqual([{ kind: "text", text: `#${"a".repeat(65)}` }]);
+  });
 });

@@ -1,10 +1,47 @@
-// Splits post text into plain text and web links, so links can be rendered
-// as `<a>` elements built from text without ever interpreting markup.
+// Splits post text into plain text, web links, #hashtags and @mentions, so
+// they can be rendered as elements built from text without ever
+// interpreting markup.
 
-/** A piece of post text: either literal text or an http(s) link. */
+/** A piece of post text: literal text, an http(s) link, a hashtag (`tag`
+ *  lower case, as the core indexes it) or a mention of a name. */
 export type Segment =
   | { kind: "text"; text: string }
-  | { kind: "link"; text: string; href: string };
+  | { kind: "link"; text: string; href: string }
+  | { kind: "tag"; text: string; tag: string }
+  | { kind: "mention"; text: string; name: string };
+
+/** A hashtag as the core's `hashtag.rs` finds it: `#` not after a letter,
+ *  digit, `_`, `/`, `&` or `#`; letters, digits and `_`; one letter at
+ *  least; 64 characters at most. */
+const TAG_PATTERN = /(?<![\p{L}\p{N}_/&#])#([\p{L}\p{N}_]+)/gu;
+const MENTION_PATTERN = /(?<![\p{L}\p{N}_@])@([\p{L}\p{N}_]+)/gu;
+const MAX_TAG_CHARS = 64;
+
+/** The tags and mentions in a piece of plain text, as segments. */
+function words(text: string): Segment[] {
+  const found: { start: number; end: number; segment: Segment }[] = [];
+  for (const m of text.matchAll(TAG_PATTERN)) {
+    const word = m[1];
+    if ([...word].length > MAX_TAG_CHARS || !/\p{L}/u.test(word)) continue;
+    const start = m.index ?? 0;
+    found.push({ start, end: start + m[0].length, segment: { kind: "tag", text: m[0], tag: word.toLowerCase() } });
+  }
+  for (const m of text.matchAll(MENTION_PATTERN)) {
+    const start = m.index ?? 0;
+    if (found.some((f) => start < f.end && f.start < start + m[0].length)) continue;
+    found.push({ start, end: start + m[0].length, segment: { kind: "mention", text: m[0], name: m[1] } });
+  }
+  found.sort((a, b) => a.start - b.start);
+  const out: Segment[] = [];
+  let last = 0;
+  for (const f of found) {
+    if (f.start > last) out.push({ kind: "text", text: text.slice(last, f.start) });
+    out.push(f.segment);
+    last = f.end;
+  }
+  if (last < text.length) out.push({ kind: "text", text: text.slice(last) });
+  return out;
+}
 
 const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'"\]}>]+$/;
@@ -35,15 +72,18 @@ export function safeHref(url: string): string | null {
   }
 }
 
-/** Splits `text` into segments; only http: and https: URLs become links. */
+/** Splits `text` into segments; only http: and https: URLs become links;
+ *  hashtags and mentions are found outside links. */
 export function linkify(text: string): Segment[] {
   const segments: Segment[] = [];
   let last = 0;
   const pushText = (t: string) => {
     if (!t) return;
-    const prev = segments[segments.length - 1];
-    if (prev && prev.kind === "text") prev.text += t;
-    else segments.push({ kind: "text", text: t });
+    for (const w of words(t)) {
+      const prev = segments[segments.length - 1];
+      if (w.kind === "text" && prev && prev.kind === "text") prev.text += w.text;
+      else segments.push(w);
+    }
   };
   for (const match of text.matchAll(URL_PATTERN)) {
     const start = match.index ?? 0;

@@ -33,6 +33,10 @@ function makePost(author: string, text: string, timestamp: number, extra: Partia
     reposts: seq % 3,
     liked_by_me: false,
     reposted_by_me: false,
+    author_avatar: null,
+    reply_to_author: null,
+    reply_to_name: null,
+    quoted: null,
     edited: false,
     images: [],
     group: null,
@@ -140,7 +144,25 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     posts.slice(0, 4).map((p, i) => ({ kind: (["reply", "mention", "like", "repost"] as const)[i], from: p.author, from_name: p.author_name, post: p, timestamp: p.timestamp })),
   post: (a) => {
     const n = a.post as { text: string; reply_to?: string; quote_of?: string; group?: string; images?: unknown[] };
-    const p = makePost(ME, n.text, Date.now(), { reply_to: n.reply_to ?? null, quote_of: n.quote_of ?? null, group: n.group ?? null });
+    const quoted = posts.find((x) => x.id === n.quote_of);
+    const replied = posts.find((x) => x.id === n.reply_to);
+    const p = makePost(ME, n.text, Date.now(), {
+      reply_to: n.reply_to ?? null,
+      reply_to_author: replied?.author ?? null,
+      reply_to_name: replied?.author_name ?? null,
+      quote_of: n.quote_of ?? null,
+      quoted: quoted
+        ? {
+            author: quoted.author,
+            author_name: quoted.author_name,
+            author_avatar: quoted.author_avatar,
+            text: quoted.text,
+            timestamp: quoted.timestamp,
+            image: quoted.images[0] ?? null,
+          }
+        : null,
+      group: n.group ?? null,
+    });
     posts.unshift(p);
     return written(p.id);
   },
@@ -165,6 +187,11 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     return written(String(a.id));
   },
   profile: (a) => profile((a.identity as string) ?? ME),
+  profile_named: (a) => {
+    const name = String(a.name).toLowerCase();
+    const who = Object.keys(NAMES).find((id) => NAMES[id].toLowerCase() === name);
+    return who ? profile(who) : null;
+  },
   set_profile: (a) => {
     if (a.name) NAMES[ME] = String(a.name);
     return profile(ME);
