@@ -42,8 +42,32 @@ pub(crate) struct RunArgs {
     dht: bool,
     /// Join the DHT through these nodes (`host:port`, repeatable; a
     /// private network's, see `starling dht-node`); implies --dht.
-    #[arg(long = "dht-bootstrap")]
+    #[arg(long = "dht-bootstrap", value_parser = dht_node)]
     dht_bootstrap: Vec<String>,
+}
+
+/// A DHT node as `--dht-bootstrap` takes it: `host:port` (an IPv6
+/// address in brackets), the port not 0.
+fn dht_node(text: &str) -> Result<String, String> {
+    let bad = || format!("{text:?} is not host:port (e.g. 192.0.2.7:6881 or dht.example.org:6881)");
+    if text
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| a.port() != 0)
+    {
+        return Ok(text.to_string());
+    }
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if port_ok && host_ok {
+        Ok(text.to_string())
+    } else {
+        Err(bad())
+    }
 }
 
 /// How a command that goes online for one round (`sync`, `restore`)
@@ -363,4 +387,34 @@ pub(crate) fn restore(out: Out, mut node: Node, args: RestoreArgs) -> Result<()>
         });
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dht_node;
+
+    #[test]
+    fn dht_nodes_are_host_and_port() {
+        for ok in [
+            "192.0.2.7:6881",
+            "[::1]:6881",
+            "dht.example.org:6881",
+            "router:1",
+        ] {
+            assert_eq!(dht_node(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "nonsense",
+            "host:",
+            ":6881",
+            "host:0",
+            "host:70000",
+            "a..b:1",
+            "h st:1",
+            "::1:6881x",
+        ] {
+            assert!(dht_node(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1321,6 +1321,16 @@ fn exit_statuses_tell_failures_apart_and_json_errors_cover_usage() {
         (Some("invalid"), Some(2)),
         "{err}"
     );
+    let (err, code) = json_error(&a, &["run", "--dht-bootstrap", "not an address"]);
+    assert_eq!(
+        (err["kind"].as_str(), code),
+        (Some("invalid"), Some(2)),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("host:port"),
+        "{err}"
+    );
     let (err, code) = json_error(&a, &["follow", "not-a-ticket"]);
     assert_eq!(
         (err["kind"].as_str(), code),

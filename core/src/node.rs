@@ -160,7 +160,7 @@ pub enum Audience {
     Identity(IdentityId),
 }
 
-use crate::view::WhoAmI;
+use crate::view::{TrendingTag, WhoAmI};
 
 /// What a new home is made from.
 pub(crate) struct HomeKeys {
@@ -852,6 +852,14 @@ impl Node {
     pub fn profile(&mut self, identity: Option<&IdentityId>) -> Result<ProfileView> {
         let id = identity.copied().unwrap_or(self.identity);
         Ok(self.store.profile(&id)?)
+    }
+
+    /// The tags the people followed here used most this past week.
+    pub fn trending_tags(&mut self, limit: usize) -> Result<Vec<TrendingTag>> {
+        const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
+        Ok(self
+            .store
+            .trending_tags(now_ms().saturating_sub(WEEK_MS), limit)?)
     }
 
     /// The profile of whoever goes by `name` here (for a mention: this

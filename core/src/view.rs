@@ -73,6 +73,17 @@ pub struct QuotedPost {
     pub image: Option<Hash>,
 }
 
+/// A hashtag the people followed here used lately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TrendingTag {
+    /// The tag, lower case, without `#`.
+    pub tag: String,
+    /// Posts that carry it.
+    pub posts: u64,
+    /// Distinct authors of those posts.
+    pub authors: u64,
+}
+
 /// One page of posts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Page {
@@ -823,6 +834,7 @@ pub fn typescript() -> String {
     }
     push::<PostView>(&cfg, &mut out);
     push::<QuotedPost>(&cfg, &mut out);
+    push::<TrendingTag>(&cfg, &mut out);
     push::<Page>(&cfg, &mut out);
     push::<ProfileView>(&cfg, &mut out);
     push::<NotificationKind>(&cfg, &mut out);

@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "delete",
     "profile",
     "profile_named",
+    "trending_tags",
     "set_profile",
     "following",
     "follow",

@@ -13,7 +13,7 @@ use starling_core::view::{
     Changed, Conversation, DeviceView, ErrorKind, ErrorView, GroupView, ImportSummary, Left,
     LinkCode, LinkOutcome, NetStatus, Notification, Page, Phrase, PostView, ProfileView, Removed,
     Restored, Revoked, ScannedTicket, Settings as SettingsView, Status, SyncSummary, TicketView,
-    WhoAmI, Written,
+    TrendingTag, WhoAmI, Written,
 };
 use starling_core::{
     Audience, DeviceId, DeviceKey, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr,
@@ -391,6 +391,12 @@ async fn profile(shell: State<'_, Shell>, identity: Option<String>) -> Res<Profi
 #[tauri::command]
 async fn profile_named(shell: State<'_, Shell>, name: String) -> Res<Option<ProfileView>> {
     with(&shell, |n| n.profile_named(&name))
+}
+
+/// The tags the people followed here used most this past week.
+#[tauri::command]
+async fn trending_tags(shell: State<'_, Shell>) -> Res<Vec<TrendingTag>> {
+    with(&shell, |n| n.trending_tags(5))
 }
 
 #[tauri::command]
@@ -836,6 +842,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         delete,
         profile,
         profile_named,
+        trending_tags,
         set_profile,
         following,
         follow,

@@ -139,6 +139,14 @@ test("a #tag opens the posts tagged so, an @mention the profile of whoever goes 
   await app.nav("home");
   const post = await app.postWithText("Starlings over the pier #Murmuration, hello @Ann", 30000);
   await app.postWithText("A murmuration with no tag", 30000);
+  // The right column counts the tag among the people followed this week.
+  await waitFor("the tag among the trending", async () => {
+    for (const el of await app.s.findAll('[data-testid="trending-tag"]')) {
+      if ((await el.prop("textContent")) === "#murmuration") return true;
+    }
+    return false;
+  }, 15000);
+  await app.shot("desktop-trending");
   await (await post.find('[data-testid="post-tag"]')).click();
   await waitFor("the tag's search", async () => (await app.s.exec("return location.hash;")) === "#/search?q=%23murmuration", 10000);
   const found = await waitFor("the tagged post alone", async () => {
@@ -339,13 +347,24 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   bob.cli(["post", "--reply-to", mine.id, "Lovely light, @Ann"]);
   await app.nav("home");
   await app.postWithText("Lovely light, @Ann", 30000);
+  // Unread counts on the tabs (and in the title) until each is looked at.
+  const badge = async (name) => {
+    const found = await app.s.findAll(`[data-testid="unread-nav-${name}"]`);
+    return found.length ? Number(await found[0].prop("textContent")) : 0;
+  };
+  await waitFor("unread counts on the tabs", async () => (await badge("notifications")) >= 1 && (await badge("messages")) === 1, 30000);
+  assert.match(await app.s.exec("return document.title;"), /^\(\d+\) Starling$/);
+  await app.shot("desktop-unread-counts");
   await app.nav("notifications");
+  await waitFor("the notifications read", async () => (await badge("notifications")) === 0, 10000);
   await waitFor("the reply among the notifications", async () => {
     const list = await app.invoke("notifications");
     return list.some((n) => n.kind === "reply" && n.post.text === "Lovely light, @Ann" && n.from_name === "Bob");
   });
   await app.nav("messages");
-  await app.s.waitFind('[data-testid="conversation-item"]', 30000);
+  await (await app.s.waitFind('[data-testid="conversation-item"]', 30000)).click();
+  await waitFor("the conversation read", async () => (await badge("messages")) === 0, 10000);
+  await app.nav("messages");
   for (const [name] of [["home"], ["notifications"], ["search"], ["messages"], ["devices"], ["settings"], ["profile"]]) {
     await app.nav(name);
     await app.shot(`desktop-${name}`);

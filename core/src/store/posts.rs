@@ -7,7 +7,7 @@ use super::project::open_stored;
 use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
 use crate::id::{EntryId, Hash, IdentityId, SpaceId};
 use crate::record::Record;
-use crate::view::{Page, PostView, ProfileView, QuotedPost};
+use crate::view::{Page, PostView, ProfileView, QuotedPost, TrendingTag};
 
 /// Longest thread walked up or down.
 const MAX_THREAD: usize = 1000;
@@ -63,6 +63,14 @@ const TAG_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_t
      WHERE t.tag=?1
        AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
      ORDER BY t.ts DESC, t.post DESC LIMIT ?2";
+
+/// Tags of the feed posts of people followed (not muted) in a time
+/// window, by how many of them used each, then how often.
+const TRENDING_SQL: &str = "SELECT t.tag, count(*) AS n, count(DISTINCT p.author) AS a
+     FROM tags t JOIN entries e ON e.id=t.post JOIN posts p ON p.ts=e.ts AND p.id=e.id
+     WHERE t.ts >= ?1 AND t.ts <= ?2 AND p.space IS NULL
+       AND p.author IN (SELECT identity FROM audience WHERE followed>0 AND muted=0)
+     GROUP BY t.tag ORDER BY a DESC, n DESC, t.tag LIMIT ?3";
 
 const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
@@ -465,6 +473,23 @@ impl Store {
             .collect()
     }
 
+    /// The tags people followed here used most in their feed posts dated
+    /// from `since` (ms) until now, most authors first.
+    pub fn trending_tags(&self, since: u64, limit: usize) -> Result<Vec<TrendingTag>> {
+        let rows = self
+            .conn
+            .prepare_cached(TRENDING_SQL)?
+            .query_map(params![since, horizon(), limit.clamp(1, 50) as i64], |r| {
+                Ok(TrendingTag {
+                    tag: r.get(0)?,
+                    posts: r.get(1)?,
+                    authors: r.get(2)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// Who goes by `name` here (any case), for a mention: this identity
     /// first, then someone followed, then whoever has the most posts held.
     pub fn identity_named(&self, name: &str) -> Result<Option<IdentityId>> {
@@ -529,6 +554,7 @@ pub(super) fn explain(conn: &Connection) -> Result<Vec<(String, String)>> {
         ("timeline", TIMELINE_SQL, 3),
         ("search", SEARCH_SQL, 2),
         ("tagged", TAG_SQL, 2),
+        ("trending", TRENDING_SQL, 3),
         ("post", BY_ID_SQL, 1),
         ("replies", REPLIES_SQL, 1),
         ("avatar", AVATAR_SQL, 1),

@@ -37,6 +37,7 @@ import type {
   Storage,
   SyncSummary,
   TicketView,
+  TrendingTag,
   Written,
 } from "./contract";
 
@@ -88,6 +89,7 @@ export interface Commands {
   delete: Written;
   profile: Profile;
   profile_named: Profile | null;
+  trending_tags: TrendingTag[];
   set_profile: Profile;
   following: Profile[];
   follow: Profile;
@@ -160,6 +162,7 @@ export const api = {
 
   profile: (identity: string | null) => call("profile", { identity }),
   profileNamed: (name: string) => call("profile_named", { name }),
+  trendingTags: () => call("trending_tags"),
   setProfile: (name: string | null, bio: string | null, avatar: ImageInput | null) =>
     call("set_profile", { name, bio, avatar }),
   following: () => call("following"),

@@ -112,6 +112,24 @@ export type QuotedPost = {
 };
 
 /**
+ * A hashtag the people followed here used lately.
+ */
+export type TrendingTag = {
+  /**
+   * The tag, lower case, without `#`.
+   */
+  tag: string,
+  /**
+   * Posts that carry it.
+   */
+  posts: number,
+  /**
+   * Distinct authors of those posts.
+   */
+  authors: number,
+};
+
+/**
  * One page of posts.
  */
 export type Page = {

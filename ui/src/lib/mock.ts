@@ -187,6 +187,10 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     return written(String(a.id));
   },
   profile: (a) => profile((a.identity as string) ?? ME),
+  trending_tags: () => [
+    { tag: "murmuration", posts: 12, authors: 4 },
+    { tag: "dusk", posts: 3, authors: 2 },
+  ],
   profile_named: (a) => {
     const name = String(a.name).toLowerCase();
     const who = Object.keys(NAMES).find((id) => NAMES[id].toLowerCase() === name);

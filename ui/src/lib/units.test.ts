@@ -12,6 +12,12 @@ describe("units", () => {
     expect(formatBytes(1500)).toBe("1.5 kB");
   });
 
+  it("writes numbers the locale's way", () => {
+    expect(formatCount(12345, "de")).toBe("12.345");
+    expect(formatBytes(3_400_000, "de")).toBe("3,4 MB");
+    expect(formatBytes(12_345, "de")).toBe("12,3 kB");
+  });
+
   it("formats the catch-up line", () => {
     expect(formatProgress(12345, 3_400_000)).toBe("Catching up: 12,345 entries · 3.4 MB");
   });

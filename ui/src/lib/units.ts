@@ -1,12 +1,15 @@
-// Human-readable counts and sizes.
+// Human-readable counts and sizes, written through `Intl` in the app's
+// locale.
 
-/** A count with thousands separators: 12345 → "12,345". */
-export function formatCount(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+import { appLocale, numberFormat } from "./locale";
+
+/** A count with the locale's separators: 12345 → "12,345" ("12.345" in German). */
+export function formatCount(n: number, locale = appLocale()): string {
+  return numberFormat(locale).format(Math.round(n));
 }
 
-/** A byte size: 3_400_000 → "3.4 MB". */
-export function formatBytes(bytes: number): string {
+/** A byte size: 3_400_000 → "3.4 MB" ("3,4 MB" in German). */
+export function formatBytes(bytes: number, locale = appLocale()): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let value = bytes;
   let unit = 0;
@@ -14,7 +17,9 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  if (unit === 0) return `${formatCount(value, locale)} B`;
+  const one = numberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${one.format(value)} ${units[unit]}`;
 }
 
 /** The catch-up line of the sync indicator. */
