@@ -18,27 +18,24 @@ export function usable(tag: string | undefined): string | null {
   }
 }
 
-const numbers = new Map<string, Intl.NumberFormat>();
-const dates = new Map<string, Intl.DateTimeFormat>();
+const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 
-/** A cached `Intl.NumberFormat` for `locale` and `options`. */
-export function numberFormat(locale: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
-  const key = `${locale} ${JSON.stringify(options)}`;
-  let f = numbers.get(key);
+/** The formatter `make` gives for `key`, made once. */
+function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+  let f = formats.get(key) as F | undefined;
   if (!f) {
-    f = new Intl.NumberFormat(locale, options);
-    numbers.set(key, f);
+    f = make();
+    formats.set(key, f);
   }
   return f;
 }
 
+/** A cached `Intl.NumberFormat` for `locale` and `options`. */
+export function numberFormat(locale: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  return cached(`n ${locale} ${JSON.stringify(options)}`, () => new Intl.NumberFormat(locale, options));
+}
+
 /** A cached `Intl.DateTimeFormat` for `locale` and `options`. */
 export function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale} ${JSON.stringify(options)}`;
-  let f = dates.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat(locale, options);
-    dates.set(key, f);
-  }
-  return f;
+  return cached(`d ${locale} ${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
 }

@@ -38,6 +38,13 @@ function markSeen(what: string, at: number): void {
   if (at > seen(what)) storage()?.setItem(SEEN + what, String(at));
 }
 
+/** The unread count a navigation entry (by its test id) shows, if any. */
+export function badgeOf(testid: string): number {
+  if (testid === "nav-notifications") return unread.notifications;
+  if (testid === "nav-messages") return unread.messages;
+  return 0;
+}
+
 /** Notifications newer than `since`. */
 export function unreadNotifications(items: Notification[], since: number): number {
   return items.filter((n) => n.timestamp > since).length;
