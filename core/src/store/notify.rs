@@ -9,7 +9,7 @@ use crate::id::{EntryId, IdentityId};
 use crate::view::{Notification, NotificationKind};
 
 /// Replies by others to this identity's posts, through the replies index.
-const REPLIES_TO_ME_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const REPLIES_TO_ME_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries me ON substr(me.hash, 1, 8)=substr(p.reply_to, 1, 8) AND me.hash=p.reply_to
      JOIN posts m ON m.ts=me.ts AND m.id=me.id
@@ -29,7 +29,7 @@ const REACTIONS_TO_ME_SQL: &str = "SELECT r.kind, ri.identity, rp.name, coalesce
      ORDER BY coalesce(r.ts, m.ts) DESC LIMIT ?2";
 
 /// Posts by others holding the word of this identity's name.
-const NAMED_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const NAMED_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author

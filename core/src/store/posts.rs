@@ -21,7 +21,8 @@ pub(crate) fn horizon() -> u64 {
     super::now_ms().saturating_add(MAX_AHEAD_MS)
 }
 
-const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const TIMELINE_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
@@ -31,7 +32,7 @@ const TIMELINE_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.re
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
 const GROUP_TIMELINE_SQL: &str =
-    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
@@ -40,7 +41,8 @@ const GROUP_TIMELINE_SQL: &str =
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
-const AUTHOR_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const AUTHOR_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
@@ -48,7 +50,8 @@ const AUTHOR_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.repl
        AND (?1 IS NULL OR p.ts < ?1 OR (p.ts = ?1 AND e.hash < ?2))
      ORDER BY p.ts DESC, e.hash DESC LIMIT ?3";
 
-const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const SEARCH_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts_fts f JOIN entries e ON e.id=f.rowid JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
@@ -56,7 +59,8 @@ const SEARCH_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.repl
        AND NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=p.author AND a.muted=1)
      ORDER BY f.rowid DESC LIMIT ?2";
 
-const TAG_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const TAG_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM tags t JOIN entries e ON e.id=t.post JOIN posts p ON p.ts=e.ts AND p.id=e.id
      JOIN identities i ON i.id=p.author LEFT JOIN profiles pr ON pr.identity=p.author
@@ -72,13 +76,15 @@ const TRENDING_SQL: &str = "SELECT t.tag, count(*) AS n, count(DISTINCT p.author
        AND p.author IN (SELECT identity FROM audience WHERE followed>0 AND muted=0)
      GROUP BY t.tag ORDER BY a DESC, n DESC, t.tag LIMIT ?3";
 
-const BY_ID_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const BY_ID_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM entries e JOIN posts p ON p.ts=e.ts AND p.id=e.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author
      WHERE substr(e.hash, 1, 8)=substr(?1, 1, 8) AND e.hash=?1";
 
-const REPLIES_SQL: &str = "SELECT p.id, e.hash, p.ts, i.identity, pr.name, p.reply_to, p.edit,
+const REPLIES_SQL: &str =
+    "SELECT p.id, e.hash, p.ts, i.identity, pr.name, pr.avatar, p.reply_to, p.edit,
             (SELECT g.space FROM spaces g WHERE g.id=p.space AND g.kind=3)
      FROM posts p JOIN entries e ON e.id=p.id JOIN identities i ON i.id=p.author
      LEFT JOIN profiles pr ON pr.identity=p.author WHERE p.reply_to=?1";
@@ -89,6 +95,7 @@ pub(super) struct RawPost {
     ts: u64,
     author: IdentityId,
     name: Option<String>,
+    avatar: Option<Hash>,
     reply_to: Option<EntryId>,
     edit: Option<i64>,
     group: Option<SpaceId>,
@@ -105,18 +112,20 @@ pub(super) type RawTuple = (
     Vec<u8>,
     Option<String>,
     Option<Vec<u8>>,
+    Option<Vec<u8>>,
     Option<i64>,
     Option<Vec<u8>>,
 );
 
 pub(super) fn to_raw(t: RawTuple) -> Result<RawPost> {
-    let (row, id, ts, author, name, reply_to, edit, group) = t;
+    let (row, id, ts, author, name, avatar, reply_to, edit, group) = t;
     Ok(RawPost {
         row,
         id: EntryId(blob32(id)?),
         ts,
         author: IdentityId(blob32(author)?),
         name,
+        avatar: avatar.map(blob32).transpose()?.map(Hash),
         reply_to: reply_to.map(blob32).transpose()?.map(EntryId),
         edit,
         group: group.map(blob32).transpose()?.map(SpaceId),
@@ -166,20 +175,8 @@ fn content(
     Ok((text, quote_of, images))
 }
 
-const AVATAR_SQL: &str = "SELECT pr.avatar FROM identities i JOIN profiles pr ON pr.identity=i.id
-     WHERE i.identity=?1";
-
 const BLOCKED_SQL: &str = "SELECT 1 FROM audience a JOIN identities i ON i.id=a.identity
      WHERE i.identity=?1 AND a.blocked=1";
-
-/// The profile picture of `author`, if they set one.
-fn avatar_of(conn: &Connection, author: &IdentityId) -> Result<Option<Hash>> {
-    let found: Option<Option<Vec<u8>>> = conn
-        .prepare_cached(AVATAR_SQL)?
-        .query_row([author.as_bytes()], |r| r.get(0))
-        .optional()?;
-    Ok(found.flatten().map(blob32).transpose()?.map(Hash))
-}
 
 /// The post `id` as a raw row, unless it is not here or its author is
 /// blocked.
@@ -209,7 +206,7 @@ fn quoted(
     };
     let (text, _, images) = content(conn, keys, &q)?;
     Ok(Some(QuotedPost {
-        author_avatar: avatar_of(conn, &q.author)?,
+        author_avatar: q.avatar,
         author: q.author,
         author_name: q.name,
         text,
@@ -244,7 +241,7 @@ pub(super) fn view(
         liked_by_me,
         reposted_by_me,
         id: p.id,
-        author_avatar: avatar_of(conn, &p.author)?,
+        author_avatar: p.avatar,
         author: p.author,
         author_name: p.name,
         text,
@@ -557,7 +554,6 @@ pub(super) fn explain(conn: &Connection) -> Result<Vec<(String, String)>> {
         ("trending", TRENDING_SQL, 3),
         ("post", BY_ID_SQL, 1),
         ("replies", REPLIES_SQL, 1),
-        ("avatar", AVATAR_SQL, 1),
         ("blocked", BLOCKED_SQL, 1),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
