@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Starling needs from Debian's packages when it is missing: a
 # C compiler (bundled SQLite), WebKitGTK and GTK for the Tauri app, and
-# Xvfb plus WebKitWebDriver for the app's end-to-end tests. Sourced by the
+# Xvfb, WebKitWebDriver and a notification daemon for the app's end-to-end
+# tests. Sourced by the
 # run and test scripts.
 starling_need_apt() {
   local need=()
@@ -19,6 +20,11 @@ starling_need_apt() {
     command -v ip >/dev/null 2>&1 || need+=(iproute2)
     command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
     command -v jq >/dev/null 2>&1 || need+=(jq)
+    # A notification daemon for the app's system notifications, and xwd to
+    # photograph the whole virtual screen (the notification is outside the
+    # app's window).
+    command -v dunst >/dev/null 2>&1 || need+=(dunst)
+    command -v xwd >/dev/null 2>&1 || need+=(x11-apps)
   fi
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   if [ ${#need[@]} -gt 0 ]; then

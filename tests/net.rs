@@ -746,6 +746,51 @@ async fn a_burst_that_gossip_cannot_carry_is_filled_by_catch_up() {
     pb.shutdown().await;
 }
 
+/// A camera photo reaches a follower over the network without its GPS
+/// position, and with the words its author gave it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_reaches_a_follower_without_its_position_and_with_its_description() {
+    let ann = Running::new("ann");
+    let bob = Running::new("bob");
+    let photo = crate::support::gps_jpeg();
+    let has = |b: &[u8], what: &[u8]| b.windows(what.len()).any(|w| w == what);
+    assert!(has(&photo, b"52.5200") && has(&photo, b"Exif"));
+    let post_id = ann
+        .with(|n| {
+            n.post(NewPost {
+                text: "from the hill".into(),
+                images: vec![photo.clone()],
+                alts: vec!["A blue sky over the hill".into()],
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    let pa = ann.start().await;
+    let pb = bob.start().await;
+    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
+    let mut bob_events = pb.events();
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    let hash = wait_for(&mut bob_events, |e| match e {
+        Event::BlobFetched { hash, .. } => Some(*hash),
+        _ => None,
+    })
+    .await;
+    let seen = bob.with(|n| n.store().post(&post_id)).unwrap().unwrap();
+    assert_eq!(seen.images, vec![hash]);
+    assert_eq!(seen.alts, vec!["A blue sky over the hill".to_string()]);
+    let ann_identity = ann.with(|n| n.identity());
+    let got = bob
+        .with(|n| n.open_blob(&ann_identity, &hash))
+        .unwrap()
+        .expect("the photo opens at the follower");
+    assert!(!has(&got, b"52.5200"), "the GPS position arrived");
+    assert!(!has(&got, b"Exif"), "the EXIF block arrived");
+    let pixels = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8().into_raw();
+    assert_eq!(pixels(&got), pixels(&photo));
+    pa.shutdown().await;
+    pb.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
     let ann = Running::new("ann");

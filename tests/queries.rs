@@ -297,8 +297,7 @@ fn say(
             text: text.into(),
             reply_to,
             quote_of,
-            images: vec![],
-            group: None,
+            ..Default::default()
         })
         .unwrap()
 }

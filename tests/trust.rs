@@ -1140,6 +1140,7 @@ async fn an_image_fetch_stops_at_the_declared_size() {
         hash,
         len,
         mime: "image/png".into(),
+        alt: String::new(),
     };
     let post = |len: u32| {
         Record::Post(starling_core::record::Post {

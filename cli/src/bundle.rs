@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use starling_core::view::Exported;
-use starling_core::{Audience, IdentityId, Node, Ticket};
+use starling_core::{Audience, IdentityId, ImportProgress, Node, Ticket};
 
 use crate::out::Out;
 use crate::tickets::{is_std, read_file, write};
@@ -52,9 +52,21 @@ pub(crate) fn export(out: Out, node: &mut Node, path: &Path, for_: Option<&str>)
     Ok(())
 }
 
-/// `starling import FILE`: refusals are also listed on stderr.
-pub(crate) fn import(out: Out, node: &mut Node, path: &Path) -> Result<()> {
-    let r = node.import(&read_file(path)?)?.summary();
+/// `starling import FILE [--progress]`: refusals are also listed on
+/// stderr, and so is each committed batch with `--progress`.
+pub(crate) fn import(out: Out, node: &mut Node, path: &Path, progress: bool) -> Result<()> {
+    let bytes = read_file(path)?;
+    let mut say = |p: ImportProgress| {
+        if !progress {
+            return;
+        }
+        if out.json {
+            eprintln!(r#"{{"imported":{},"of":{}}}"#, p.done, p.total);
+        } else {
+            eprintln!("imported {} of {} entries", p.done, p.total);
+        }
+    };
+    let r = node.import_with(&bytes, &mut say)?.summary();
     for x in &r.rejections {
         let what =
             x.id.map(|i| i.fmt_short())

@@ -207,6 +207,10 @@ enum Command {
     Import {
         /// The bundle file (`-`: standard input).
         file: PathBuf,
+        /// Say on stderr how many entries are on disk after each batch
+        /// (a JSON line each under `--json`).
+        #[arg(long)]
+        progress: bool,
     },
     /// Your home timeline, newest first.
     Timeline {
@@ -497,7 +501,7 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Unblock { identity } => people::change(out, node, Change::Unblock, &identity),
         Command::Scan { image } => tickets::scan(out, &image),
         Command::Export { out: path, for_ } => bundle::export(out, node, &path, for_.as_deref()),
-        Command::Import { file } => bundle::import(out, node, &file),
+        Command::Import { file, progress } => bundle::import(out, node, &file, progress),
         Command::Check => bundle::check(out, node),
         Command::Storage { action } => storage::run(out, node, action),
         Command::Group { action } => group::run(out, node, action),

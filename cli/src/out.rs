@@ -107,6 +107,9 @@ pub(crate) fn print_post(p: &PostView) {
     if p.edited {
         meta.push("edited".into());
     }
+    for alt in p.alts.iter().filter(|a| !a.is_empty()) {
+        println!("  [image: {alt}]");
+    }
     println!("  {}", meta.join(" · "));
     println!();
 }

@@ -23,6 +23,10 @@ pub(crate) struct PostArgs {
     /// Attach an image (PNG, JPEG, GIF or WebP); may be repeated.
     #[arg(long)]
     image: Vec<PathBuf>,
+    /// Describe an image in words (alt text), for those who cannot see
+    /// it: the first `--alt` goes with the first `--image`, and so on.
+    #[arg(long)]
+    alt: Vec<String>,
     /// Post in this group instead of your feed.
     #[arg(long)]
     group: Option<SpaceId>,
@@ -48,6 +52,7 @@ pub(crate) fn post(out: Out, node: &mut Node, args: PostArgs) -> Result<()> {
         reply_to: args.reply_to,
         quote_of: args.quote,
         images,
+        alts: args.alt,
         group: args.group,
     })?;
     out.show(&Written { id }, || println!("{id}"));

@@ -37,6 +37,7 @@ pub(crate) fn show(out: Out, t: &Ticket, QrOut { qr, png, svg }: QrOut) -> Resul
     out.show(
         &TicketView {
             text: text.clone(),
+            uri: t.to_uri(),
             svg: None,
         },
         || {

@@ -1,5 +1,6 @@
 //! The CLI contract, driven through the real binary, and crash safety.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -124,11 +125,29 @@ fn post_react_edit_delete_and_timeline() {
     let pic = png_file(d.path());
     let p2 = json(
         &a,
-        &["post", "with a picture", "--image", pic.to_str().unwrap()],
+        &[
+            "post",
+            "with a picture",
+            "--image",
+            pic.to_str().unwrap(),
+            "--alt",
+            "A red square",
+        ],
     )["id"]
         .as_str()
         .unwrap()
         .to_string();
+    // The description is in the post, and in its human output.
+    let shown = json(&a, &["timeline", "--limit", "20"]);
+    let pictured = shown["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["text"] == "with a picture")
+        .unwrap()
+        .clone();
+    assert_eq!(pictured["alts"], serde_json::json!(["A red square"]));
+    assert!(ok(&a, &["timeline"]).contains("[image: A red square]"));
     let r = json(&a, &["post", "replying", "--reply-to", &p1])["id"]
         .as_str()
         .unwrap()
@@ -220,6 +239,11 @@ fn post_react_edit_delete_and_timeline() {
         "not a supported image",
     );
     fails(&a, &["post", &"y".repeat(5000)], "at most");
+    fails(
+        &a,
+        &["post", "x", "--alt", "nothing to describe"],
+        "more image descriptions",
+    );
 }
 
 #[test]
@@ -395,39 +419,44 @@ fn killed_import_leaves_a_consistent_store() {
     std::fs::write(&bundle, w.finish()).unwrap();
 
     let baseline = json(&home, &["check"])["entries"].as_u64().unwrap();
-    let mut partial_seen = false;
-    // The first commit comes after the first 8,192 entries are verified:
-    // seconds in a debug build on a busy machine.
-    for delay_ms in [50u64, 100, 200, 400, 800, 1600, 3200, 6400, 12800] {
-        let mut child = starling()
-            .arg("--home")
-            .arg(&home)
-            .args(["import", bundle.to_str().unwrap(), "--json"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let finished = child.try_wait().unwrap().is_some();
-        if !finished {
+    // The import says when each batch is on disk; it is killed (SIGKILL) as
+    // soon as the first one is, with four more batches still to go.
+    let mut child = starling()
+        .arg("--home")
+        .arg(&home)
+        .args(["import", bundle.to_str().unwrap(), "--progress", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = None;
+    for line in stderr.lines() {
+        let Ok(line) = line else { break };
+        if let Ok(p) = serde_json::from_str::<Value>(&line)
+            && p.get("imported").is_some()
+        {
             child.kill().unwrap(); // SIGKILL
-        }
-        child.wait().unwrap();
-        let check = json(&home, &["check"]);
-        assert_eq!(check["ok"], true, "{check}");
-        let found = json(&home, &["search", "acknowledged"]);
-        assert_eq!(found[0]["id"], acked.as_str(), "acknowledged post lost");
-        let held = check["entries"].as_u64().unwrap();
-        if !finished && held > baseline && held < total + baseline {
-            partial_seen = true;
+            said = Some(p);
             break;
         }
-        // Killed before the first commit: importing again is idempotent, so
-        // the next round simply waits longer.
     }
+    child.wait().unwrap();
+    let said = said.expect("the import never said a batch was on disk");
+    let (done, of) = (
+        said["imported"].as_u64().unwrap(),
+        said["of"].as_u64().unwrap(),
+    );
+    assert!(0 < done && done < of, "{said}");
+    let check = json(&home, &["check"]);
+    assert_eq!(check["ok"], true, "{check}");
+    let found = json(&home, &["search", "acknowledged"]);
+    assert_eq!(found[0]["id"], acked.as_str(), "acknowledged post lost");
+    let held = check["entries"].as_u64().unwrap();
+    // What was said to be on disk is; what came after it is not all there.
     assert!(
-        partial_seen,
-        "never killed the import part-way; make the bundle larger"
+        held >= baseline + done && held < baseline + total,
+        "held {held}, baseline {baseline}, said {said}"
     );
     // Finishing the import afterwards brings everything in, exactly once.
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -495,7 +524,6 @@ fn spawn_lines(
     std::sync::mpsc::Receiver<String>,
     Value,
 ) {
-    use std::io::{BufRead, BufReader};
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

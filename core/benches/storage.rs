@@ -85,6 +85,7 @@ fn add_images(node: &mut Node, count: usize) {
                 hash,
                 len: IMAGE_LEN as u32,
                 mime: "image/jpeg".into(),
+                alt: String::new(),
             };
             let ts = 1_700_000_000_000 + i as u64 * 60_000;
             w.entry(

@@ -54,7 +54,7 @@ pub use entry::Entry;
 pub use id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 pub use identity::{DeviceCert, DeviceKey, IdentityKey};
 pub use node::{Audience, NewPost, Node, NodeError};
-pub use store::{ImportReport, Store, StoreError};
+pub use store::{ImportProgress, ImportReport, Store, StoreError};
 pub use ticket::{DeviceTicket, FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};
 pub use view::{
     Conversation, DeviceView, GroupView, Notification, NotificationKind, Page, PostView,

@@ -13,7 +13,7 @@ use crate::doc::{DocError, ProfileUpdate};
 use crate::entry::Entry;
 use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 use crate::identity::{DeviceCert, DeviceKey, IdentityKey};
-use crate::record::{ImageRef, MAX_IMAGES, MAX_TEXT_LEN, Post, Record};
+use crate::record::{ImageRef, MAX_ALT_LEN, MAX_IMAGES, MAX_TEXT_LEN, Post, Record};
 use crate::space::{SpaceKind, account_space_id, feed_space_id};
 use crate::store::{ImportReport, LogHead, Page, PostView, ProfileView, Store, StoreError};
 use crate::ticket::{FeedTicket, Ticket, TicketError};
@@ -146,6 +146,9 @@ pub struct NewPost {
     pub quote_of: Option<EntryId>,
     /// Images: raw bytes of PNG, JPEG, GIF or WebP files.
     pub images: Vec<Vec<u8>>,
+    /// What each image shows, in words (alt text), in the order of
+    /// `images`; missing or empty: not described.
+    pub alts: Vec<String>,
     /// The group to post in (a reply goes where the post it answers is).
     pub group: Option<SpaceId>,
 }
@@ -638,6 +641,7 @@ impl Node {
             hash,
             len: sealed.len() as u32,
             mime: mime.to_string(),
+            alt: String::new(),
         })
     }
 
@@ -703,6 +707,17 @@ impl Node {
                 "at most {MAX_IMAGES} images per post"
             )));
         }
+        if new.alts.len() > new.images.len() {
+            return Err(NodeError::Invalid(
+                "more image descriptions than images".into(),
+            ));
+        }
+        if let Some(a) = new.alts.iter().find(|a| a.len() > MAX_ALT_LEN) {
+            return Err(NodeError::Invalid(format!(
+                "an image description is {} bytes, at most {MAX_ALT_LEN}",
+                a.len()
+            )));
+        }
         for target in [new.reply_to, new.quote_of].into_iter().flatten() {
             self.require_post(&target)?;
         }
@@ -724,11 +739,14 @@ impl Node {
                 space = theirs;
             }
         }
-        let images = new
+        let mut images = new
             .images
             .iter()
             .map(|b| self.seal_blob(&space, b))
             .collect::<Result<Vec<_>>>()?;
+        for (image, alt) in images.iter_mut().zip(new.alts) {
+            image.alt = alt.trim().to_string();
+        }
         let e = self.append(
             &space,
             Record::Post(Post {
@@ -1072,6 +1090,16 @@ impl Node {
     /// Verifies and applies a bundle.
     pub fn import(&mut self, bundle: &[u8]) -> Result<ImportReport> {
         Ok(self.store.import_bundle(bundle)?)
+    }
+
+    /// [`Node::import`], calling `on_commit` after each batch of entries
+    /// is on disk (for a progress display).
+    pub fn import_with(
+        &mut self,
+        bundle: &[u8],
+        on_commit: &mut dyn FnMut(crate::store::ImportProgress),
+    ) -> Result<ImportReport> {
+        Ok(self.store.import_bundle_with(bundle, on_commit)?)
     }
 }
 

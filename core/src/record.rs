@@ -37,6 +37,9 @@ pub const MAX_TEXT_LEN: usize = 4096;
 pub const MAX_IMAGES: usize = 4;
 /// Longest media type string.
 pub const MAX_MIME_LEN: usize = 64;
+/// Longest description of one image, in bytes of UTF-8 (1,000 characters
+/// of any script fit).
+pub const MAX_ALT_LEN: usize = 4000;
 
 /// A payload could not be decoded or breaks a limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +67,11 @@ pub struct ImageRef {
     pub len: u32,
     /// Media type, e.g. `image/png`.
     pub mime: String,
+    /// What the image shows, in words, for those who cannot see it (empty:
+    /// not described). Not among the post's first-format fields: carried
+    /// as extension [`ALT_TAG`], so older readers skip it.
+    #[serde(skip)]
+    pub alt: String,
 }
 
 /// A post: text with optional reply, quote and images.
@@ -243,6 +251,15 @@ impl Envelope {
             push_varint(&mut head, proof.len() as u32);
             head.extend_from_slice(proof);
         }
+        if let Record::Post(p) = &self.record
+            && p.images.iter().any(|i| !i.alt.is_empty())
+        {
+            let alts: Vec<&str> = p.images.iter().map(|i| i.alt.as_str()).collect();
+            let bytes = fields(&alts);
+            push_varint(&mut head, ALT_TAG);
+            push_varint(&mut head, bytes.len() as u32);
+            head.extend_from_slice(&bytes);
+        }
         for (tag, bytes) in &self.extensions {
             push_varint(&mut head, *tag);
             push_varint(&mut head, bytes.len() as u32);
@@ -305,12 +322,32 @@ impl Envelope {
                 }
             })?);
         }
+        if let Record::Post(p) = &mut record
+            && let Some(at) = extensions.iter().position(|(t, _)| *t == ALT_TAG)
+        {
+            let (_, bytes) = extensions.remove(at);
+            let (alts, _): (Vec<String>, _) = take(&bytes)?;
+            if alts.len() > p.images.len() || alts.iter().any(|a| a.len() > MAX_ALT_LEN) {
+                return Err(RecordError::BadField {
+                    field: "alt",
+                    reason: format!(
+                        "more descriptions than images, or one over {MAX_ALT_LEN} bytes"
+                    ),
+                });
+            }
+            for (image, alt) in p.images.iter_mut().zip(alts) {
+                image.alt = alt;
+            }
+        }
         Ok(Self { record, extensions })
     }
 }
 
 /// The extension tag that carries a revocation's identity signature.
 pub const PROOF_TAG: u32 = 1;
+/// The extension tag that carries a post's image descriptions (alt text):
+/// a postcard list of strings, one per image in order.
+pub const ALT_TAG: u32 = 2;
 
 /// Most extension fields one record may carry.
 pub const MAX_EXTENSIONS: usize = 64;
@@ -600,11 +637,20 @@ mod tests {
                 text: "hi".into(),
                 reply_to: Some(id),
                 quote_of: None,
-                images: vec![ImageRef {
-                    hash: Hash([2; 32]),
-                    len: 99,
-                    mime: "image/png".into(),
-                }],
+                images: vec![
+                    ImageRef {
+                        hash: Hash([2; 32]),
+                        len: 99,
+                        mime: "image/png".into(),
+                        alt: "a starling on a wire".into(),
+                    },
+                    ImageRef {
+                        hash: Hash([3; 32]),
+                        len: 9,
+                        mime: "image/gif".into(),
+                        alt: String::new(),
+                    },
+                ],
             }),
             Record::Like { target: id },
             Record::Repost { target: id },
@@ -770,7 +816,15 @@ mod tests {
         // (The first format had no extensions, so no revocation proofs.)
         let first = samples()
             .into_iter()
-            .filter(|r| !matches!(r, Record::Revocation { proof: Some(_), .. }));
+            .filter(|r| !matches!(r, Record::Revocation { proof: Some(_), .. }))
+            .map(|r| match r {
+                // (Nor image descriptions.)
+                Record::Post(mut p) => {
+                    p.images.iter_mut().for_each(|i| i.alt.clear());
+                    Record::Post(p)
+                }
+                r => r,
+            });
         for r in first {
             let mut legacy = first_format(&r);
             let mut ours = vec![r.kind() as u8];
@@ -827,6 +881,52 @@ mod tests {
         assert!(Record::decode(2, &cut).is_err());
     }
 
+    /// Image descriptions ride in an extension: an older reader (the
+    /// first-format fields alone) reads the same post without them, a
+    /// newer one gets them back, and descriptions that break the limits
+    /// make the record invalid.
+    #[test]
+    fn image_descriptions_are_an_extension() {
+        let Record::Post(post) = samples().swap_remove(0) else {
+            panic!("the first sample is a post")
+        };
+        let bytes = Record::Post(post.clone()).encode();
+        let (kind, rest) = take_varint(&bytes).unwrap();
+        let (_, rest) = take_varint(rest).unwrap();
+        let (older, ext) = Record::take_fields(kind, rest).unwrap();
+        let Record::Post(older) = older else { panic!() };
+        assert!(older.images.iter().all(|i| i.alt.is_empty()));
+        assert_eq!(older.images.len(), post.images.len());
+        assert_eq!(ext[0] as u32, ALT_TAG);
+        assert_eq!(
+            Record::decode(2, &bytes).unwrap(),
+            Record::Post(post.clone())
+        );
+        // No description, no extension: the bytes of before.
+        let mut plain = post.clone();
+        plain.images.iter_mut().for_each(|i| i.alt.clear());
+        assert_eq!(
+            Record::Post(plain.clone()).encode().len(),
+            bytes.len() - ext.len()
+        );
+        // Too long, or more descriptions than images.
+        let mut long = post.clone();
+        long.images[0].alt = "x".repeat(MAX_ALT_LEN + 1);
+        assert!(matches!(
+            Record::decode(2, &Record::Post(long).encode()),
+            Err(RecordError::BadField { field: "alt", .. })
+        ));
+        let mut extra = Record::Post(plain).encode();
+        let three = fields(&vec!["a", "b", "c"]);
+        push_varint(&mut extra, ALT_TAG);
+        push_varint(&mut extra, three.len() as u32);
+        extra.extend(three);
+        assert!(matches!(
+            Record::decode(2, &extra),
+            Err(RecordError::BadField { field: "alt", .. })
+        ));
+    }
+
     fn any_record() -> impl Strategy<Value = Record> {
         (0..samples().len(), any::<[u8; 32]>(), ".{0,40}").prop_map(|(i, b, text)| {
             match samples().swap_remove(i) {
@@ -852,7 +952,7 @@ mod tests {
         fn extensions_survive_a_round_trip(
             record in any_record(),
             extensions in proptest::collection::vec(
-                (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..300)),
+                (3u32.., proptest::collection::vec(any::<u8>(), 0..300)),
                 0..6,
             ),
         ) {

@@ -44,8 +44,8 @@ use entries::{ENTRY_COLS, rebuild};
 pub use entries::{LogHead, Seal};
 pub use evict::Eviction;
 pub use ingest::{
-    COMMIT_BATCH, ImportReport, MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE, MAX_REJECTIONS_KEPT,
-    Rejection, Verified, pipeline,
+    COMMIT_BATCH, ImportProgress, ImportReport, MAX_DEVICES_PER_IDENTITY, MAX_LOGS_PER_SPACE,
+    MAX_REJECTIONS_KEPT, Rejection, Verified, pipeline,
 };
 pub use peers::MAX_PEERS;
 pub use posts::MAX_AHEAD_MS;

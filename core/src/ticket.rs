@@ -14,6 +14,9 @@ use crate::space::feed_space_id;
 
 /// Every ticket starts with this (the `1` is the format version).
 pub const TICKET_PREFIX: &str = "starling1";
+/// The URI scheme of a ticket as a link (`starling:starling1…`), which
+/// opens the app from a QR code, a browser or another app.
+pub const URI_SCHEME: &str = "starling";
 /// Longest ticket text accepted.
 pub const MAX_TICKET_LEN: usize = 4096;
 const CHECKSUM_LEN: usize = 4;
@@ -233,9 +236,17 @@ impl Ticket {
         format!("{TICKET_PREFIX}{}", B32.encode(&bytes).to_lowercase())
     }
 
-    /// Reads a ticket from text (surrounding whitespace and case are ignored).
+    /// The ticket as a `starling:` link (what QR codes hold and the app
+    /// copies): [`Ticket::decode`] reads it back.
+    pub fn to_uri(&self) -> String {
+        format!("{URI_SCHEME}:{}", self.encode())
+    }
+
+    /// Reads a ticket from text, bare (`starling1…`) or as a link
+    /// (`starling:starling1…`, also `starling://…`); surrounding whitespace
+    /// and case are ignored.
     pub fn decode(text: &str) -> Result<Self, TicketError> {
-        let text = text.trim();
+        let text = strip_scheme(text.trim());
         if text.len() > MAX_TICKET_LEN {
             return Err(TicketError::TooLong(text.len()));
         }
@@ -339,12 +350,25 @@ impl Ticket {
     }
 
     fn qr(&self) -> Result<qrcode::QrCode, TicketError> {
-        // Upper case fits QR's compact alphanumeric mode.
+        // The link, so that a phone's camera opens the app; upper case fits
+        // QR's compact alphanumeric mode (schemes ignore case).
         qrcode::QrCode::with_error_correction_level(
-            self.encode().to_ascii_uppercase(),
+            self.to_uri().to_ascii_uppercase(),
             qrcode::EcLevel::M,
         )
         .map_err(|e| TicketError::Qr(e.to_string()))
+    }
+}
+
+/// `text` without a leading `starling:` or `starling://` (any case).
+fn strip_scheme(text: &str) -> &str {
+    let scheme = URI_SCHEME.len() + 1;
+    match text.get(..scheme) {
+        Some(head) if head.eq_ignore_ascii_case(&format!("{URI_SCHEME}:")) => {
+            let rest = &text[scheme..];
+            rest.strip_prefix("//").unwrap_or(rest)
+        }
+        _ => text,
     }
 }
 
@@ -510,6 +534,29 @@ mod tests {
         assert_eq!(Ticket::decode(&text).unwrap(), t);
         assert_eq!(Ticket::decode(&text.to_uppercase()).unwrap(), t);
         assert_eq!(Ticket::decode(&format!("  {text}\n")).unwrap(), t);
+    }
+
+    /// A ticket as a `starling:` link reads back in any of the forms a
+    /// browser, a QR code or a paste gives it; other schemes do not.
+    #[test]
+    fn links_read_back() {
+        let t = sample();
+        let uri = t.to_uri();
+        assert_eq!(uri, format!("starling:{}", t.encode()));
+        for text in [
+            uri.clone(),
+            uri.to_uppercase(),
+            format!("starling://{}", t.encode()),
+            format!(" {uri} "),
+        ] {
+            assert_eq!(Ticket::decode(&text).unwrap(), t, "{text}");
+        }
+        assert_eq!(
+            Ticket::decode(&format!("https:{}", t.encode())),
+            Err(TicketError::BadPrefix)
+        );
+        assert_eq!(Ticket::decode("starling:"), Err(TicketError::BadPrefix));
+        assert_eq!(Ticket::decode("starlinց:x"), Err(TicketError::BadPrefix));
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct PostView {
     pub edited: bool,
     /// Hashes of its sealed image blobs.
     pub images: Vec<Hash>,
+    /// What each of `images` shows, in words (alt text), in the same
+    /// order; empty where the author gave none.
+    pub alts: Vec<String>,
     /// The group it was posted in (replies and quotes of it stay there).
     pub group: Option<SpaceId>,
 }
@@ -71,6 +74,8 @@ pub struct QuotedPost {
     pub timestamp: u64,
     /// Its first image, if any.
     pub image: Option<Hash>,
+    /// What that image shows, in words (empty: not described).
+    pub image_alt: String,
 }
 
 /// A hashtag the people followed here used lately.
@@ -447,6 +452,9 @@ pub struct CheckSummary {
 pub struct TicketView {
     /// The ticket's text (`starling1…`).
     pub text: String,
+    /// The ticket as a link (`starling:starling1…`) that opens the app:
+    /// what the QR code holds and what the app copies.
+    pub uri: String,
     /// The QR code as SVG markup.
     pub svg: Option<String>,
 }

@@ -12,6 +12,8 @@ pub const COMMANDS: &[&str] = &[
     "restore",
     "phrase",
     "open_link",
+    "notify_system",
+    "opened_links",
     "ticket",
     "timeline",
     "author_posts",

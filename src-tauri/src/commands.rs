@@ -64,6 +64,9 @@ fn base64(s: &str) -> Res<Vec<u8>> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct ImageInput {
     base64: String,
+    /// What the image shows, in words (alt text).
+    #[serde(default)]
+    alt: String,
 }
 
 /// A post as the compose box sends it.
@@ -80,6 +83,7 @@ pub(crate) struct PostInput {
 fn ticket_view(t: &Ticket) -> Res<TicketView> {
     Ok(TicketView {
         text: t.encode(),
+        uri: t.to_uri(),
         svg: Some(t.to_qr_svg().map_err(invalid)?),
     })
 }
@@ -269,6 +273,36 @@ async fn open_link(app: AppHandle, url: String) -> Res<()> {
         .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot open {url}: {e}")))
 }
 
+/// Longest notification title and body the UI may ask for, in characters.
+const MAX_NOTIFY_TITLE: usize = 120;
+const MAX_NOTIFY_BODY: usize = 400;
+
+/// Shows a notification of the operating system (the UI decides when:
+/// replies, mentions, messages and group posts the user is not looking
+/// at).
+#[tauri::command]
+async fn notify_system(app: AppHandle, title: String, body: String) -> Res<()> {
+    use tauri_plugin_notification::NotificationExt;
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    app.notification()
+        .builder()
+        .title(cut(&title, MAX_NOTIFY_TITLE))
+        .body(cut(&body, MAX_NOTIFY_BODY))
+        .show()
+        .map_err(|e| {
+            ErrorView::new(
+                ErrorKind::Storage,
+                format!("cannot show a notification: {e}"),
+            )
+        })
+}
+
+/// The `starling:` links opened since the UI last asked (see `links`).
+#[tauri::command]
+async fn opened_links(links: State<'_, crate::links::OpenedLinks>) -> Res<Vec<ScannedTicket>> {
+    Ok(links.take())
+}
+
 #[tauri::command]
 async fn ticket(shell: State<'_, Shell>) -> Res<TicketView> {
     ticket_view(&with(&shell, |n| n.ticket())?)
@@ -318,6 +352,7 @@ async fn post(shell: State<'_, Shell>, post: PostInput) -> Res<Written> {
             .iter()
             .map(|i| base64(&i.base64))
             .collect::<Res<_>>()?,
+        alts: post.images.into_iter().map(|i| i.alt).collect(),
     };
     let id = with(&shell, |n| n.post(new))?;
     shell.changed().await;
@@ -827,6 +862,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         restore,
         phrase,
         open_link,
+        notify_system,
+        opened_links,
         ticket,
         timeline,
         author_posts,

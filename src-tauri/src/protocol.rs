@@ -1,4 +1,4 @@
-//! The `starling:` protocol: images (post images and avatars) opened from
+//! The `starling-media:` protocol ([`SCHEME`]): images (post images and avatars) opened from
 //! the store, so the UI can show them with a plain `<img>` under a CSP that
 //! allows no remote content. The path is `OWNER/HASH` (hex), as
 //! `convertFileSrc` makes it.
@@ -10,6 +10,10 @@ use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
 use crate::shell::{Shell, lock};
+
+/// The webview protocol images are served on. Not `starling:`, which is
+/// the scheme of the links that open the app (`crate::links`).
+pub(crate) const SCHEME: &str = "starling-media";
 
 /// The MIME type of an image by its first bytes (the formats posts take).
 pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {

@@ -7,11 +7,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { App, CliPeer, asking, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
+import { Notifications, screenPng } from "./desktop.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
-let app, bob, cat, me, group;
+let app, bob, cat, me, group, desk;
 
 before(async () => {
+  desk = Notifications.start();
   bob = await new CliPeer("Bob").start();
   cat = new CliPeer("Cat");
   cat.cli(["init", "--name", "Cat"]);
@@ -21,6 +23,7 @@ before(async () => {
 after(async () => {
   await app?.quit();
   await bob?.stop();
+  desk?.stop();
 });
 
 test("onboarding: create an identity, confirm its recovery phrase, see the QR code and ticket", async () => {
@@ -46,7 +49,7 @@ test("onboarding: create an identity, confirm its recovery phrase, see the QR co
   for (let i = 0; i < 3; i++) await app.type(`confirm-word-${i}`, words[asked[i]]);
   await app.click("confirm-words");
   const ticket = await app.textOf("my-ticket");
-  assert.match(ticket, /^starling1/);
+  assert.match(ticket, /^starling:starling1/);
   const qr = await app.s.waitFind('[data-testid="my-qr"]');
   assert.match(await qr.attr("src"), /^data:image\/svg\+xml;base64,/);
   await app.shot("desktop-onboarding-ticket");
@@ -93,6 +96,7 @@ test("the app posts with an image and the CLI peer receives both", async () => {
   const file = await app.s.waitFind('[data-testid="compose-image"]');
   await file.type(photo);
   await app.s.waitFind('[data-testid="compose-preview"]');
+  await app.type("compose-alt", "Orange light over the reeds at dusk");
   await app.shot("desktop-compose-image");
   await app.click("compose-submit");
   const mine = await app.postWithText("Dusk over the reeds", 10000);
@@ -104,12 +108,43 @@ test("the app posts with an image and the CLI peer receives both", async () => {
     500,
   );
   assert.equal(got.images.length, 1);
+  assert.deepEqual(got.alts, ["Orange light over the reeds at dusk"]);
   await waitFor(
     "the image fetched by the CLI peer",
     () => bob.events.find((e) => e.kind === "blob_fetched" && e.hash === got.images[0]),
     30000,
     500,
   );
+});
+
+test("images open full size with their descriptions, arrows step between them, Escape closes", async () => {
+  const dir = scratch("pictures");
+  const [first, second] = [join(dir, "one.png"), join(dir, "two.png")];
+  writeFileSync(first, readFileSync(join(root, "src-tauri", "icons", "icon.png")));
+  writeFileSync(second, readFileSync(join(root, "fuzz", "seeds", "scan", "feed-ticket.png")));
+  bob.cli([
+    "post", "Two birds", "--image", first, "--alt", "The Starling logo: a bird in flight",
+    "--image", second, "--alt", "A QR code of a feed ticket",
+  ]);
+  await app.nav("home");
+  const post = await app.postWithText("Two birds", 30000);
+  await waitFor("both images", async () => (await post.findAll('[data-testid="post-image"]')).length === 2, 30000);
+  const images = await post.findAll('[data-testid="post-image"]');
+  assert.equal(await images[0].attr("alt"), "The Starling logo: a bird in flight");
+  assert.equal((await post.findAll('[data-testid="post-image-alt-badge"]')).length, 2);
+  await (await post.findAll('[data-testid="post-image-open"]'))[0].click();
+  const viewer = await app.s.waitFind('[data-testid="image-viewer"]');
+  const alt = async () => (await viewer.find('[data-testid="image-viewer-alt"]')).prop("textContent");
+  assert.match(await alt(), /The Starling logo: a bird in flight/);
+  await waitFor("the full-size image", async () => (await viewer.findAll('img[data-testid="image-viewer-image"]')).length === 1, 10000);
+  await app.shot("desktop-image-viewer");
+  await viewer.type("\uE014"); // ArrowRight
+  await waitFor("the second image", async () => /A QR code of a feed ticket/.test(await alt()), 5000);
+  assert.match(await (await viewer.find('[data-testid="image-viewer-position"]')).prop("textContent"), /2 \/ 2/);
+  await viewer.type("\uE012"); // ArrowLeft
+  await waitFor("the first image again", async () => /bird in flight/.test(await alt()), 5000);
+  await viewer.type("\uE00C"); // Escape
+  await waitFor("the viewer closed", async () => (await app.s.findAll('[data-testid="image-viewer"]')).length === 0, 5000);
 });
 
 test("a quote and a reply show the post they name as a card", async () => {
@@ -131,6 +166,21 @@ test("a quote and a reply show the post they name as a card", async () => {
   await card.click();
   await waitFor("the quoted post's thread", async () => (await app.s.exec("return location.hash;")) === `#/post/${mine.id}`, 10000);
   await app.nav("home");
+});
+
+test("a reply raises a system notification while the app shows another screen", async () => {
+  assert.ok(desk.watching, "the tests run on their own D-Bus session (dbus-run-session)");
+  await app.nav("home");
+  const mine = bob.timeline().find((p) => p.text === "Dusk over the reeds");
+  bob.cli(["post", "--reply-to", mine.id, "The light on those reeds"]);
+  const raised = await desk.seen("Bob replied", "The light on those reeds", 40000);
+  assert.match(raised.app, /starling/);
+  // Likes stay inside the app.
+  bob.cli(["like", mine.id]);
+  await sleep(8000);
+  assert.equal(desk.raised().filter((n) => /liked/.test(n.title ?? "")).length, 0);
+  const screen = screenPng();
+  if (screen) writeFileSync(join(out, "desktop-os-notification.png"), screen);
 });
 
 test("a #tag opens the posts tagged so, an @mention the profile of whoever goes by it", async () => {
@@ -178,6 +228,25 @@ test("follow by loading a QR picture", async () => {
   await app.shot("desktop-follow");
 });
 
+test("a starling: link opened while the app runs says what it is, and follows when asked", async () => {
+  const dan = new CliPeer("Dan");
+  dan.cli(["init", "--name", "Dan"]);
+  const dans = dan.cli(["whoami"], { json: true }).identity;
+  const uri = dan.cli(["ticket"], { json: true }).uri;
+  assert.match(uri, /^starling:starling1/);
+  await app.nav("home");
+  assert.equal(await app.openLink(uri), 0, "the second start hands the link over and exits");
+  const dialog = await app.s.waitFind('[data-testid="link-dialog"]', 20000);
+  assert.equal(await dialog.attr("data-kind"), "feed");
+  assert.equal(await app.s.exec("return location.hash;"), "#/home", "nothing happens before the user answers");
+  await app.shot("desktop-link-opened");
+  await app.click("link-accept");
+  await waitFor("Dan's profile", async () => (await app.s.exec("return location.hash;")) === `#/profile/${dans}`, 15000);
+  const following = await app.invoke("following");
+  assert.ok(following.some((p) => p.identity === dans), "Dan is followed");
+  await app.nav("home");
+});
+
 test("a group: create, invite the CLI peer, exchange posts", async () => {
   await app.nav("groups");
   await app.type("group-name", "Dawn chorus");
@@ -189,7 +258,7 @@ test("a group: create, invite the CLI peer, exchange posts", async () => {
   await app.s.waitFind(`[data-testid="group-view"][data-id="${group}"]`);
   await app.click("group-invite");
   const invite = await app.textOf("invite-ticket");
-  assert.match(invite, /^starling1/);
+  assert.match(invite, /^starling:starling1/);
   await app.shot("desktop-group-invite");
 
   bob.cli(["group", "join", invite]);

@@ -87,6 +87,26 @@ export class App {
     return r.ok;
   }
 
+  /** Starts the app's binary again with `uri`, as a browser, a phone's
+   *  camera or `xdg-open` would: the running app (same profile) takes the
+   *  link and the new process exits. Resolves its exit status. */
+  openLink(uri) {
+    const child = spawn(bins.app, [uri], {
+      env: { ...process.env, ...loopbackEnv, STARLING_HOME: this.home },
+      stdio: "ignore",
+    });
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("the second start did not hand its link over within 20 s"));
+      }, 20000);
+      child.once("exit", (code) => {
+        clearTimeout(t);
+        resolve(code);
+      });
+    });
+  }
+
   /** Clicks the element `testid` names (waiting for it). */
   async click(testid, ms) {
     const el = await this.s.waitFind(`[data-testid="${testid}"]`, ms);

@@ -97,6 +97,17 @@ pub struct ImportReport {
     pub invalid: u64,
 }
 
+/// How far a bundle import has come, after each committed batch: what
+/// is done is on disk and survives a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Entries looked at and committed so far (accepted, known, waiting or
+    /// refused).
+    pub done: u64,
+    /// Entries the bundle holds.
+    pub total: u64,
+}
+
 /// Most refusals an [`ImportReport`] keeps with their reasons (a hostile
 /// peer may send millions).
 pub const MAX_REJECTIONS_KEPT: usize = 1000;
@@ -358,6 +369,16 @@ impl Store {
     /// nothing), then decodes, verifies and applies every entry, refusing bad
     /// ones one by one with a reason.
     pub fn import_bundle(&mut self, bytes: &[u8]) -> Result<ImportReport> {
+        self.import_bundle_with(bytes, &mut |_| {})
+    }
+
+    /// [`Store::import_bundle`], calling `on_commit` after each batch of
+    /// entries is committed.
+    pub fn import_bundle_with(
+        &mut self,
+        bytes: &[u8],
+        on_commit: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport> {
         let items = bundle::parse(bytes)?;
         let mut report = ImportReport::default();
         let mut entries = Vec::new();
@@ -380,7 +401,7 @@ impl Store {
                 }
             }
         }
-        self.import_entries_into(entries, &mut report)?;
+        self.import_entries_into(entries, &mut report, on_commit)?;
         for (hash, space, data) in blobs {
             // Only blobs of spaces this store chose are kept, only as large
             // as an image may be, and only those a post or profile held
@@ -410,7 +431,7 @@ impl Store {
     /// Verifies and applies entries (any order; duplicates are fine).
     pub fn import_entries(&mut self, entries: Vec<Entry>) -> Result<ImportReport> {
         let mut report = ImportReport::default();
-        self.import_entries_into(entries, &mut report)?;
+        self.import_entries_into(entries, &mut report, &mut |_| {})?;
         Ok(report)
     }
 
@@ -418,15 +439,21 @@ impl Store {
         &mut self,
         mut entries: Vec<Entry>,
         report: &mut ImportReport,
+        on_commit: &mut dyn FnMut(ImportProgress),
     ) -> Result<()> {
         sort_chain_order(&mut entries);
+        let total = entries.len() as u64;
+        let mut done = 0u64;
         let mut rest = entries.into_iter();
         let chunks = std::iter::from_fn(move || {
             let chunk: Vec<Entry> = rest.by_ref().take(COMMIT_BATCH).collect();
             (!chunk.is_empty()).then_some((chunk, ()))
         });
         let res = pipeline(chunks, |v, ()| {
-            self.commit_batch(&v.entries, v.results, report, true)
+            self.commit_batch(&v.entries, v.results, report, true)?;
+            done += v.entries.len() as u64;
+            on_commit(ImportProgress { done, total });
+            Ok(())
         });
         if res.is_err() {
             // A failed transaction rolled back; cached keys may name rows that no longer exist.

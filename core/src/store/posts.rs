@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::project::open_stored;
 use super::{LIKE, REPOST, Result, Store, StoreError, blob32, identity_row, space_row};
 use crate::id::{EntryId, Hash, IdentityId, SpaceId};
-use crate::record::Record;
+use crate::record::{ImageRef, Record};
 use crate::view::{Page, PostView, ProfileView, QuotedPost, TrendingTag};
 
 /// Longest thread walked up or down.
@@ -151,13 +151,9 @@ fn content(
     conn: &Connection,
     keys: &mut super::project::Keys,
     p: &RawPost,
-) -> Result<(String, Option<EntryId>, Vec<Hash>)> {
+) -> Result<(String, Option<EntryId>, Vec<ImageRef>)> {
     let (text, quote_of, images) = match open_stored(conn, keys, p.row)? {
-        Some(Record::Post(post)) => (
-            post.text,
-            post.quote_of,
-            post.images.into_iter().map(|i| i.hash).collect(),
-        ),
+        Some(Record::Post(post)) => (post.text, post.quote_of, post.images),
         _ => {
             return Err(StoreError::Corrupt(format!(
                 "post {} does not open",
@@ -204,14 +200,16 @@ fn quoted(
     let Some(q) = shown_post(conn, id)? else {
         return Ok(None);
     };
-    let (text, _, images) = content(conn, keys, &q)?;
+    let (text, _, mut images) = content(conn, keys, &q)?;
+    let first = (!images.is_empty()).then(|| images.swap_remove(0));
     Ok(Some(QuotedPost {
         author_avatar: q.avatar,
         author: q.author,
         author_name: q.name,
         text,
         timestamp: q.ts,
-        image: images.first().copied(),
+        image: first.as_ref().map(|i| i.hash),
+        image_alt: first.map(|i| i.alt).unwrap_or_default(),
     }))
 }
 
@@ -252,7 +250,8 @@ pub(super) fn view(
         quote_of,
         quoted,
         edited: p.edit.is_some(),
-        images,
+        alts: images.iter().map(|i| i.alt.clone()).collect(),
+        images: images.into_iter().map(|i| i.hash).collect(),
         group: p.group,
     })
 }

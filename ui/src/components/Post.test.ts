@@ -29,6 +29,7 @@ function post(text: string, extra: Partial<PostData> = {}): PostData {
     quoted: null,
     edited: false,
     images: [],
+    alts: [],
     group: null,
     ...extra,
   };
@@ -75,10 +76,24 @@ describe("Post", () => {
     expect(getByTestId("post-likes").textContent).toBe("2");
     const images = getAllByTestId("post-image");
     expect(images.map((i) => i.getAttribute("src"))).toEqual([
-      `http://starling.localhost/${p.author}/h1`,
-      `http://starling.localhost/${p.author}/h2`,
+      `http://starling-media.localhost/${p.author}/h1`,
+      `http://starling-media.localhost/${p.author}/h2`,
     ]);
     expect(images.every((i) => i.getAttribute("alt"))).toBe(true);
+  });
+
+  it("gives each image its author's description, marked ALT, and opens the viewer on a click", async () => {
+    const { viewer, closeViewer } = await import("../lib/viewer.svelte");
+    const p = post("pic", { images: ["h1", "h2"], alts: ["", "Two starlings on a wire"] });
+    const { getAllByTestId } = render(Post, { post: p });
+    const images = getAllByTestId("post-image");
+    expect(images[1].getAttribute("alt")).toBe("Two starlings on a wire");
+    expect(images[0].getAttribute("alt")).toMatch(/^Image 1 of 2/);
+    expect(getAllByTestId("post-image-alt-badge")).toHaveLength(1);
+    getAllByTestId("post-image-open")[1].click();
+    expect(viewer.showing?.index).toBe(1);
+    expect(viewer.showing?.alts[1]).toBe("Two starlings on a wire");
+    closeViewer();
   });
 
   it("shows the user's own like as pressed, and takes it back or gives it again on a click", async () => {

@@ -48,6 +48,8 @@ export type * from "./contract";
 export interface ImageInput {
   base64: string;
   mime: string;
+  /** What the image shows, in words (alt text); posts only. */
+  alt?: string;
 }
 
 /** A post as the compose box sends it. */
@@ -76,6 +78,8 @@ export interface Commands {
   restore: Restored;
   phrase: Phrase;
   open_link: null;
+  notify_system: null;
+  opened_links: ScannedTicket[];
   ticket: TicketView;
   timeline: Page;
   author_posts: Page;
@@ -217,6 +221,10 @@ export const api = {
   netStatus: () => call("net_status"),
   /** Opens an http(s) link in the system's browser. */
   openLink: (url: string) => call("open_link", { url }),
+  /** Shows a notification of the operating system. */
+  notifySystem: (title: string, body: string) => call("notify_system", { title, body }),
+  /** The `starling:` links opened from outside since the last call. */
+  openedLinks: () => call("opened_links"),
   /** Makes this device another device of an existing identity, from a link ticket. */
   /** Connects with another device's link code; returns the code to compare. */
   deviceJoin: (ticket: string) => call("device_join", { ticket }),
@@ -229,12 +237,22 @@ export const api = {
   syncNow: () => call("sync_now"),
 };
 
+/** Calls `handler` whenever a `starling:` link was opened from outside
+ *  (take it with `api.openedLinks`). */
+export function onLinkOpened(handler: () => void): Promise<UnlistenFn> {
+  return listen("link-opened", () => handler());
+}
+
 /** Subscribes to the shell's live events. */
 export function onNet(handler: (e: Event) => void): Promise<UnlistenFn> {
   return listen<Event>("net", (e) => handler(e.payload));
 }
 
-/** The URL of an image blob, served by the shell's `starling` protocol. */
+/** The webview protocol the shell serves images on (`starling:` is the
+ *  scheme of links that open the app). */
+export const MEDIA_SCHEME = "starling-media";
+
+/** The URL of an image blob, served by the shell's media protocol. */
 export function blobUrl(owner: string, hash: string): string {
-  return convertFileSrc(`${owner}/${hash}`, "starling");
+  return convertFileSrc(`${owner}/${hash}`, MEDIA_SCHEME);
 }

@@ -76,6 +76,11 @@ export type Post = {
    */
   images: Array<string>,
   /**
+   * What each of `images` shows, in words (alt text), in the same
+   * order; empty where the author gave none.
+   */
+  alts: Array<string>,
+  /**
    * The group it was posted in (replies and quotes of it stay there).
    */
   group: string | null,
@@ -109,6 +114,10 @@ export type QuotedPost = {
    * Its first image, if any.
    */
   image: string | null,
+  /**
+   * What that image shows, in words (empty: not described).
+   */
+  image_alt: string,
 };
 
 /**
@@ -638,6 +647,11 @@ export type TicketView = {
    * The ticket's text (`starling1…`).
    */
   text: string,
+  /**
+   * The ticket as a link (`starling:starling1…`) that opens the app:
+   * what the QR code holds and what the app copies.
+   */
+  uri: string,
   /**
    * The QR code as SVG markup.
    */

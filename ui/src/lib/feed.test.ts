@@ -5,7 +5,7 @@ import { appendPage, mergeFirstPage, newPosts, refreshInPlace } from "./feed";
 function post(id: string, timestamp: number, text = id): Post {
   return {
     id, author: "a", author_name: null, text, timestamp, reply_to: null, quote_of: null,
-    likes: 0, reposts: 0, liked_by_me: false, reposted_by_me: false, edited: false, images: [], group: null,
+    likes: 0, reposts: 0, liked_by_me: false, reposted_by_me: false, edited: false, images: [], alts: [], group: null,
     author_avatar: null, reply_to_author: null, reply_to_name: null, quoted: null,
   };
 }

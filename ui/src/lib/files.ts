@@ -8,6 +8,9 @@ export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** The most images one post may carry. */
 export const MAX_IMAGES = 4;
+/** Longest image description the compose box takes, in UTF-16 units:
+ *  at most 4,000 bytes of UTF-8, the core's limit, whatever the script. */
+export const MAX_ALT_CHARS = 1000;
 
 /** Base64 of raw bytes (chunked so large files don't overflow the call stack). */
 export function bytesToBase64(bytes: Uint8Array): string {

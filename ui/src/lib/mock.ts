@@ -39,6 +39,7 @@ function makePost(author: string, text: string, timestamp: number, extra: Partia
     quoted: null,
     edited: false,
     images: [],
+    alts: [],
     group: null,
     ...extra,
   };
@@ -132,7 +133,9 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   restore: () => ({ found: true, follows: 2, mutes: 0, blocks: 0, groups: 1 }),
   phrase: () => ({ words: MOCK_PHRASE }),
   open_link: () => null,
-  ticket: () => ({ text: `starling1${ME}mockticket`, svg: QR }),
+  notify_system: () => null,
+  opened_links: () => [],
+  ticket: () => ({ text: `starling1${ME}mockticket`, uri: `starling:starling1${ME}mockticket`, svg: QR }),
   timeline: (a) => page(posts.filter((p) => !p.group), Number(a.limit), (a.before as string) ?? null),
   author_posts: (a) => page(posts.filter((p) => p.author === a.identity), Number(a.limit), (a.before as string) ?? null),
   thread: (a) => {
@@ -159,6 +162,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
             text: quoted.text,
             timestamp: quoted.timestamp,
             image: quoted.images[0] ?? null,
+            image_alt: quoted.alts[0] ?? "",
           }
         : null,
       group: n.group ?? null,
@@ -202,7 +206,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   },
   following: () => FRIENDS.map(profile),
   follow: (a) => {
-    if (!String(a.ticket).startsWith("starling1")) throw { kind: "invalid", message: "not a ticket: expected text starting with starling1" };
+    if (!String(a.ticket).replace(/^starling:/i, "").startsWith("starling1")) throw { kind: "invalid", message: "not a ticket: expected text starting with starling1" };
     return profile(FRIENDS[0]);
   },
   scan_image: () => ({ ticket: `starling1${FRIENDS[1]}`, kind: "feed", identity: FRIENDS[1], group: null, name: null }),
@@ -233,7 +237,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     groups.push(g);
     return g;
   },
-  group_invite: () => ({ text: "starling1groupinvitemock", svg: QR }),
+  group_invite: () => ({ text: "starling1groupinvitemock", uri: "starling:starling1groupinvitemock", svg: QR }),
   group_join: () => {
     throw { kind: "invalid", message: "this invite has expired" };
   },
@@ -256,7 +260,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     return written(p.id);
   },
   devices: () => devices,
-  device_link: () => ({ text: "starling1devicelinkmock", svg: QR }),
+  device_link: () => ({ text: "starling1devicelinkmock", uri: "starling:starling1devicelinkmock", svg: QR }),
   device_revoke: (a) => {
     const d = devices.find((x) => x.device === a.device);
     if (d) d.revoked = true;

@@ -56,8 +56,8 @@ export function unreadConversations(items: Conversation[], me: string, since: (i
   return items.filter((c) => c.last && c.last.author !== me && c.last.timestamp > since(c.with)).length;
 }
 
-/** Counts again from the store. */
-export async function refreshUnread(me: string): Promise<void> {
+/** Counts again from the store; returns what it counted from. */
+export async function refreshUnread(me: string): Promise<{ notes: Notification[]; convs: Conversation[] }> {
   const [notes, convs] = await Promise.all([
     api.notifications().catch(() => [] as Notification[]),
     api.conversations().catch(() => [] as Conversation[]),
@@ -65,6 +65,7 @@ export async function refreshUnread(me: string): Promise<void> {
   unread.notifications = unreadNotifications(notes, seen("notifications"));
   unread.messages = unreadConversations(convs, me, (id) => seen(`dm.${id}`));
   document.title = unread.notifications + unread.messages > 0 ? `(${unread.notifications + unread.messages}) Starling` : "Starling";
+  return { notes, convs };
 }
 
 /** The user saw the notifications up to the newest of `items`. */
