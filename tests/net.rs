@@ -159,6 +159,20 @@ pub(crate) fn ticket(r: &Running) -> Ticket {
     r.with(|n| n.ticket()).unwrap()
 }
 
+/// Starts both nodes, has `follower` follow `author`, and syncs once;
+/// the follower's events are watched from before the sync.
+async fn follow_and_sync(
+    author: &Running,
+    follower: &Running,
+) -> (Peer, Peer, tokio::sync::broadcast::Receiver<Event>) {
+    let pa = author.start().await;
+    let pb = follower.start().await;
+    follower.with(|n| n.follow(&ticket(author))).unwrap();
+    let events = pb.events();
+    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    (pa, pb, events)
+}
+
 pub(crate) async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(30), f)
         .await
@@ -752,7 +766,7 @@ async fn a_burst_that_gossip_cannot_carry_is_filled_by_catch_up() {
 async fn a_photo_reaches_a_follower_without_its_position_and_with_its_description() {
     let ann = Running::new("ann");
     let bob = Running::new("bob");
-    let photo = crate::support::gps_jpeg();
+    let photo = starling_core::synth::gps_jpeg();
     let has = |b: &[u8], what: &[u8]| b.windows(what.len()).any(|w| w == what);
     assert!(has(&photo, b"52.5200") && has(&photo, b"Exif"));
     let post_id = ann
@@ -765,11 +779,7 @@ async fn a_photo_reaches_a_follower_without_its_position_and_with_its_descriptio
             })
         })
         .unwrap();
-    let pa = ann.start().await;
-    let pb = bob.start().await;
-    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
-    let mut bob_events = pb.events();
-    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    let (pa, pb, mut bob_events) = follow_and_sync(&ann, &bob).await;
     let hash = wait_for(&mut bob_events, |e| match e {
         Event::BlobFetched { hash, .. } => Some(*hash),
         _ => None,
@@ -817,11 +827,7 @@ async fn an_image_is_fetched_from_a_follower_while_its_author_is_offline() {
         .unwrap()
         .avatar
         .unwrap();
-    let pa = ann.start().await;
-    let pb = bob.start().await;
-    bob.with(|n| n.follow(&ticket(&ann))).unwrap();
-    let mut bob_events = pb.events();
-    bounded(pb.sync_with(&pa.addr())).await.unwrap();
+    let (pa, pb, mut bob_events) = follow_and_sync(&ann, &bob).await;
     // Bob fetches the image and the avatar from Ann after the post arrives.
     let mut got = std::collections::BTreeSet::new();
     while got.len() < 2 {

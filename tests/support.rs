@@ -162,25 +162,6 @@ pub(crate) fn png(seed: u8, side: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// A small JPEG with an EXIF segment holding a GPS position (the text
-/// `52.5200 N`), right after the start marker as cameras write it.
-pub(crate) fn gps_jpeg() -> Vec<u8> {
-    let mut jpeg = Vec::new();
-    image::RgbImage::from_pixel(16, 16, image::Rgb([40, 120, 200]))
-        .write_to(
-            &mut std::io::Cursor::new(&mut jpeg),
-            image::ImageFormat::Jpeg,
-        )
-        .expect("encode jpeg");
-    let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08GPS 52.5200 N 13.4050 E";
-    let mut photo = jpeg[..2].to_vec();
-    photo.extend_from_slice(&[0xFF, 0xE1]);
-    photo.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
-    photo.extend_from_slice(exif);
-    photo.extend_from_slice(&jpeg[2..]);
-    photo
-}
-
 /// The texts of a node's home timeline, newest first.
 pub(crate) fn texts(node: &mut Node) -> Vec<String> {
     texts_of(node.timeline(100, None).unwrap())

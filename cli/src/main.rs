@@ -130,6 +130,22 @@ enum Command {
         /// The post.
         post: EntryId,
     },
+    /// Bookmark a post: private, kept on all your devices.
+    Bookmark {
+        /// The post.
+        post: EntryId,
+    },
+    /// Take a post out of your bookmarks.
+    Unbookmark {
+        /// The post.
+        post: EntryId,
+    },
+    /// Your bookmarked posts, the newest bookmark first.
+    Bookmarks {
+        /// Most posts to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Replace the text of one of your posts.
     Edit {
         /// The post.
@@ -482,6 +498,9 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         Command::Unrepost { post } => posts::undo(out, node, Act::Repost, &post),
         Command::Delete { post } => posts::act(out, node, Act::Delete, &post),
         Command::Edit { post, text } => posts::edit(out, node, &post, &text),
+        Command::Bookmark { post } => posts::bookmark(out, node, &post, true),
+        Command::Unbookmark { post } => posts::bookmark(out, node, &post, false),
+        Command::Bookmarks { limit } => read::bookmarks(out, node, limit),
         Command::Timeline { limit, before } => read::timeline(out, node, limit, before.as_deref()),
         Command::Thread { post } => read::thread(out, node, &post),
         Command::Search { query, limit } => read::search(out, node, &query, limit),

@@ -96,6 +96,23 @@ pub(crate) fn undo(out: Out, node: &mut Node, act: Act, post: &EntryId) -> Resul
     Ok(())
 }
 
+/// `starling bookmark|unbookmark POST`: prints the bookmarked ids.
+pub(crate) fn bookmark(out: Out, node: &mut Node, post: &EntryId, on: bool) -> Result<()> {
+    let changed = if on {
+        node.bookmark(post)?
+    } else {
+        node.unbookmark(post)?
+    };
+    let ids = node.bookmark_ids()?;
+    out.show(&ids, || match (on, changed) {
+        (true, true) => println!("bookmarked {}", post.fmt_short()),
+        (true, false) => println!("{} was bookmarked already", post.fmt_short()),
+        (false, true) => println!("took {} out of your bookmarks", post.fmt_short()),
+        (false, false) => println!("{} was not bookmarked", post.fmt_short()),
+    });
+    Ok(())
+}
+
 /// `starling edit POST TEXT`.
 pub(crate) fn edit(out: Out, node: &mut Node, post: &EntryId, text: &str) -> Result<()> {
     let id = node.edit(post, text)?;

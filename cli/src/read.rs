@@ -36,6 +36,12 @@ pub(crate) fn search(out: Out, node: &mut Node, query: &str, limit: usize) -> Re
     Ok(())
 }
 
+/// `starling bookmarks`.
+pub(crate) fn bookmarks(out: Out, node: &mut Node, limit: usize) -> Result<()> {
+    out.posts(&node.bookmarks(limit)?, "no bookmarks");
+    Ok(())
+}
+
 /// `starling notifications`.
 pub(crate) fn notifications(out: Out, node: &mut Node, limit: usize) -> Result<()> {
     let list = node.notifications(limit)?;

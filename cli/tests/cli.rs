@@ -148,6 +148,19 @@ fn post_react_edit_delete_and_timeline() {
         .clone();
     assert_eq!(pictured["alts"], serde_json::json!(["A red square"]));
     assert!(ok(&a, &["timeline"]).contains("[image: A red square]"));
+    // Bookmarks: private, newest first, taken back by id.
+    assert_eq!(json(&a, &["bookmark", &p1]), serde_json::json!([p1]));
+    assert_eq!(json(&a, &["bookmark", &p2]), serde_json::json!([p2, p1]));
+    let marked: Vec<String> = json(&a, &["bookmarks"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(marked, ["with a picture", "hello flock"]);
+    assert_eq!(json(&a, &["unbookmark", &p2]), serde_json::json!([p1]));
+    assert!(ok(&a, &["unbookmark", &p2]).contains("was not bookmarked"));
+    fails(&a, &["bookmark", &"0".repeat(64)], "not found");
     let r = json(&a, &["post", "replying", "--reply-to", &p1])["id"]
         .as_str()
         .unwrap()

@@ -7,7 +7,8 @@
 //! keys of the identity's conversations (`conversation:<identity>` → key
 //! hex) and groups (`group:<space>` → owner hex + nonce hex,
 //! `groupkey:<space>:<epoch>` → key hex), so that a device without the
-//! identity key reads what the others opened.
+//! identity key reads what the others opened, and bookmarks
+//! (`bookmark:<entry>` → when, ms), private to the identity's devices.
 //!
 //! Every local edit yields one automerge change; the change travels inside an
 //! entry payload ([`crate::record::Record::DocChange`]) and is merged on
@@ -17,7 +18,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Change, ROOT, ReadDoc};
 
 use crate::crypto::SpaceKey;
-use crate::id::{DeviceId, Hash, IdentityId, SpaceId};
+use crate::id::{DeviceId, EntryId, Hash, IdentityId, SpaceId};
 
 /// Largest profile name, in bytes.
 pub const MAX_NAME_LEN: usize = 100;
@@ -87,6 +88,8 @@ pub struct Account {
     pub conversations: Vec<(IdentityId, [u8; 32])>,
     /// Groups and their keys, sorted by space.
     pub groups: Vec<KeptGroup>,
+    /// Bookmarked posts and when each was bookmarked (ms), newest first.
+    pub bookmarks: Vec<(EntryId, u64)>,
 }
 
 impl Account {
@@ -118,6 +121,10 @@ const BLOCK: &str = "block:";
 const CONVERSATION: &str = "conversation:";
 const GROUP: &str = "group:";
 const GROUP_KEY: &str = "groupkey:";
+const BOOKMARK: &str = "bookmark:";
+/// Most posts an account keeps bookmarked (the account document travels
+/// whole in each account backup, which must fit one entry).
+pub const MAX_BOOKMARKS: usize = 500;
 /// Largest group description, in bytes.
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
@@ -302,6 +309,27 @@ impl Doc {
         self.finish(now_ms)
     }
 
+    /// Bookmarks `post` (at `now_ms`), unless it is bookmarked.
+    pub fn bookmark(&mut self, device: &DeviceId, post: &EntryId, now_ms: u64) -> Option<Vec<u8>> {
+        self.begin(device);
+        let k = format!("{BOOKMARK}{post}");
+        if self.get_str(&k).is_some() {
+            return None;
+        }
+        self.inner.put(ROOT, k, now_ms.to_string()).ok()?;
+        self.finish(now_ms)
+    }
+
+    /// Takes `post` out of the bookmarks.
+    pub fn unbookmark(
+        &mut self,
+        device: &DeviceId,
+        post: &EntryId,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.remove(device, &format!("{BOOKMARK}{post}"), now_ms)
+    }
+
     /// Keeps the key of the conversation with `other`, unless kept.
     pub fn keep_conversation(
         &mut self,
@@ -411,6 +439,9 @@ impl Doc {
                 acc.mutes.push(id);
             } else if let Some(id) = k.strip_prefix(BLOCK).and_then(|s| s.parse().ok()) {
                 acc.blocks.push(id);
+            } else if let Some(id) = k.strip_prefix(BOOKMARK).and_then(|s| s.parse().ok()) {
+                let at = self.get_str(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+                acc.bookmarks.push((id, at));
             }
         }
         for (space, epoch, key) in group_keys {
@@ -429,6 +460,8 @@ impl Doc {
         acc.mutes.sort();
         acc.blocks.sort();
         acc.conversations.sort();
+        acc.bookmarks
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         acc
     }
 
@@ -503,6 +536,27 @@ fn truncate(mut s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bookmarks made on two devices merge; one taken back on either is
+    /// gone on both; the newest comes first.
+    #[test]
+    fn bookmarks_merge_across_devices() {
+        let (a, b) = (DeviceId([1; 32]), DeviceId([2; 32]));
+        let (p1, p2) = (EntryId([7; 32]), EntryId([8; 32]));
+        let mut d1 = Doc::new();
+        let c1 = d1.bookmark(&a, &p1, 1_000).unwrap();
+        assert!(d1.bookmark(&a, &p1, 2_000).is_none(), "already bookmarked");
+        let mut d2 = Doc::new();
+        d2.apply(vec![Doc::parse_change(&c1).unwrap()]).unwrap();
+        let c2 = d2.bookmark(&b, &p2, 5_000).unwrap();
+        d1.apply(vec![Doc::parse_change(&c2).unwrap()]).unwrap();
+        assert_eq!(d1.account().bookmarks, vec![(p2, 5_000), (p1, 1_000)]);
+        assert_eq!(d2.account().bookmarks, d1.account().bookmarks);
+        let c3 = d2.unbookmark(&b, &p1, 6_000).unwrap();
+        assert!(d2.unbookmark(&b, &p1, 7_000).is_none());
+        d1.apply(vec![Doc::parse_change(&c3).unwrap()]).unwrap();
+        assert_eq!(d1.account().bookmarks, vec![(p2, 5_000)]);
+    }
 
     #[test]
     fn profile_edits_merge() {

@@ -1022,6 +1022,51 @@ impl Node {
         self.change_account(|doc, dev, now| Ok(doc.unmute(dev, identity, now)))
     }
 
+    /// Bookmarks a post held here: private, kept in the account (so this
+    /// identity's other devices have it too). At most
+    /// [`crate::doc::MAX_BOOKMARKS`]; `false` when it already was.
+    pub fn bookmark(&mut self, post: &EntryId) -> Result<bool> {
+        self.require_post(post)?;
+        let held = self.bookmark_ids()?;
+        if held.contains(post) {
+            return Ok(false);
+        }
+        if held.len() >= crate::doc::MAX_BOOKMARKS {
+            return Err(NodeError::Invalid(format!(
+                "at most {} bookmarks: take some back first",
+                crate::doc::MAX_BOOKMARKS
+            )));
+        }
+        self.change_account(|doc, dev, now| Ok(doc.bookmark(dev, post, now)))
+    }
+
+    /// Takes a post out of the bookmarks (held here or not); `false` when
+    /// it was not bookmarked.
+    pub fn unbookmark(&mut self, post: &EntryId) -> Result<bool> {
+        self.change_account(|doc, dev, now| Ok(doc.unbookmark(dev, post, now)))
+    }
+
+    /// The bookmarked posts' ids, newest bookmark first.
+    pub fn bookmark_ids(&self) -> Result<Vec<EntryId>> {
+        let account = self.store.doc(&self.account())?.account();
+        Ok(account.bookmarks.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// The bookmarked posts held here, newest bookmark first (a post
+    /// deleted or dropped since is left out, its bookmark kept).
+    pub fn bookmarks(&mut self, limit: usize) -> Result<Vec<PostView>> {
+        let mut posts = Vec::new();
+        for id in self.bookmark_ids()? {
+            if posts.len() >= limit {
+                break;
+            }
+            if let Some(p) = self.store.post(&id)? {
+                posts.push(p);
+            }
+        }
+        Ok(posts)
+    }
+
     /// The home timeline.
     pub fn timeline(&mut self, limit: usize, before: Option<&str>) -> Result<Page> {
         Ok(self.store.timeline(limit, before)?)
@@ -1241,20 +1286,7 @@ mod tests {
     fn a_photos_gps_position_never_reaches_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let mut n = Node::init(&dir.path().join("ann"), "Ann").unwrap();
-        let mut jpeg = Vec::new();
-        image::RgbImage::from_pixel(8, 8, image::Rgb([200, 30, 30]))
-            .write_to(
-                &mut std::io::Cursor::new(&mut jpeg),
-                image::ImageFormat::Jpeg,
-            )
-            .unwrap();
-        // An EXIF segment right after the start marker, as cameras write.
-        let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08GPS 52.5200 N 13.4050 E";
-        let mut photo = jpeg[..2].to_vec();
-        photo.extend_from_slice(&[0xFF, 0xE1]);
-        photo.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
-        photo.extend_from_slice(exif);
-        photo.extend_from_slice(&jpeg[2..]);
+        let photo = crate::synth::gps_jpeg();
         let id = n
             .post(NewPost {
                 text: "from the hill".into(),
@@ -1269,6 +1301,6 @@ mod tests {
         assert!(has(&photo, b"52.5200") && !has(&shown, b"52.5200"));
         assert!(!has(&shown, b"Exif"));
         let pixels = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8().into_raw();
-        assert_eq!(pixels(&shown), pixels(&jpeg));
+        assert_eq!(pixels(&shown), pixels(&photo));
     }
 }

@@ -237,3 +237,23 @@ pub fn seed_home(
     node.store().checkpoint()?;
     Ok((n, secs))
 }
+
+/// A small JPEG with an EXIF segment that holds a GPS position (the text
+/// `52.5200 N 13.4050 E`), right after the start marker as cameras write
+/// it: for tests that the position never leaves the device.
+pub fn gps_jpeg() -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([40, 120, 200]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode a JPEG in memory");
+    let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08GPS 52.5200 N 13.4050 E";
+    let mut photo = jpeg[..2].to_vec();
+    photo.extend_from_slice(&[0xFF, 0xE1]);
+    photo.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    photo.extend_from_slice(exif);
+    photo.extend_from_slice(&jpeg[2..]);
+    photo
+}

@@ -406,6 +406,41 @@ async fn unrepost(shell: State<'_, Shell>, id: String) -> Res<PostView> {
     undo(&shell, &id, |n, id| n.unrepost(id)).await
 }
 
+/// Bookmarks or un-bookmarks a post; the bookmarked ids as they now stand.
+async fn change_bookmark(
+    shell: &Shell,
+    id: &str,
+    f: impl FnOnce(&mut Node, &EntryId) -> Result<bool, NodeError>,
+) -> Res<Vec<EntryId>> {
+    let id: EntryId = parse(id, "post id")?;
+    let ids = with(shell, |n| {
+        f(n, &id)?;
+        n.bookmark_ids()
+    })?;
+    shell.changed().await;
+    Ok(ids)
+}
+
+#[tauri::command]
+async fn bookmark(shell: State<'_, Shell>, id: String) -> Res<Vec<EntryId>> {
+    change_bookmark(&shell, &id, |n, id| n.bookmark(id)).await
+}
+
+#[tauri::command]
+async fn unbookmark(shell: State<'_, Shell>, id: String) -> Res<Vec<EntryId>> {
+    change_bookmark(&shell, &id, |n, id| n.unbookmark(id)).await
+}
+
+#[tauri::command]
+async fn bookmark_ids(shell: State<'_, Shell>) -> Res<Vec<EntryId>> {
+    with(&shell, |n| n.bookmark_ids())
+}
+
+#[tauri::command]
+async fn bookmarks(shell: State<'_, Shell>) -> Res<Vec<PostView>> {
+    with(&shell, |n| n.bookmarks(starling_core::doc::MAX_BOOKMARKS))
+}
+
 #[tauri::command]
 async fn edit(shell: State<'_, Shell>, id: String, text: String) -> Res<Written> {
     on_post(&shell, &id, |n, id| n.edit(id, &text)).await
@@ -864,6 +899,10 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         open_link,
         notify_system,
         opened_links,
+        bookmark,
+        unbookmark,
+        bookmark_ids,
+        bookmarks,
         ticket,
         timeline,
         author_posts,

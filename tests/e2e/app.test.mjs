@@ -212,6 +212,21 @@ test("a #tag opens the posts tagged so, an @mention the profile of whoever goes 
   await app.nav("home");
 });
 
+test("a bookmark keeps a post on the Bookmarks screen until it is taken back", async () => {
+  await app.nav("home");
+  const post = await app.postWithText("Worth a look", 30000);
+  const mark = await post.find('[data-testid="post-bookmark"]');
+  await mark.click();
+  await waitFor("the bookmark pressed", async () => (await mark.attr("aria-pressed")) === "true", 10000);
+  await app.nav("bookmarks");
+  const kept = await app.postWithText("Worth a look", 10000);
+  assert.equal((await app.s.findAll('[data-testid="post"]')).length, 1);
+  await app.shot("desktop-bookmarks");
+  await (await kept.find('[data-testid="post-bookmark"]')).click();
+  await app.s.waitFind('[data-testid="bookmarks-empty"]', 10000);
+  await app.nav("home");
+});
+
 test("follow by loading a QR picture", async () => {
   const png = join(scratch("qr"), "cat.png");
   cat.cli(["ticket", "--png", png]);
@@ -229,10 +244,10 @@ test("follow by loading a QR picture", async () => {
 });
 
 test("a starling: link opened while the app runs says what it is, and follows when asked", async () => {
-  const dan = new CliPeer("Dan");
-  dan.cli(["init", "--name", "Dan"]);
-  const dans = dan.cli(["whoami"], { json: true }).identity;
-  const uri = dan.cli(["ticket"], { json: true }).uri;
+  const eve = new CliPeer("Eve");
+  eve.cli(["init", "--name", "Eve"]);
+  const eves = eve.cli(["whoami"], { json: true }).identity;
+  const uri = eve.cli(["ticket"], { json: true }).uri;
   assert.match(uri, /^starling:starling1/);
   await app.nav("home");
   assert.equal(await app.openLink(uri), 0, "the second start hands the link over and exits");
@@ -241,9 +256,9 @@ test("a starling: link opened while the app runs says what it is, and follows wh
   assert.equal(await app.s.exec("return location.hash;"), "#/home", "nothing happens before the user answers");
   await app.shot("desktop-link-opened");
   await app.click("link-accept");
-  await waitFor("Dan's profile", async () => (await app.s.exec("return location.hash;")) === `#/profile/${dans}`, 15000);
+  await waitFor("Eve's profile", async () => (await app.s.exec("return location.hash;")) === `#/profile/${eves}`, 15000);
   const following = await app.invoke("following");
-  assert.ok(following.some((p) => p.identity === dans), "Dan is followed");
+  assert.ok(following.some((p) => p.identity === eves), "Eve is followed");
   await app.nav("home");
 });
 
@@ -456,6 +471,26 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   await app.shot("desktop-home-dark");
   await app.nav("settings");
   await pick("light");
+  // The whole app in German, chosen in Settings, at once and without a reload.
+  const speak = (value) =>
+    app.s.exec(
+      `const s = document.querySelector('[data-testid="settings-language"]');
+       s.value = arguments[0]; s.dispatchEvent(new Event("change", { bubbles: true }));`,
+      value,
+    );
+  await app.s.exec("window.__e2eMarker = 2; return 2;");
+  await speak("de");
+  assert.equal(await app.s.exec("return document.documentElement.lang;"), "de");
+  await app.shot("desktop-settings-german");
+  await app.nav("home");
+  assert.match(await (await app.s.find('[data-testid="nav-home"]')).prop("textContent"), /Startseite/);
+  const first = await app.s.waitFind('[data-testid="post-reply"]');
+  assert.match(await first.prop("textContent"), /Antworten/);
+  assert.equal(await app.s.exec("return window.__e2eMarker;"), 2, "no reload");
+  await app.shot("desktop-german");
+  await app.nav("settings");
+  await speak("system");
+  assert.match(await (await app.s.find('[data-testid="nav-home"]')).prop("textContent"), /Home/);
   await app.s.setRect(390, 844);
   await sleep(800);
   const rect = await app.s.exec("return [window.innerWidth, window.innerHeight];");

@@ -114,6 +114,21 @@ describe("Post", () => {
     expect(button.getAttribute("aria-label")).toBe("Unlike (2)");
   });
 
+  it("bookmarks a post and takes the bookmark back", async () => {
+    const p = post("worth keeping");
+    const { getByTestId } = render(Post, { post: p });
+    const button = getByTestId("post-bookmark");
+    expect(button.getAttribute("aria-pressed")).toBe("false");
+    vi.mocked(invoke).mockResolvedValueOnce([p.id]);
+    button.click();
+    await vi.waitFor(() => expect(button.getAttribute("aria-pressed")).toBe("true"));
+    expect(invoke).toHaveBeenCalledWith("bookmark", { id: p.id });
+    vi.mocked(invoke).mockResolvedValueOnce([]);
+    button.click();
+    await vi.waitFor(() => expect(button.getAttribute("aria-pressed")).toBe("false"));
+    expect(invoke).toHaveBeenCalledWith("unbookmark", { id: p.id });
+  });
+
   it("shows edit and delete only on the user's own posts", async () => {
     const { session } = await import("../lib/session.svelte");
     const p = post("mine");

@@ -6,6 +6,8 @@
 
 import type { Conversation, Notification, Post } from "./api";
 import { parseRoute, type Route } from "./router";
+import { t } from "./i18n";
+import { storage } from "./webStorage";
 
 /** One notification for the operating system to show. */
 export interface Alert {
@@ -25,14 +27,6 @@ export const MAX_ALERTS = 3;
 const BODY_CHARS = 140;
 
 const KEY = "starling.alerts.";
-
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** Whether the user wants notifications from the system (Settings; on by default). */
 export function alertsEnabled(): boolean {
@@ -71,7 +65,7 @@ function nameOf(name: string | null, id: string): string {
 function bodyOf(post: Post): string {
   const text = shorten(post.text);
   if (text) return text;
-  return post.images.length === 1 ? "An image" : `${post.images.length} images`;
+  return t("alerts.images", { count: post.images.length });
 }
 
 /** Replies and mentions newer than `since`. */
@@ -79,7 +73,7 @@ export function notificationAlerts(items: Notification[], since: number): Alert[
   return items
     .filter((n) => n.timestamp > since && (n.kind === "reply" || n.kind === "mention"))
     .map((n) => ({
-      title: `${nameOf(n.from_name, n.from)} ${n.kind === "reply" ? "replied" : "mentioned you"}`,
+      title: t(n.kind === "reply" ? "alerts.replied" : "alerts.mentioned", { name: nameOf(n.from_name, n.from) }),
       body: bodyOf(n.post),
       at: n.timestamp,
       route: { name: "post", id: n.post.id },
@@ -91,7 +85,7 @@ export function messageAlerts(items: Conversation[], me: string, since: number):
   return items
     .filter((c) => c.last && c.last.author !== me && c.last.timestamp > since)
     .map((c) => ({
-      title: `Message from ${nameOf(c.name, c.with)}`,
+      title: t("alerts.message", { name: nameOf(c.name, c.with) }),
       body: bodyOf(c.last),
       at: c.last.timestamp,
       route: { name: "dm", id: c.with },
@@ -103,7 +97,7 @@ export function groupAlerts(group: { id: string; name: string | null }, posts: P
   return posts
     .filter((p) => p.author !== me && p.timestamp > since)
     .map((p) => ({
-      title: `${nameOf(p.author_name, p.author)} in ${group.name ?? "a group"}`,
+      title: t("alerts.inGroup", { name: nameOf(p.author_name, p.author), group: group.name ?? t("alerts.aGroup") }),
       body: bodyOf(p),
       at: p.timestamp,
       route: { name: "group", id: group.id },
@@ -130,6 +124,6 @@ export function toRaise(alerts: Alert[], hash: string, focused: boolean): Alert[
   const rest = shown.length - (MAX_ALERTS - 1);
   return [
     ...shown.slice(0, MAX_ALERTS - 1),
-    { title: "Starling", body: `${rest} more replies, mentions and messages`, at: shown[MAX_ALERTS - 1].at, route: { name: "notifications" } },
+    { title: t("app.name"), body: t("alerts.more", { count: rest }), at: shown[MAX_ALERTS - 1].at, route: { name: "notifications" } },
   ];
 }

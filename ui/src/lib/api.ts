@@ -80,6 +80,10 @@ export interface Commands {
   open_link: null;
   notify_system: null;
   opened_links: ScannedTicket[];
+  bookmark: string[];
+  unbookmark: string[];
+  bookmark_ids: string[];
+  bookmarks: Post[];
   ticket: TicketView;
   timeline: Page;
   author_posts: Page;
@@ -225,6 +229,11 @@ export const api = {
   notifySystem: (title: string, body: string) => call("notify_system", { title, body }),
   /** The `starling:` links opened from outside since the last call. */
   openedLinks: () => call("opened_links"),
+  /** Bookmarks a post (private to this identity's devices); the bookmarked ids. */
+  bookmark: (id: string) => call("bookmark", { id }),
+  unbookmark: (id: string) => call("unbookmark", { id }),
+  bookmarkIds: () => call("bookmark_ids"),
+  bookmarks: () => call("bookmarks"),
   /** Makes this device another device of an existing identity, from a link ticket. */
   /** Connects with another device's link code; returns the code to compare. */
   deviceJoin: (ticket: string) => call("device_join", { ticket }),

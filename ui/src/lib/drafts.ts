@@ -5,6 +5,9 @@
 // group or a conversation stay in memory only, since the store keeps those
 // posts sealed at rest.
 
+import { t } from "./i18n";
+import { storage } from "./webStorage";
+
 const PREFIX = "starling.draft.";
 const memory = new Map<string, string>();
 
@@ -23,14 +26,6 @@ export function draftKey(place: DraftPlace): string {
 
 function persistent(key: string): boolean {
   return key.startsWith("feed:");
-}
-
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** The draft kept for `key`, or "". */
@@ -74,6 +69,6 @@ export function bytesLeft(text: string): number {
 /** The counter shown under a compose box: nothing until 80% is used. */
 export function counterText(left: number): string | null {
   if (left > MAX_TEXT_BYTES / 5) return null;
-  if (left >= 0) return `${left} left`;
-  return `${-left} over`;
+  if (left >= 0) return t("compose.left", { count: left });
+  return t("compose.over", { count: -left });
 }

@@ -1,6 +1,7 @@
 // Reading files the user picks, drops or pastes into what the shell takes:
 // base64 text and, for images, a checked MIME type.
 import type { ImageInput } from "./api";
+import { t } from "./i18n";
 
 /** Image types a post or avatar may carry. */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
@@ -36,18 +37,18 @@ export function readBase64(file: Blob): Promise<string> {
       const comma = url.indexOf(",");
       resolve(comma >= 0 ? url.slice(comma + 1) : "");
     };
-    reader.onerror = () => reject(`Could not read the file: ${reader.error?.message ?? "unknown error"}`);
+    reader.onerror = () => reject(t("files.readFailed", { error: reader.error?.message ?? t("files.unknownError") }));
     reader.readAsDataURL(file);
   });
 }
 
 /** Why an image can't be attached, or null if it can. */
 export function imageProblem(file: { name?: string; type: string; size: number }): string | null {
-  const label = file.name ? `“${file.name}”` : "The image";
+  const label = file.name ? t("files.named", { name: file.name }) : t("files.theImage");
   if (!(IMAGE_TYPES as readonly string[]).includes(file.type)) {
-    return `${label} is not a PNG, JPEG, GIF or WebP image.`;
+    return t("files.notImage", { label });
   }
-  if (file.size > MAX_IMAGE_BYTES) return `${label} is larger than 5 MB.`;
+  if (file.size > MAX_IMAGE_BYTES) return t("files.tooLarge", { label });
   return null;
 }
 

@@ -1,5 +1,6 @@
 // Keyboard shortcuts: single keys and two-key sequences ("g h"), parsed by
 // a small pure state machine so the app only maps actions to effects.
+import type { Key } from "./i18n";
 
 /** What a shortcut does. */
 export type KeyAction =
@@ -7,6 +8,7 @@ export type KeyAction =
   | "search"
   | "home"
   | "notifications"
+  | "bookmarks"
   | "groups"
   | "messages"
   | "settings"
@@ -20,22 +22,24 @@ export type KeyAction =
 export interface Shortcut {
   keys: string;
   action: KeyAction;
-  description: string;
+  /** what it does, as a catalog key (shown through `t`) */
+  description: Key;
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
-  { keys: "n", action: "compose", description: "New post" },
-  { keys: "/", action: "search", description: "Search" },
-  { keys: "g h", action: "home", description: "Go home" },
-  { keys: "g n", action: "notifications", description: "Go to notifications" },
-  { keys: "g g", action: "groups", description: "Go to groups" },
-  { keys: "g m", action: "messages", description: "Go to messages" },
-  { keys: "g s", action: "settings", description: "Go to settings" },
-  { keys: "j", action: "next", description: "Focus next post" },
-  { keys: "k", action: "previous", description: "Focus previous post" },
-  { keys: "l", action: "like", description: "Like focused post" },
-  { keys: "r", action: "reply", description: "Reply to focused post" },
-  { keys: "Escape", action: "close", description: "Close dialog" },
+  { keys: "n", action: "compose", description: "shortcuts.compose" },
+  { keys: "/", action: "search", description: "shortcuts.search" },
+  { keys: "g h", action: "home", description: "shortcuts.home" },
+  { keys: "g n", action: "notifications", description: "shortcuts.notifications" },
+  { keys: "g b", action: "bookmarks", description: "shortcuts.bookmarks" },
+  { keys: "g g", action: "groups", description: "shortcuts.groups" },
+  { keys: "g m", action: "messages", description: "shortcuts.messages" },
+  { keys: "g s", action: "settings", description: "shortcuts.settings" },
+  { keys: "j", action: "next", description: "shortcuts.next" },
+  { keys: "k", action: "previous", description: "shortcuts.previous" },
+  { keys: "l", action: "like", description: "shortcuts.like" },
+  { keys: "r", action: "reply", description: "shortcuts.reply" },
+  { keys: "Escape", action: "close", description: "shortcuts.close" },
 ];
 
 /** The sequencer's memory: the first key of a pending sequence and when it was pressed. */

@@ -1,11 +1,12 @@
-// The language dates and numbers are written in: the system's (the
-// webview's first preferred language), formatted through `Intl`.
+// The language dates and numbers are written in: the UI's (see
+// i18n/language.svelte.ts), in the webview's regional variant when it
+// speaks that language, formatted through `Intl`.
+import { languageTag, onLanguageChange } from "./i18n/language.svelte";
 
-/** The locale to format for: the system's when `Intl` knows it (a webview
- *  under `LANG=C` may report a tag it refuses, such as "c"), else English. */
+/** The locale to format for: the UI language's tag when `Intl` knows it (a
+ *  webview under `LANG=C` may report a tag it refuses, such as "c"), else English. */
 export function appLocale(): string {
-  const preferred = globalThis.navigator?.languages?.[0] ?? globalThis.navigator?.language;
-  return usable(preferred) ?? "en";
+  return usable(languageTag()) ?? "en";
 }
 
 /** `tag` if `Intl` accepts it as a locale. */
@@ -19,6 +20,12 @@ export function usable(tag: string | undefined): string | null {
 }
 
 const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+/** Forgets every formatter made (the language changed). */
+export function clearFormats(): void {
+  formats.clear();
+}
+onLanguageChange(clearFormats);
 
 /** The formatter `make` gives for `key`, made once. */
 function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {

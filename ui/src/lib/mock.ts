@@ -61,6 +61,7 @@ function react(id: string, count: "likes" | "reposts", mine: "liked_by_me" | "re
   return written(id);
 }
 const dms: Post[] = [makePost(FRIENDS[0], "Hi! This is a direct message.", now - 3_600_000)];
+let bookmarks: string[] = [];
 const devices: Device[] = [
   { device: "f0".repeat(32), this_device: true, revoked: false, certified_at: now - 86_400_000 * 30 },
   { device: "f1".repeat(32), this_device: false, revoked: false, certified_at: now - 86_400_000 * 90 },
@@ -135,6 +136,16 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   open_link: () => null,
   notify_system: () => null,
   opened_links: () => [],
+  bookmark: (a) => {
+    if (!bookmarks.includes(String(a.id))) bookmarks.unshift(String(a.id));
+    return [...bookmarks];
+  },
+  unbookmark: (a) => {
+    bookmarks = bookmarks.filter((id) => id !== a.id);
+    return [...bookmarks];
+  },
+  bookmark_ids: () => [...bookmarks],
+  bookmarks: () => bookmarks.map((id) => posts.find((p) => p.id === id)).filter((p): p is Post => p !== undefined),
   ticket: () => ({ text: `starling1${ME}mockticket`, uri: `starling:starling1${ME}mockticket`, svg: QR }),
   timeline: (a) => page(posts.filter((p) => !p.group), Number(a.limit), (a.before as string) ?? null),
   author_posts: (a) => page(posts.filter((p) => p.author === a.identity), Number(a.limit), (a.before as string) ?? null),

@@ -1,6 +1,7 @@
 // The sync indicator's state: online, peers, and a catch-up in progress.
 import { api, isCommandError, type Path } from "./api";
 import { onLive, type LiveEvent } from "./live";
+import { t } from "./i18n";
 
 /** What the indicator shows. */
 export const network = $state({
@@ -36,10 +37,10 @@ async function refresh(): Promise<void> {
 
 /** What the indicator says of how the node reaches its peers. */
 export function reachLabel(online: boolean, reach: Path | null): string {
-  if (!online) return "Offline";
-  if (reach === "direct") return "Online";
-  if (reach === "relay") return "Online, through a relay only";
-  return "Online, no peer reached yet";
+  if (!online) return t("sync.offline");
+  if (reach === "direct") return t("sync.online");
+  if (reach === "relay") return t("sync.relayOnly");
+  return t("sync.noPeer");
 }
 
 /** Refreshes soon, coalescing bursts of events into one call. */

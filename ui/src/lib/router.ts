@@ -12,13 +12,14 @@ export type Route =
   | { name: "dm"; id: string }
   | { name: "follow" }
   | { name: "notifications" }
+  | { name: "bookmarks" }
   | { name: "search"; query: string }
   | { name: "devices" }
   | { name: "settings" };
 
 export type RouteName = Route["name"];
 
-const SIMPLE = ["home", "groups", "messages", "follow", "notifications", "devices", "settings"] as const;
+const SIMPLE = ["home", "groups", "messages", "follow", "notifications", "bookmarks", "devices", "settings"] as const;
 const WITH_ID = ["post", "profile", "group", "dm"] as const;
 
 type SimpleName = (typeof SIMPLE)[number];

@@ -1,25 +1,26 @@
 // Words and numbers for the Storage section of Settings.
 import type { Budgets, StorageKind } from "./contract";
+import { t } from "./i18n";
 
 /** What a kind of stored data is called on screen. */
 export function kindLabel(kind: StorageKind): string {
   switch (kind) {
     case "own":
-      return "Your posts and records";
+      return t("storage.kindOwn");
     case "own_media":
-      return "Your images";
+      return t("storage.kindOwnMedia");
     case "followed":
-      return "People you follow";
+      return t("storage.kindFollowed");
     case "groups":
-      return "Groups";
+      return t("storage.kindGroups");
     case "conversations":
-      return "Conversations";
+      return t("storage.kindConversations");
     case "mirrored":
-      return "Held for others";
+      return t("storage.kindMirrored");
     case "media_cache":
-      return "Others' images (cache)";
+      return t("storage.kindMediaCache");
     case "search_index":
-      return "Search index";
+      return t("storage.kindSearchIndex");
   }
 }
 
@@ -41,11 +42,11 @@ export function toForm(b: Budgets): BudgetForm {
 /** The form's values as budgets, or an error to show when one is not a whole number ≥ 0. */
 export function fromForm(f: BudgetForm): Budgets | string {
   for (const [name, v] of [
-    ["Images", f.mediaMb],
-    ["Posts", f.postsMb],
-    ["Days", f.days],
+    [t("storage.fieldImages"), f.mediaMb],
+    [t("storage.fieldPosts"), f.postsMb],
+    [t("storage.fieldDays"), f.days],
   ] as const) {
-    if (!Number.isFinite(v) || v < 0 || !Number.isInteger(v)) return `${name}: give a whole number, 0 or more`;
+    if (!Number.isFinite(v) || v < 0 || !Number.isInteger(v)) return t("storage.wholeNumber", { name });
   }
   return {
     media_cache_bytes: f.mediaMb * 1_000_000,

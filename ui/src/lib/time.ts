@@ -2,6 +2,7 @@
 // full dates, written through `Intl` in the app's locale.
 
 import { appLocale, dateFormat, numberFormat } from "./locale";
+import { t } from "./i18n";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -11,7 +12,7 @@ const DAY = 24 * HOUR;
 /** How long ago `timestamp` was at `now` (both ms since the epoch), compactly. */
 export function relativeTime(timestamp: number, now: number, locale = appLocale()): string {
   const age = now - timestamp;
-  if (age < 10 * SECOND) return "now"; // includes small clock skew into the future
+  if (age < 10 * SECOND) return t("time.now"); // includes small clock skew into the future
   const ago = (n: number, unit: string) =>
     numberFormat(locale, { style: "unit", unit, unitDisplay: "narrow" }).format(Math.floor(n));
   if (age < MINUTE) return ago(age / SECOND, "second");

@@ -1,6 +1,8 @@
 // Messages shown briefly in the corner: every failed call ends up here
 // instead of crashing a screen.
 
+import { t } from "./i18n";
+
 /** One message on screen. */
 export interface Toast {
   id: number;
@@ -31,7 +33,7 @@ export function errorText(error: unknown): string {
   if (typeof error === "string") return error;
   if (error instanceof Error) return error.message;
   if (error && typeof error === "object" && "message" in error) return String(error.message);
-  return "Something went wrong.";
+  return t("common.somethingWrong");
 }
 
 export function dismissToast(id: number): void {

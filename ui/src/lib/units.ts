@@ -2,6 +2,7 @@
 // locale.
 
 import { appLocale, numberFormat } from "./locale";
+import { t } from "./i18n";
 
 /** A count with the locale's separators: 12345 → "12,345" ("12.345" in German). */
 export function formatCount(n: number, locale = appLocale()): string {
@@ -24,7 +25,7 @@ export function formatBytes(bytes: number, locale = appLocale()): string {
 
 /** The catch-up line of the sync indicator. */
 export function formatProgress(entries: number, bytes: number): string {
-  return `Catching up: ${formatCount(entries)} entries · ${formatBytes(bytes)}`;
+  return t("sync.progress", { entries: formatCount(entries), bytes: formatBytes(bytes) });
 }
 
 /** The first characters of a hex id, for display. */

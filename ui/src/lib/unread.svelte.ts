@@ -4,19 +4,13 @@
 // is unread.
 
 import { api, type Conversation, type Notification } from "./api";
+import { t } from "./i18n";
+import { storage } from "./webStorage";
 
 /** The counts the navigation shows. */
 export const unread = $state({ notifications: 0, messages: 0 });
 
 const SEEN = "starling.seen.";
-
-function storage(): Storage | null {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** When this device first counted (ms): nothing older is unread. */
 function firstCount(): number {
@@ -64,7 +58,8 @@ export async function refreshUnread(me: string): Promise<{ notes: Notification[]
   ]);
   unread.notifications = unreadNotifications(notes, seen("notifications"));
   unread.messages = unreadConversations(convs, me, (id) => seen(`dm.${id}`));
-  document.title = unread.notifications + unread.messages > 0 ? `(${unread.notifications + unread.messages}) Starling` : "Starling";
+  const total = unread.notifications + unread.messages;
+  document.title = total > 0 ? t("app.titleUnread", { count: total }) : t("app.title");
   return { notes, convs };
 }
 
