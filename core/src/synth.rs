@@ -200,9 +200,21 @@ pub const WORDS: &[&str] = &[
 /// `per_author - 1` posts each (a minute apart, from late 2023), imported
 /// as one bundle; returns the entries written and the import's seconds.
 pub fn seed_home(
+    node: crate::Node,
+    authors: u64,
+    per_author: u64,
+) -> Result<(u64, f64), crate::NodeError> {
+    seed_home_from(node, authors, per_author, 1_700_000_000_000)
+}
+
+/// [`seed_home`] with the first posts at `first_ms` (a profile the app
+/// opens needs recent posts: it keeps others' posts older than its age
+/// limit as headers only).
+pub fn seed_home_from(
     mut node: crate::Node,
     authors: u64,
     per_author: u64,
+    first_ms: u64,
 ) -> Result<(u64, f64), crate::NodeError> {
     let mut tickets = Vec::new();
     let mut w = crate::bundle::BundleWriter::new();
@@ -220,10 +232,7 @@ pub fn seed_home(
                 WORDS[(i_ * 13 + 3) % WORDS.len()],
                 WORDS[(s_ * 3 + i_) % WORDS.len()],
             );
-            w.entry(
-                &a.post(&text, None, 1_700_000_000_000 + i * 60_000 + s * 7)
-                    .encode(),
-            );
+            w.entry(&a.post(&text, None, first_ms + i * 60_000 + s * 7).encode());
             n += 1;
         }
     }

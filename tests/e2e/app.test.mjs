@@ -453,6 +453,10 @@ test("screenshots of the main screens at desktop and phone size", async () => {
     await app.nav(name);
     await app.shot(`desktop-${name}`);
   }
+  // The user's own profile (the last one shown) lists whom they follow.
+  const follows = await app.s.waitFind('[data-testid="profile-following"]', 10000);
+  assert.match(await follows.prop("textContent"), /Following \d+ people/);
+  assert.ok((await follows.findAll('[data-testid="profile-following-item"]')).length >= 2);
   // "Sync now" catches up with Bob at once, with no error.
   await app.click("sync-now");
   await waitFor("the sync to finish", async () => (await (await app.s.find('[data-testid="sync-now"]')).prop("disabled")) === false);

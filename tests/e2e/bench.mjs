@@ -89,6 +89,8 @@ const SCROLL = `
   let last = null;
   let phase = "down";
   let idleLeft = 0;
+  // Frames spent at the end of what is loaded (waiting for the next page).
+  let stalled = 0;
   const deadline = performance.now() + 240000;
   window.__scroll = null;
   function frame(t) {
@@ -96,11 +98,13 @@ const SCROLL = `
     last = t;
     const count = Number(el.dataset.count);
     if (performance.now() > deadline) {
-      window.__scroll = { error: "deadline", down, up, idle, count };
+      window.__scroll = { error: "deadline", down, up, idle, count, stalled };
       return;
     }
     if (phase === "down") {
+      const before = el.scrollTop;
       el.scrollTop += step;
+      if (el.scrollTop === before) stalled++;
       if (Number(el.dataset.first) >= want) {
         phase = "up";
         last = null;
@@ -113,7 +117,7 @@ const SCROLL = `
         last = null;
       }
     } else if (--idleLeft <= 0) {
-      window.__scroll = { down, up, idle, count };
+      window.__scroll = { down, up, idle, count, stalled };
       return;
     }
     requestAnimationFrame(frame);
@@ -172,6 +176,12 @@ test("scroll through 10,000 posts", async () => {
     const t0 = Date.now();
     await app.s.exec(SCROLL, 10000, STEP);
     const r = await waitFor("the scroll to finish", () => app.s.exec("return window.__scroll;"), 300000, 2000);
+    if (r.error) {
+      const s = stats(r.down);
+      console.log(
+        `# scroll stopped at ${r.count} posts: ${s.frames} frames, p50 ${s.p50_ms.toFixed(1)} ms, p99 ${s.p99_ms.toFixed(1)} ms, ${s.fps.toFixed(1)} fps; ${r.stalled} frames waiting for a page`,
+      );
+    }
     assert.ok(!r.error, `scroll ended early: ${r.error} at ${r.count} posts`);
     assert.ok(r.count >= 10000, `loaded ${r.count}`);
     const scroll = stats(r.down);
@@ -191,7 +201,7 @@ test("scroll through 10,000 posts", async () => {
     };
     const f = (s) =>
       `${s.frames} frames, ${s.dropped} dropped (${s.dropped_pct.toFixed(1)} %), p50 ${s.p50_ms.toFixed(1)} ms, p99 ${s.p99_ms.toFixed(1)} ms, ${s.fps.toFixed(1)} fps`;
-    console.log(`# scroll down through ${r.count} posts (${STEP} px/frame, loading pages): ${f(scroll)}`);
+    console.log(`# scroll down through ${r.count} posts (${STEP} px/frame, loading pages): ${f(scroll)}; ${r.stalled} frames waiting for a page`);
     console.log(`# scroll back up over the loaded posts: ${f(back)}`);
     console.log(`# baseline, a static page of 10,000 plain rows: ${f(plain)}`);
     console.log(`# baseline, no scrolling: ${f(idle)}`);

@@ -1,12 +1,18 @@
 // The language dates and numbers are written in: the UI's (see
 // i18n/language.svelte.ts), in the webview's regional variant when it
 // speaks that language, formatted through `Intl`.
-import { languageTag, onLanguageChange } from "./i18n/language.svelte";
+import { language, languageTag, onLanguageChange } from "./i18n/language.svelte";
+
+/** The last answer of `appLocale`, for the language it was for. */
+let memo: { lang: string; locale: string } | null = null;
 
 /** The locale to format for: the UI language's tag when `Intl` knows it (a
- *  webview under `LANG=C` may report a tag it refuses, such as "c"), else English. */
+ *  webview under `LANG=C` may report a tag it refuses, such as "c"), else
+ *  English. Worked out once per language (every visible string asks). */
 export function appLocale(): string {
-  return usable(languageTag()) ?? "en";
+  const lang = language.current; // read first: a template that formats re-renders when it changes
+  if (memo?.lang !== lang) memo = { lang, locale: usable(languageTag(lang)) ?? "en" };
+  return memo.locale;
 }
 
 /** `tag` if `Intl` accepts it as a locale. */
@@ -24,6 +30,7 @@ const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 /** Forgets every formatter made (the language changed). */
 export function clearFormats(): void {
   formats.clear();
+  memo = null;
 }
 onLanguageChange(clearFormats);
 

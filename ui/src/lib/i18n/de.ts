@@ -438,6 +438,8 @@ export const de: Catalog = {
     couldNotLoad: "Das Profil konnte nicht geladen werden: {error}",
     noName: "(kein Name)",
     posts: { one: "{count} Beitrag", other: "{count} Beiträge" },
+    following: { one: "Folgt {count} Person", other: "Folgt {count} Personen" },
+    followingNone: "Folgt noch niemandem.",
     editLabel: "Profil bearbeiten",
     name: "Name",
     bio: "Bio",

@@ -435,6 +435,8 @@ export const en = {
     couldNotLoad: "Could not load the profile: {error}",
     noName: "(no name)",
     posts: { one: "{count} post", other: "{count} posts" },
+    following: { one: "Following {count} person", other: "Following {count} people" },
+    followingNone: "Not following anyone yet.",
     editLabel: "Edit profile",
     name: "Name",
     bio: "Bio",

@@ -52,12 +52,15 @@ function plural(lang: Language, count: number): Intl.LDMLPluralRule {
   return rules.select(count);
 }
 
-/** `template` with each `{name}` replaced by `vars.name` (unknown names stay as they are). */
-export function interpolate(template: string, vars: Vars = {}, locale: string = appLocale()): string {
+/** `template` with each `{name}` replaced by `vars.name` (unknown names
+ *  stay as they are; numbers in `locale`, by default the app's). */
+export function interpolate(template: string, vars: Vars = {}, locale?: string): string {
+  // Most entries have no placeholder: they cost a lookup, nothing more.
+  if (!template.includes("{")) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const value = vars[name];
     if (value === undefined) return whole;
-    return typeof value === "number" ? numberFormat(locale).format(value) : value;
+    return typeof value === "number" ? numberFormat(locale ?? appLocale()).format(value) : value;
   });
 }
 
@@ -71,5 +74,5 @@ export function t(key: Key, vars?: Vars, lang: Language = language.current): str
     const count = Number(vars?.count ?? 0);
     template = (entry as unknown as Record<string, string | undefined>)[plural(lang, count)] ?? entry.other;
   }
-  return interpolate(template, vars, lang === language.current ? appLocale() : lang);
+  return interpolate(template, vars, lang === language.current ? undefined : lang);
 }
