@@ -155,6 +155,25 @@ fn oversized_fields() {
         T0 + 3,
     );
     refused(&mut f, &bundle_of([&e]), "text");
+    // A followed author's image description over the limit (the alt-text
+    // extension): the whole post is refused, nothing stored. (A fresh
+    // author: the refused entry above left a gap in `a`'s log.)
+    let (mut f, mut a) = setup();
+    let e = a.write(
+        &Record::Post(Post {
+            text: "look".into(),
+            reply_to: None,
+            quote_of: None,
+            images: vec![starling_core::record::ImageRef {
+                hash: starling_core::Hash([5; 32]),
+                len: 100,
+                mime: "image/png".into(),
+                alt: "x".repeat(starling_core::record::MAX_ALT_LEN + 1),
+            }],
+        }),
+        T0 + 3,
+    );
+    refused(&mut f, &bundle_of([&e]), "alt");
     // An entry record over the size limit breaks the bundle's framing.
     let huge = vec![0u8; starling_core::entry::MAX_ENTRY_LEN + 1];
     let before = fingerprint(&mut f.node);
