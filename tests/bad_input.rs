@@ -174,6 +174,16 @@ fn oversized_fields() {
         T0 + 3,
     );
     refused(&mut f, &bundle_of([&e]), "alt");
+    // A public follow list naming more than its limit of identities.
+    let (mut f, mut a) = setup();
+    let e = a.write(
+        &Record::Follows(vec![
+            starling_core::IdentityId([3; 32]);
+            starling_core::record::MAX_PUBLIC_FOLLOWS + 1
+        ]),
+        T0 + 3,
+    );
+    refused(&mut f, &bundle_of([&e]), "follows");
     // An entry record over the size limit breaks the bundle's framing.
     let huge = vec![0u8; starling_core::entry::MAX_ENTRY_LEN + 1];
     let before = fingerprint(&mut f.node);

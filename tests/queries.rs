@@ -462,3 +462,42 @@ fn trending_tags_count_the_people_followed_this_week() {
         vec![("dusk", 2)]
     );
 }
+
+#[test]
+fn a_profiles_media_is_its_posts_with_images_in_pages() {
+    let mut f = TestNode::new("fay");
+    let mut with = Vec::new();
+    for i in 0..7u8 {
+        f.node
+            .post(NewPost {
+                text: format!("words {i}"),
+                ..Default::default()
+            })
+            .unwrap();
+        if i % 2 == 0 {
+            let id = f
+                .node
+                .post(NewPost {
+                    text: format!("picture {i}"),
+                    images: vec![crate::support::png(i, 8)],
+                    ..Default::default()
+                })
+                .unwrap();
+            with.push(id);
+        }
+    }
+    with.reverse();
+    let me = f.node.identity();
+    let first = f.node.author_media(&me, 3, None).unwrap();
+    let ids: Vec<_> = first.posts.iter().map(|p| p.id).collect();
+    assert_eq!(ids, with[..3]);
+    let rest = f.node.author_media(&me, 3, first.next.as_deref()).unwrap();
+    let ids: Vec<_> = rest.posts.iter().map(|p| p.id).collect();
+    assert_eq!(ids, with[3..]);
+    assert_eq!(rest.next, None);
+    assert!(rest.posts.iter().all(|p| p.images.len() == 1));
+    // Someone with no images: an empty page, no cursor.
+    let other = starling_core::IdentityId([4; 32]);
+    let none = f.node.author_media(&other, 3, None).unwrap();
+    assert!(none.posts.is_empty() && none.next.is_none());
+}

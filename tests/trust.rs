@@ -1239,3 +1239,143 @@ fn backups_from_others_are_bounded_and_stay_in_their_feed() {
     );
     assert_eq!(fingerprint(&mut ann.node), held);
 }
+
+/// Whom someone follows is private until they choose to show it; shown,
+/// their followers see "follows you" and who to follow from it; taken
+/// back, both go.
+#[test]
+fn follows_you_and_who_to_follow_come_only_from_a_shown_follow_list() {
+    let mut ann = TestNode::new("ann");
+    let mut bob = TestNode::new("bob");
+    let mut cat = TestNode::new("cat");
+    let mut dan = TestNode::new("dan");
+    let (ta, tc, td) = (
+        ann.node.ticket().unwrap(),
+        cat.node.ticket().unwrap(),
+        dan.node.ticket().unwrap(),
+    );
+    for t in [&ta, &tc, &td] {
+        bob.node.follow(t).unwrap();
+    }
+    ann.node.follow(&bob.node.ticket().unwrap()).unwrap();
+    let (bid, cid, did) = (
+        bob.node.identity(),
+        cat.node.identity(),
+        dan.node.identity(),
+    );
+    // Private by default: nothing in Bob's feed says whom he follows.
+    share(&mut bob.node, &mut ann.node);
+    assert!(!bob.node.show_follows().unwrap());
+    assert!(!ann.node.store().has_follow_list(&bid).unwrap());
+    assert!(!ann.node.profile(Some(&bid)).unwrap().follows_you);
+    assert!(ann.node.suggestions(10).unwrap().is_empty());
+    // Bob shows it.
+    assert!(bob.node.set_show_follows(true).unwrap());
+    share(&mut bob.node, &mut ann.node);
+    assert!(ann.node.profile(Some(&bid)).unwrap().follows_you);
+    let s = ann.node.suggestions(10).unwrap();
+    let mut who: Vec<_> = s.iter().map(|s| s.profile.identity).collect();
+    who.sort();
+    let mut want = vec![cid, did];
+    want.sort();
+    assert_eq!(who, want);
+    assert!(
+        s.iter()
+            .all(|s| s.followers == 1 && s.followed_by == vec!["bob".to_string()] && !s.key_held)
+    );
+    // Following one of them takes them off the list; Bob's next follow
+    // writes his list again.
+    ann.node.follow(&tc).unwrap();
+    let mut eve = TestNode::new("eve");
+    bob.node.follow(&eve.node.ticket().unwrap()).unwrap();
+    share(&mut bob.node, &mut ann.node);
+    let mut who: Vec<_> = ann
+        .node
+        .suggestions(10)
+        .unwrap()
+        .iter()
+        .map(|s| s.profile.identity)
+        .collect();
+    who.sort();
+    let mut want = vec![did, eve.node.identity()];
+    want.sort();
+    assert_eq!(who, want);
+    // Someone Ann unfollowed (her key for them is held) is one click away.
+    ann.node.unfollow(&cid).unwrap();
+    let again = ann.node.suggestions(10).unwrap();
+    let cat_again = again.iter().find(|s| s.profile.identity == cid).unwrap();
+    assert!(cat_again.key_held);
+    ann.node.follow_known(&cid).unwrap();
+    // A blocked or muted follower's list suggests no one; blocked people
+    // are not suggested.
+    ann.node.block(&did).unwrap();
+    assert!(
+        ann.node
+            .suggestions(10)
+            .unwrap()
+            .iter()
+            .all(|s| s.profile.identity != did)
+    );
+    ann.node.mute(&bid).unwrap();
+    assert!(ann.node.suggestions(10).unwrap().is_empty());
+    ann.node.unmute(&bid).unwrap();
+    // Bob takes it back: an empty list replaces it.
+    assert!(bob.node.set_show_follows(false).unwrap());
+    share(&mut bob.node, &mut ann.node);
+    assert!(!ann.node.profile(Some(&bid)).unwrap().follows_you);
+    assert!(ann.node.suggestions(10).unwrap().is_empty());
+    assert!(ann.node.store().public_follows_of(&bid).unwrap().is_empty());
+    let _ = &mut eve;
+}
+
+/// A followed identity's public follow lists: the newest counts (and only
+/// it keeps its payload), a list naming its own writer names no one, and
+/// a member cannot put one into a group: refused, the store unchanged.
+#[test]
+fn public_follow_lists_are_the_newest_and_stay_in_their_feed() {
+    let mut ann = TestNode::new("ann");
+    let mut eve = TestNode::new("eve");
+    ann.node.follow(&eve.node.ticket().unwrap()).unwrap();
+    let eve_feed = starling_core::space::feed_space_id(&eve.node.identity());
+    share(&mut eve.node, &mut ann.node);
+    let aid = ann.node.identity();
+    let eid = eve.node.identity();
+    let other = starling_core::IdentityId([9; 32]);
+    // 20 lists, in an order that puts the newest first on the wire: the
+    // one that names Ann is the oldest; the newest names Eve and another.
+    let mut records = vec![Record::Follows(vec![aid])];
+    records.extend((1..19u8).map(|i| Record::Follows(vec![starling_core::IdentityId([i; 32])])));
+    records.push(Record::Follows(vec![eid, other]));
+    let mut chain = crate::support::forge_chain(&mut eve.node, &eve.home, &eve_feed, &records);
+    chain.reverse();
+    let r = ann.node.import(&bundle_of(chain.iter())).unwrap();
+    assert_eq!(r.accepted, 20, "{r:?}");
+    assert_eq!(
+        ann.node.store().public_follows_of(&eid).unwrap(),
+        vec![other]
+    );
+    assert!(!ann.node.profile(Some(&eid)).unwrap().follows_you);
+    assert!(ann.node.store().check().unwrap().problems.is_empty());
+    // In a group Eve belongs to, a follow list is refused.
+    let group = ann.node.group_create("g", None).unwrap();
+    let invite = ann.node.group_invite(&group, 3_600_000).unwrap();
+    eve.node.group_join(&invite).unwrap();
+    share(&mut eve.node, &mut ann.node);
+    let held = fingerprint(&mut ann.node);
+    let misplaced = forge(
+        &mut eve.node,
+        &eve.home,
+        &group,
+        &Record::Follows(vec![aid]),
+    );
+    let r = ann.node.import(&bundle_of([&misplaced])).unwrap();
+    assert_eq!(r.accepted, 0);
+    assert!(
+        r.rejected[0]
+            .reason
+            .contains("public follow list belongs in its identity's feed"),
+        "{r:?}"
+    );
+    assert_eq!(fingerprint(&mut ann.node), held);
+    assert!(!ann.node.profile(Some(&eid)).unwrap().follows_you);
+}

@@ -163,6 +163,12 @@ enum Command {
         #[command(subcommand)]
         action: account::ProfileCmd,
     },
+    /// Who to follow: people those you follow show that they follow.
+    Suggestions {
+        /// Most people.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
     /// Print your feed ticket (what others need to follow you).
     Ticket {
         #[command(flatten)]
@@ -170,7 +176,9 @@ enum Command {
     },
     /// Follow someone by their ticket.
     Follow {
-        /// Their ticket (starling1…), or a picture (PNG or JPEG) of its QR code.
+        /// Their ticket (starling1…), a picture (PNG or JPEG) of its QR
+        /// code, or their identity id when their key is held here (a
+        /// suggestion, someone followed before or met in a group).
         ticket: String,
     },
     /// Read the ticket in a picture of a QR code (a photo or a screenshot).
@@ -490,6 +498,7 @@ fn on_node(out: Out, node: &mut Node, command: Command) -> Result<()> {
         }
         Command::Whoami => account::whoami(out, node),
         Command::Profile { action } => account::profile(out, node, action),
+        Command::Suggestions { limit } => account::suggestions(out, node, limit),
         Command::Ticket { out: qr } => account::ticket(out, node, qr),
         Command::Post(args) => posts::post(out, node, args),
         Command::Like { post } => posts::act(out, node, Act::Like, &post),

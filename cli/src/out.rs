@@ -67,6 +67,9 @@ pub(crate) fn print_profile(p: &ProfileView) {
         if p.followed { " · followed" } else { "" },
         if p.muted { " · muted" } else { "" }
     );
+    if p.follows_you {
+        println!("  follows you");
+    }
 }
 
 /// A post, for people.

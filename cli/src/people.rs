@@ -8,8 +8,12 @@ use crate::out::Out;
 
 /// `starling follow TICKET_OR_PICTURE`: prints the profile followed.
 pub(crate) fn follow(out: Out, node: &mut Node, ticket: &str) -> Result<()> {
-    let t = crate::tickets::read(ticket)?;
-    let who = node.follow(&t)?;
+    // An identity id follows someone whose feed key is held here (a
+    // suggestion, someone unfollowed or met in a group).
+    let who = match ticket.parse::<IdentityId>() {
+        Ok(id) => node.follow_known(&id)?,
+        Err(_) => node.follow(&crate::tickets::read(ticket)?)?,
+    };
     let p = node.profile(Some(&who))?;
     out.show(&p, || {
         println!(

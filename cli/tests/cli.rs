@@ -1518,3 +1518,61 @@ fn completions_manual_page_and_local_time() {
     assert!(text.contains(&expected), "{expected} not in {text}");
     assert!(!text.contains(" UTC"), "{text}");
 }
+
+/// `profile show-follows`, `suggestions`, `profile media` and `follow ID`:
+/// Bob shows whom he follows; Ann, who follows him, sees that he follows
+/// her and is offered Cat; Cat's key is not held, so her id alone does not
+/// follow her (a clear error), and Bob's media is his post with an image.
+#[test]
+fn show_follows_suggestions_and_media() {
+    let (d, a, b) = homes();
+    let c = d.path().join("cat");
+    json(&c, &["init", "--name", "Cat"]);
+    let id = |h: &Path| {
+        json(h, &["whoami"])["identity"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ann, cat) = (id(&a), id(&c));
+    json(&b, &["follow", &feed_ticket(&a)]);
+    json(&b, &["follow", &feed_ticket(&c)]);
+    json(&a, &["follow", &feed_ticket(&b)]);
+    assert_eq!(
+        json(&b, &["profile", "show-follows"])["show_follows"],
+        false
+    );
+    assert_eq!(
+        json(&b, &["profile", "show-follows", "on"])["show_follows"],
+        true
+    );
+    let pic = png_file(d.path());
+    json(&b, &["post", "words only"]);
+    json(&b, &["post", "a picture", "--image", pic.to_str().unwrap()]);
+    let bundle = d.path().join("bob.bundle");
+    ok(
+        &b,
+        &["export", "--out", bundle.to_str().unwrap(), "--for", &ann],
+    );
+    json(&a, &["import", bundle.to_str().unwrap()]);
+    let bob = id(&b);
+    assert_eq!(json(&a, &["profile", "show", &bob])["follows_you"], true);
+    assert!(ok(&a, &["profile", "show", &bob]).contains("follows you"));
+    let s = json(&a, &["suggestions"]);
+    assert_eq!(s.as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s[0]["profile"]["identity"], cat.as_str());
+    assert_eq!(s[0]["followed_by"][0], "Bob");
+    assert_eq!(s[0]["key_held"], false);
+    assert!(ok(&a, &["suggestions"]).contains("ask them for their ticket"));
+    let (err, code) = json_error(&a, &["follow", &cat]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("ticket"), "{err}");
+    let media = json(&a, &["profile", "media", &bob]);
+    let texts: Vec<&str> = media["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["a picture"]);
+}

@@ -308,6 +308,8 @@ pub fn check(place: &Place, record: &Record) -> Result<IdentityId, Refusal> {
         },
         (Record::Backup(_), SpaceKind::Feed) => Ok(writer),
         (Record::Backup(_), _) => not("an account backup belongs in its identity's feed"),
+        (Record::Follows(_), SpaceKind::Feed) => Ok(writer),
+        (Record::Follows(_), _) => not("a public follow list belongs in its identity's feed"),
         (Record::Revocation { .. }, _) => not("a device is revoked in its identity's feed"),
         (Record::KeyRotation(r), SpaceKind::Group) if !owner => Err(Refusal::NotAllowed(format!(
             "key rotation to epoch {} signed by a member who is not the group's admin",

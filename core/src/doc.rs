@@ -90,6 +90,9 @@ pub struct Account {
     pub groups: Vec<KeptGroup>,
     /// Bookmarked posts and when each was bookmarked (ms), newest first.
     pub bookmarks: Vec<(EntryId, u64)>,
+    /// Whether the identity shows whom it follows, in its feed
+    /// ([`crate::record::Record::Follows`]).
+    pub show_follows: bool,
 }
 
 impl Account {
@@ -122,6 +125,7 @@ const CONVERSATION: &str = "conversation:";
 const GROUP: &str = "group:";
 const GROUP_KEY: &str = "groupkey:";
 const BOOKMARK: &str = "bookmark:";
+const SHOW_FOLLOWS: &str = "show_follows";
 /// Most posts an account keeps bookmarked (the account document travels
 /// whole in each account backup, which must fit one entry).
 pub const MAX_BOOKMARKS: usize = 500;
@@ -330,6 +334,24 @@ impl Doc {
         self.remove(device, &format!("{BOOKMARK}{post}"), now_ms)
     }
 
+    /// Whether to show whom the identity follows; `None` when unchanged.
+    pub fn set_show_follows(
+        &mut self,
+        device: &DeviceId,
+        on: bool,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
+        self.begin(device);
+        let v = if on { "1" } else { "0" };
+        if self.get_str(SHOW_FOLLOWS).as_deref() == Some(v)
+            || (!on && self.get_str(SHOW_FOLLOWS).is_none())
+        {
+            return None;
+        }
+        self.inner.put(ROOT, SHOW_FOLLOWS, v).ok()?;
+        self.finish(now_ms)
+    }
+
     /// Keeps the key of the conversation with `other`, unless kept.
     pub fn keep_conversation(
         &mut self,
@@ -442,6 +464,8 @@ impl Doc {
             } else if let Some(id) = k.strip_prefix(BOOKMARK).and_then(|s| s.parse().ok()) {
                 let at = self.get_str(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
                 acc.bookmarks.push((id, at));
+            } else if k == SHOW_FOLLOWS {
+                acc.show_follows = self.get_str(&k).as_deref() == Some("1");
             }
         }
         for (space, epoch, key) in group_keys {

@@ -58,5 +58,5 @@ pub use store::{ImportProgress, ImportReport, Store, StoreError};
 pub use ticket::{DeviceTicket, FeedTicket, GroupTicket, PeerAddr, Ticket, TicketError};
 pub use view::{
     Conversation, DeviceView, GroupView, Notification, NotificationKind, Page, PostView,
-    ProfileView, WhoAmI,
+    ProfileView, Suggestion, WhoAmI,
 };

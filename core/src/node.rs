@@ -872,6 +872,11 @@ impl Node {
         Ok(self.store.profile(&id)?)
     }
 
+    /// Who to follow: people those followed here follow publicly.
+    pub fn suggestions(&mut self, limit: usize) -> Result<Vec<crate::view::Suggestion>> {
+        Ok(self.store.suggestions(limit)?)
+    }
+
     /// The tags the people followed here used most this past week.
     pub fn trending_tags(&mut self, limit: usize) -> Result<Vec<TrendingTag>> {
         const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
@@ -941,6 +946,7 @@ impl Node {
         self.change_account(|doc, dev, now| Ok(doc.follow(dev, &who, &key, now)))?;
         // Their direct messages to this identity sync from now on.
         self.open_conversation(&who)?;
+        self.publish_follows()?;
         Ok(who)
     }
 
@@ -962,7 +968,57 @@ impl Node {
 
     /// Stops following `identity`. Returns whether it was followed.
     pub fn unfollow(&mut self, identity: &IdentityId) -> Result<bool> {
-        self.change_account(|doc, dev, now| Ok(doc.unfollow(dev, identity, now)))
+        let changed = self.change_account(|doc, dev, now| Ok(doc.unfollow(dev, identity, now)))?;
+        self.publish_follows()?;
+        Ok(changed)
+    }
+
+    /// Whether this identity shows whom it follows (to those who read
+    /// its feed: its followers).
+    pub fn show_follows(&self) -> Result<bool> {
+        Ok(self.store.doc(&self.account())?.account().show_follows)
+    }
+
+    /// Shows (or stops showing) whom this identity follows: its feed then
+    /// carries its follow list ([`Record::Follows`]), written again at
+    /// each follow and unfollow; turned off, an empty list takes it back.
+    pub fn set_show_follows(&mut self, on: bool) -> Result<bool> {
+        let changed =
+            self.change_account(|doc, dev, now| Ok(doc.set_show_follows(dev, on, now)))?;
+        self.publish_follows()?;
+        Ok(changed)
+    }
+
+    /// Writes this identity's public follow list when it differs from the
+    /// newest one in its feed: whom it follows while it shows them, none
+    /// (once one was written) while it does not.
+    fn publish_follows(&mut self) -> Result<()> {
+        let account = self.store.doc(&self.account())?.account();
+        let mut list: Vec<IdentityId> = if account.show_follows {
+            account
+                .follows
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| !account.blocks.contains(id))
+                .take(crate::record::MAX_PUBLIC_FOLLOWS)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        list.sort();
+        let me = self.identity;
+        let current = self.store.public_follows_of(&me)?;
+        let needed = if account.show_follows {
+            current != list || !self.store.has_follow_list(&me)?
+        } else {
+            !current.is_empty()
+        };
+        if !needed {
+            return Ok(());
+        }
+        let feed = self.feed();
+        self.append(&feed, Record::Follows(list))?;
+        Ok(())
     }
 
     /// Mutes `identity`: their posts leave the timeline, search and threads.
@@ -991,6 +1047,7 @@ impl Node {
         let changed = self.change_account(|doc, dev, now| Ok(doc.block(dev, identity, now)))?;
         self.change_account(|doc, dev, now| Ok(doc.unfollow(dev, identity, now)))?;
         self.store.drop_blocked()?;
+        self.publish_follows()?;
         Ok(changed)
     }
 
@@ -1088,6 +1145,17 @@ impl Node {
         before: Option<&str>,
     ) -> Result<Page> {
         Ok(self.store.author_posts(identity, limit, before)?)
+    }
+
+    /// One identity's posts with images, newest first (see
+    /// [`Store::author_media`]).
+    pub fn author_media(
+        &mut self,
+        identity: &IdentityId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
+        Ok(self.store.author_media(identity, limit, before)?)
     }
 
     /// Everyone this device follows.

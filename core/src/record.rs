@@ -166,6 +166,11 @@ pub enum Record {
     /// sealed by the sender's session ([`Record::RoomKey`]) inside the
     /// space's own seal: it opens once per device, then its key is gone.
     Ratcheted(crate::ratchet::Ratcheted),
+    /// Whom the identity says, in its feed, that it follows: the whole
+    /// list, which replaces the one before (the newest by timestamp wins).
+    /// Written only when the user chooses to show it; an empty list takes
+    /// it back. Its followers read it ("follows you", "who to follow").
+    Follows(Vec<IdentityId>),
     /// A record of a kind (or a version of a kind) this code does not
     /// know, written by newer software: kept and passed on, not shown.
     Unknown {
@@ -175,6 +180,10 @@ pub enum Record {
         version: u32,
     },
 }
+
+/// Most identities one public follow list names (32 bytes each: the
+/// list fits one entry with room to spare).
+pub const MAX_PUBLIC_FOLLOWS: usize = 1000;
 
 /// Most members a key rotation wraps the key for.
 pub const MAX_WRAPPED: usize = 5_000;
@@ -211,8 +220,9 @@ mod kind {
     pub(super) const DEVICE_KEYS: u32 = 13;
     pub(super) const ROOM_KEY: u32 = 14;
     pub(super) const RATCHETED: u32 = 15;
+    pub(super) const FOLLOWS: u32 = 16;
     /// The highest kind this code reads.
-    pub(super) const LAST: u32 = RATCHETED;
+    pub(super) const LAST: u32 = FOLLOWS;
 }
 
 /// The version of every kind this code writes and reads.
@@ -413,6 +423,7 @@ impl Record {
             Record::DeviceKeys(_) => kind::DEVICE_KEYS,
             Record::RoomKey(_) => kind::ROOM_KEY,
             Record::Ratcheted(_) => kind::RATCHETED,
+            Record::Follows(_) => kind::FOLLOWS,
             Record::Unknown { kind, .. } => *kind,
         }
     }
@@ -437,6 +448,7 @@ impl Record {
             Record::DeviceKeys(k) => fields(k),
             Record::RoomKey(k) => fields(k),
             Record::Ratcheted(m) => fields(m),
+            Record::Follows(list) => fields(list),
             Record::Unknown { .. } => Vec::new(),
         }
     }
@@ -514,6 +526,10 @@ impl Record {
             kind::RATCHETED => {
                 let (m, r) = take(bytes)?;
                 (Record::Ratcheted(m), r)
+            }
+            kind::FOLLOWS => {
+                let (list, r) = take(bytes)?;
+                (Record::Follows(list), r)
             }
             other => {
                 return Err(RecordError::Malformed(format!(
@@ -594,6 +610,12 @@ impl Record {
                 field: "ratcheted",
                 reason,
             }),
+            Record::Follows(list) if list.len() > MAX_PUBLIC_FOLLOWS => {
+                Err(RecordError::BadField {
+                    field: "follows",
+                    reason: format!("{} identities, at most {MAX_PUBLIC_FOLLOWS}", list.len()),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -749,6 +771,7 @@ mod tests {
             | Record::DeviceKeys(_)
             | Record::RoomKey(_)
             | Record::Ratcheted(_)
+            | Record::Follows(_)
             | Record::Unknown { .. } => unreachable!("not in the first format"),
         };
         postcard::to_allocvec(&old).unwrap()
@@ -806,6 +829,35 @@ mod tests {
             .may_be_ratcheted()
         );
         assert!(!records[2].may_be_ratcheted());
+    }
+
+    /// A public follow list (kind 16) round-trips, is bounded, is never
+    /// ratcheted, and an older reader sees it as unknown (and keeps it).
+    #[test]
+    fn public_follow_lists_round_trip_and_are_bounded() {
+        let list = Record::Follows(vec![IdentityId([1; 32]), IdentityId([2; 32])]);
+        let bytes = list.encode();
+        assert_eq!(bytes[0], 16);
+        assert_eq!(Record::decode(2, &bytes).unwrap(), list);
+        assert!(!list.may_be_ratcheted());
+        let full = Record::Follows(vec![IdentityId([3; 32]); MAX_PUBLIC_FOLLOWS]);
+        assert!(full.encode().len() < 33 * MAX_PUBLIC_FOLLOWS + 8);
+        assert!(Record::decode(2, &full.encode()).is_ok());
+        let over = Record::Follows(vec![IdentityId([3; 32]); MAX_PUBLIC_FOLLOWS + 1]);
+        assert!(matches!(
+            Record::decode(2, &over.encode()),
+            Err(RecordError::BadField {
+                field: "follows",
+                ..
+            })
+        ));
+        // What a reader of kinds up to 15 made of it: unknown, kept whole.
+        let mut older = bytes.clone();
+        older[1] = VERSION as u8 + 1;
+        assert!(matches!(
+            Envelope::decode(2, &older).unwrap().record,
+            Record::Unknown { kind: 16, .. }
+        ));
     }
 
     /// The first format's bytes read as the same records, trailing bytes

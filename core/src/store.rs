@@ -15,6 +15,7 @@ mod docs;
 mod entries;
 mod erase;
 mod evict;
+mod follows;
 mod ingest;
 mod keys;
 mod membership;

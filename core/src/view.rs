@@ -119,6 +119,23 @@ pub struct ProfileView {
     pub blocked: bool,
     /// Posts of theirs held here.
     pub posts: u64,
+    /// Whether their public follow list (held here: their feed is read
+    /// here) names this identity.
+    pub follows_you: bool,
+}
+
+/// Someone to follow: people the user follows follow them publicly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Suggestion {
+    /// Their profile, as far as it is known here.
+    pub profile: ProfileView,
+    /// How many of the people the user follows follow them publicly.
+    pub followers: u64,
+    /// The names of up to three of those.
+    pub followed_by: Vec<String>,
+    /// Whether their feed's key is held here, so one click follows them
+    /// (otherwise their ticket or QR code is needed).
+    pub key_held: bool,
 }
 
 /// What a notification is about.
@@ -843,6 +860,7 @@ pub fn typescript() -> String {
     push::<PostView>(&cfg, &mut out);
     push::<QuotedPost>(&cfg, &mut out);
     push::<TrendingTag>(&cfg, &mut out);
+    push::<Suggestion>(&cfg, &mut out);
     push::<Page>(&cfg, &mut out);
     push::<ProfileView>(&cfg, &mut out);
     push::<NotificationKind>(&cfg, &mut out);

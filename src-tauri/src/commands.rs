@@ -12,8 +12,8 @@ use starling_core::doc::ProfileUpdate;
 use starling_core::view::{
     Changed, Conversation, DeviceView, ErrorKind, ErrorView, GroupView, ImportSummary, Left,
     LinkCode, LinkOutcome, NetStatus, Notification, Page, Phrase, PostView, ProfileView, Removed,
-    Restored, Revoked, ScannedTicket, Settings as SettingsView, Status, SyncSummary, TicketView,
-    TrendingTag, WhoAmI, Written,
+    Restored, Revoked, ScannedTicket, Settings as SettingsView, Status, Suggestion, SyncSummary,
+    TicketView, TrendingTag, WhoAmI, Written,
 };
 use starling_core::{
     Audience, DeviceId, DeviceKey, EntryId, IdentityId, NewPost, Node, NodeError, PeerAddr,
@@ -324,6 +324,18 @@ async fn author_posts(
     with(&shell, |n| n.author_posts(&who, limit, before.as_deref()))
 }
 
+/// Someone's posts with images (the profile's media tab).
+#[tauri::command]
+async fn author_media(
+    shell: State<'_, Shell>,
+    identity: String,
+    limit: usize,
+    before: Option<String>,
+) -> Res<Page> {
+    let who: IdentityId = parse(&identity, "identity")?;
+    with(&shell, |n| n.author_media(&who, limit, before.as_deref()))
+}
+
 #[tauri::command]
 async fn thread(shell: State<'_, Shell>, id: String) -> Res<Vec<PostView>> {
     let id: EntryId = parse(&id, "post id")?;
@@ -467,6 +479,29 @@ async fn profile_named(shell: State<'_, Shell>, name: String) -> Res<Option<Prof
 #[tauri::command]
 async fn trending_tags(shell: State<'_, Shell>) -> Res<Vec<TrendingTag>> {
     with(&shell, |n| n.trending_tags(5))
+}
+
+/// Who to follow: people those followed here show that they follow.
+#[tauri::command]
+async fn suggestions(shell: State<'_, Shell>) -> Res<Vec<Suggestion>> {
+    with(&shell, |n| n.suggestions(5))
+}
+
+/// Whether this identity shows whom it follows.
+#[tauri::command]
+async fn show_follows(shell: State<'_, Shell>) -> Res<bool> {
+    with(&shell, |n| n.show_follows())
+}
+
+/// Shows (or takes back) whom this identity follows; returns the setting.
+#[tauri::command]
+async fn set_show_follows(shell: State<'_, Shell>, on: bool) -> Res<bool> {
+    let now = with(&shell, |n| {
+        n.set_show_follows(on)?;
+        n.show_follows()
+    })?;
+    shell.changed().await;
+    Ok(now)
 }
 
 #[tauri::command]
@@ -919,6 +954,10 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         profile,
         profile_named,
         trending_tags,
+        suggestions,
+        show_follows,
+        set_show_follows,
+        author_media,
         set_profile,
         following,
         follow,

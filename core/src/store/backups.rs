@@ -13,30 +13,65 @@ use crate::record::Record;
 /// Keeps the backup at `placed` if it is `author`'s newest, dropping the
 /// payload of the one it replaces; otherwise drops its own payload.
 pub(crate) fn keep_newest(conn: &Connection, author: i64, placed: &Placed) -> Result<()> {
+    keep_newest_in(conn, Newest::Backups, author, placed).map(|_| ())
+}
+
+/// A table that keeps one record per identity, the newest: `backups` or
+/// `follow_lists` (both `identity, entry, ts, hash`).
+#[derive(Clone, Copy)]
+pub(crate) enum Newest {
+    /// Account backups.
+    Backups,
+    /// Public follow lists.
+    FollowLists,
+}
+
+impl Newest {
+    fn table(self) -> &'static str {
+        match self {
+            Newest::Backups => "backups",
+            Newest::FollowLists => "follow_lists",
+        }
+    }
+}
+
+/// Keeps the record at `placed` in `table` if it is `author`'s newest (by
+/// timestamp, then id), dropping the payload of the one it replaces;
+/// otherwise drops its own payload. Returns whether it is the newest.
+pub(crate) fn keep_newest_in(
+    conn: &Connection,
+    table: Newest,
+    author: i64,
+    placed: &Placed,
+) -> Result<bool> {
+    let table = table.table();
     let current: Option<(i64, u64, Vec<u8>)> = conn
-        .prepare_cached("SELECT entry, ts, hash FROM backups WHERE identity=?1")?
+        .prepare_cached(&format!(
+            "SELECT entry, ts, hash FROM {table} WHERE identity=?1"
+        ))?
         .query_row([author], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let newer = current.as_ref().is_none_or(|(_, ts, hash)| {
         (placed.timestamp, placed.id.as_bytes().as_slice()) > (*ts, hash.as_slice())
     });
     if !newer {
-        return drop_payload(conn, placed.row);
+        drop_payload(conn, placed.row)?;
+        return Ok(false);
     }
     if let Some((row, _, _)) = current {
         drop_payload(conn, row)?;
     }
-    conn.prepare_cached(
-        "INSERT INTO backups(identity, entry, ts, hash) VALUES(?1, ?2, ?3, ?4)
-         ON CONFLICT(identity) DO UPDATE SET entry=?2, ts=?3, hash=?4",
-    )?
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table}(identity, entry, ts, hash) VALUES(?1, ?2, ?3, ?4)
+         ON CONFLICT(identity) DO UPDATE SET entry=?2, ts=?3, hash=?4"
+    ))?
     .execute(params![
         author,
         placed.row,
         placed.timestamp,
         placed.id.as_bytes()
     ])?;
-    Ok(())
+    Ok(true)
 }
 
 impl Store {

@@ -446,7 +446,15 @@ fn drop_feed_in(
         hide_post(conn, keys, post, author)?;
     }
     // What their feed said about others' posts.
-    for table in ["reactions", "unreactions", "edits", "deletes", "backups"] {
+    for table in [
+        "reactions",
+        "unreactions",
+        "edits",
+        "deletes",
+        "backups",
+        "follow_lists",
+        "public_follows",
+    ] {
         conn.execute(&format!("DELETE FROM {table} WHERE identity=?1"), [who])?;
     }
     conn.execute("DELETE FROM post_counts WHERE identity=?1 AND n=0", [who])?;

@@ -11,6 +11,8 @@ use crate::view::{Page, PostView, ProfileView, QuotedPost, TrendingTag};
 
 /// Longest thread walked up or down.
 const MAX_THREAD: usize = 1000;
+/// Most of an author's posts one call for their media looks at.
+pub(super) const MEDIA_SCAN: usize = 1000;
 /// How far ahead of this device's clock a post may be dated and still be
 /// shown in order: one dated later waits until then (an author's clock
 /// may be a little fast; a post dated next year must not stay on top).
@@ -313,6 +315,45 @@ impl Store {
         self.page(AUTHOR_SQL, Some(row), limit, before)
     }
 
+    /// One identity's posts with images (the profile's media), newest
+    /// first. Walks their posts a page at a time, at most 1,000
+    /// per call; `next` goes on from the last post looked at, so a call
+    /// may return fewer than `limit` with more to come.
+    pub fn author_media(
+        &mut self,
+        identity: &IdentityId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Page> {
+        let limit = limit.clamp(1, 100);
+        let mut posts = Vec::new();
+        let mut cursor = before.map(str::to_string);
+        let mut scanned = 0;
+        while scanned < MEDIA_SCAN {
+            let page = self.author_posts(identity, 100, cursor.as_deref())?;
+            scanned += page.posts.len();
+            for p in page.posts {
+                cursor = Some(format!("{}-{}", p.timestamp, p.id));
+                if !p.images.is_empty() {
+                    posts.push(p);
+                    if posts.len() == limit {
+                        return Ok(Page {
+                            posts,
+                            next: cursor,
+                        });
+                    }
+                }
+            }
+            if page.next.is_none() {
+                return Ok(Page { posts, next: None });
+            }
+        }
+        Ok(Page {
+            posts,
+            next: cursor,
+        })
+    }
+
     /// Everyone this device follows, as profiles.
     pub fn following(&self) -> Result<Vec<ProfileView>> {
         let rows: Vec<Vec<u8>> = self
@@ -539,6 +580,7 @@ impl Store {
             muted,
             blocked,
             posts,
+            follows_you: super::follows::follows_me(&self.conn, row)?,
         })
     }
 }

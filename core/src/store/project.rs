@@ -468,6 +468,7 @@ pub(crate) fn project(
     match record {
         Record::DeviceCert(_) | Record::Unknown { .. } => {}
         Record::Backup(_) => super::backups::keep_newest(conn, author, placed)?,
+        Record::Follows(list) => super::follows::keep(conn, author, placed, &list)?,
         Record::Post(p) => {
             if is_deleted(conn, &placed.id, author)? {
                 drop_payload(conn, placed.row)?;

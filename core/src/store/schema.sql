@@ -166,6 +166,17 @@ CREATE INDEX IF NOT EXISTS group_ops_space ON group_ops(space);
 CREATE TABLE IF NOT EXISTS backups(
   identity INTEGER PRIMARY KEY, entry INTEGER NOT NULL, ts INTEGER NOT NULL, hash BLOB NOT NULL
 );
+-- Public follow lists (`Record::Follows`): each identity's newest, as
+-- `backups` keeps backups; `public_follows` holds the names it lists, for
+-- "follows you" (by `followed`) and "who to follow".
+CREATE TABLE IF NOT EXISTS follow_lists(
+  identity INTEGER PRIMARY KEY, entry INTEGER NOT NULL, ts INTEGER NOT NULL, hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS public_follows(
+  identity INTEGER NOT NULL, followed INTEGER NOT NULL,
+  PRIMARY KEY(identity, followed)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS public_follows_followed ON public_follows(followed);
 -- Verified entries that arrived before their predecessor; applied when it comes.
 -- Bounded per log and in all, and dropped after a day (`arrived`, ms);
 -- `certified`: the log's certificate was held when it came.

@@ -37,6 +37,7 @@ import type {
   Storage,
   SyncSummary,
   TicketView,
+  Suggestion,
   TrendingTag,
   Written,
 } from "./contract";
@@ -98,6 +99,10 @@ export interface Commands {
   profile: Profile;
   profile_named: Profile | null;
   trending_tags: TrendingTag[];
+  suggestions: Suggestion[];
+  show_follows: boolean;
+  set_show_follows: boolean;
+  author_media: Page;
   set_profile: Profile;
   following: Profile[];
   follow: Profile;
@@ -154,6 +159,9 @@ export const api = {
   timeline: (limit: number, before: string | null) => call("timeline", { limit, before }),
   authorPosts: (identity: string, limit: number, before: string | null) =>
     call("author_posts", { identity, limit, before }),
+  /** Someone's posts with images (a page may hold fewer than `limit`, with more to come). */
+  authorMedia: (identity: string, limit: number, before: string | null) =>
+    call("author_media", { identity, limit, before }),
   thread: (id: string) => call("thread", { id }),
   search: (query: string) => call("search", { query }),
   notifications: () => call("notifications"),
@@ -171,6 +179,11 @@ export const api = {
   profile: (identity: string | null) => call("profile", { identity }),
   profileNamed: (name: string) => call("profile_named", { name }),
   trendingTags: () => call("trending_tags"),
+  /** Who to follow: people those followed here show that they follow. */
+  suggestions: () => call("suggestions"),
+  showFollows: () => call("show_follows"),
+  /** Shows (or takes back) whom this identity follows; the setting as it now is. */
+  setShowFollows: (on: boolean) => call("set_show_follows", { on }),
   setProfile: (name: string | null, bio: string | null, avatar: ImageInput | null) =>
     call("set_profile", { name, bio, avatar }),
   following: () => call("following"),

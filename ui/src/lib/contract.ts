@@ -139,6 +139,29 @@ export type TrendingTag = {
 };
 
 /**
+ * Someone to follow: people the user follows follow them publicly.
+ */
+export type Suggestion = {
+  /**
+   * Their profile, as far as it is known here.
+   */
+  profile: Profile,
+  /**
+   * How many of the people the user follows follow them publicly.
+   */
+  followers: number,
+  /**
+   * The names of up to three of those.
+   */
+  followed_by: Array<string>,
+  /**
+   * Whether their feed's key is held here, so one click follows them
+   * (otherwise their ticket or QR code is needed).
+   */
+  key_held: boolean,
+};
+
+/**
  * One page of posts.
  */
 export type Page = {
@@ -189,6 +212,11 @@ export type Profile = {
    * Posts of theirs held here.
    */
   posts: number,
+  /**
+   * Whether their public follow list (held here: their feed is read
+   * here) names this identity.
+   */
+  follows_you: boolean,
 };
 
 /**

@@ -107,8 +107,11 @@ function profile(identity: string): Profile {
     muted: false,
     blocked: false,
     posts: posts.filter((p) => p.author === identity).length,
+    follows_you: identity === FRIENDS[0],
   };
 }
+
+let showFollows = false;
 
 /** A fixed phrase for the mock (the real one comes from the identity). */
 const MOCK_PHRASE =
@@ -202,6 +205,12 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
     return written(String(a.id));
   },
   profile: (a) => profile((a.identity as string) ?? ME),
+  suggestions: () => [
+    { profile: { ...profile("f6".repeat(32)), name: "Rosalind", followed: false }, followers: 2, followed_by: ["Ada", "Grace"], key_held: false },
+  ],
+  show_follows: () => showFollows,
+  set_show_follows: (a) => (showFollows = Boolean(a.on)),
+  author_media: (a) => page(posts.filter((p) => p.author === a.identity && p.images.length > 0), Number(a.limit), (a.before as string) ?? null),
   trending_tags: () => [
     { tag: "murmuration", posts: 12, authors: 4 },
     { tag: "dusk", posts: 3, authors: 2 },

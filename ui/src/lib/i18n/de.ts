@@ -254,6 +254,15 @@ export const de: Catalog = {
     people: { one: "{count} Person", other: "{count} Personen" },
     posts: { one: "{count} Beitrag", other: "{count} Beiträge" },
   },
+  suggestions: {
+    title: "Wem folgen",
+    none: "Noch niemand: Vorschläge kommen von Leuten, denen du folgst und die zeigen, wem sie folgen.",
+    followedBy: "Gefolgt von {names}",
+    followedByMore: { one: "Gefolgt von {names} und {count} weiteren", other: "Gefolgt von {names} und {count} weiteren" },
+    follow: "Folgen",
+    askForCode: "Frag nach ihrem Code, um zu folgen",
+    followed: "Du folgst jetzt {name}.",
+  },
   unread: {
     badge: "{count} ungelesen",
   },
@@ -458,6 +467,12 @@ export const de: Catalog = {
       "Du folgst {name} nicht mehr. Sollen die Beiträge und Bilder der Person auch von diesem Gerät entfernt werden? Sie bleiben überall sonst erhalten, wo sie gespeichert sind, und kommen zurück, wenn du wieder folgst.",
     drop: "Von diesem Gerät entfernen",
     keep: "Behalten",
+    followsYou: "Folgt dir",
+    tabs: "Was zeigen",
+    tabPosts: "Beiträge",
+    tabMedia: "Medien",
+    mediaLabel: "Bilder von {name}",
+    mediaEmpty: "Hier keine Beiträge mit Bildern.",
   },
   search: {
     title: "Suche",
@@ -500,6 +515,8 @@ export const de: Catalog = {
     notifications: "Benachrichtigungen",
     alerts:
       "Antworten, Erwähnungen, Nachrichten und Gruppenbeiträge als Systembenachrichtigungen anzeigen, wenn du sie gerade nicht ansiehst",
+    privacy: "Privatsphäre",
+    showFollows: "Den Leuten, die dir folgen, zeigen, wem du folgst (sie sehen „Folgt dir“ und finden Leute über dich)",
     appearance: "Darstellung",
     theme: "Design",
     themeSystem: "Wie das System",
