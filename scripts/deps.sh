@@ -25,6 +25,9 @@ starling_need_apt() {
     # app's window).
     command -v dunst >/dev/null 2>&1 || need+=(dunst)
     command -v xwd >/dev/null 2>&1 || need+=(x11-apps)
+    # xdotool answers the system's file dialogs (GTK's, outside the
+    # webview, where WebDriver cannot reach).
+    command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
   fi
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   if [ ${#need[@]} -gt 0 ]; then

@@ -634,6 +634,9 @@ pub struct Settings {
     pub dht: bool,
     /// The profile folder.
     pub home: String,
+    /// Whether files are picked in the system's own dialogs (desktop),
+    /// not on the page (phones).
+    pub native_dialogs: bool,
 }
 
 /// A catch-up under way.

@@ -13,6 +13,8 @@ pub const COMMANDS: &[&str] = &[
     "phrase",
     "open_link",
     "notify_system",
+    "set_badge",
+    "import_bundle_file",
     "opened_links",
     "bookmark",
     "unbookmark",
@@ -75,3 +77,49 @@ pub const COMMANDS: &[&str] = &[
     "sync_now",
     "first_paint",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+
+    /// The permissions a capability file grants.
+    fn granted(path: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let json: serde_json::Value = serde_json::from_str(&text).expect("capability JSON");
+        json["permissions"]
+            .as_array()
+            .expect("a permissions list")
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Every command is granted to the desktop window and to the phone's
+    /// (a command added to one and not the other fails only on that
+    /// platform, at run time), and nothing else of Starling's is.
+    #[test]
+    fn both_windows_are_granted_every_command() {
+        let want: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        for path in [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/main.json"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../mobile/capabilities/mobile.json"
+            ),
+        ] {
+            let have = granted(path);
+            let ours: Vec<&String> = have.iter().filter(|p| p.starts_with("allow-")).collect();
+            for w in &want {
+                assert!(have.contains(w), "{path} does not grant {w}");
+            }
+            assert_eq!(
+                ours.len(),
+                want.len(),
+                "{path} grants commands that do not exist"
+            );
+        }
+    }
+}

@@ -273,6 +273,8 @@ async fn open_link(app: AppHandle, url: String) -> Res<()> {
         .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot open {url}: {e}")))
 }
 
+/// Highest count the icon shows (more reads as this many).
+const MAX_BADGE: u32 = 9_999;
 /// Longest notification title and body the UI may ask for, in characters.
 const MAX_NOTIFY_TITLE: usize = 120;
 const MAX_NOTIFY_BODY: usize = 400;
@@ -295,6 +297,13 @@ async fn notify_system(app: AppHandle, title: String, body: String) -> Res<()> {
                 format!("cannot show a notification: {e}"),
             )
         })
+}
+
+/// Shows the unread count on the app's dock or taskbar icon (0: none).
+#[tauri::command]
+async fn set_badge(app: AppHandle, count: u32) -> Res<()> {
+    crate::badge::show(&app, count.min(MAX_BADGE))
+        .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("cannot set the badge: {e}")))
 }
 
 /// The `starling:` links opened since the UI last asked (see `links`).
@@ -777,6 +786,7 @@ fn settings_view(shell: &Shell, s: &Settings) -> SettingsView {
         local_discovery: s.local_discovery,
         dht: s.dht,
         home: shell.home.display().to_string(),
+        native_dialogs: crate::files::NATIVE,
     }
 }
 
@@ -808,8 +818,36 @@ async fn set_settings(
     Ok(settings_view(&shell, &s))
 }
 
+/// Writes a bundle of everything this identity may carry to its other
+/// devices (its feed, account, follows' feeds, groups) where the user says
+/// in the system's save dialog (`title` is its title); `null` when they
+/// cancel. Phones: under the profile folder's `exports/`.
 #[tauri::command]
-async fn export_bundle(shell: State<'_, Shell>) -> Res<starling_core::view::Exported> {
+async fn export_bundle(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    title: String,
+) -> Res<Option<starling_core::view::Exported>> {
+    let name = format!(
+        "starling-{}.{}",
+        starling_core::node::now_ms(),
+        crate::files::BUNDLE_EXTENSION
+    );
+    let path = if crate::files::NATIVE {
+        let (app, name) = (app.clone(), name.clone());
+        let chosen =
+            tokio::task::spawn_blocking(move || crate::files::save_path(&app, &title, &name))
+                .await
+                .map_err(|e| {
+                    ErrorView::new(ErrorKind::Storage, format!("the save dialog failed: {e}"))
+                })?;
+        match chosen {
+            Some(p) => p,
+            None => return Ok(None),
+        }
+    } else {
+        shell.home.join("exports").join(&name)
+    };
     let bytes = with(&shell, |n| {
         let me = n.identity();
         n.export(Audience::Identity(me))
@@ -817,21 +855,50 @@ async fn export_bundle(shell: State<'_, Shell>) -> Res<starling_core::view::Expo
     let records = starling_core::bundle::parse(&bytes)
         .map(|r| r.len() as u64)
         .unwrap_or_default();
-    let dir = shell.home.join("exports");
-    let path = dir.join(format!("starling-{}.bundle", starling_core::node::now_ms()));
     let storage = |e: std::io::Error| {
         ErrorView::new(
             ErrorKind::Storage,
             format!("cannot write {}: {e}", path.display()),
         )
     };
-    std::fs::create_dir_all(&dir).map_err(storage)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(storage)?;
+    }
     std::fs::write(&path, &bytes).map_err(storage)?;
-    Ok(starling_core::view::Exported {
+    Ok(Some(starling_core::view::Exported {
         path: path.display().to_string(),
         records,
         bytes: bytes.len() as u64,
-    })
+    }))
+}
+
+/// Imports the bundle file the user picks in the system's open dialog
+/// (`title` is its title); `null` when they cancel. Not on phones (the
+/// page reads the file there: `import_bundle`).
+#[tauri::command]
+async fn import_bundle_file(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    title: String,
+) -> Res<Option<ImportSummary>> {
+    if !crate::files::NATIVE {
+        return Err(invalid("no file dialog here: pick the file on the page"));
+    }
+    let chosen = tokio::task::spawn_blocking(move || crate::files::open_path(&app, &title))
+        .await
+        .map_err(|e| ErrorView::new(ErrorKind::Storage, format!("the open dialog failed: {e}")))?;
+    let Some(path) = chosen else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        ErrorView::new(
+            ErrorKind::Storage,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let r = with(&shell, |n| n.import(&bytes))?;
+    shell.changed().await;
+    Ok(Some(r.summary()))
 }
 
 #[tauri::command]
@@ -933,6 +1000,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Sen
         phrase,
         open_link,
         notify_system,
+        set_badge,
+        import_bundle_file,
         opened_links,
         bookmark,
         unbookmark,

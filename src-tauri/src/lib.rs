@@ -11,9 +11,11 @@
 //! phone-only plugins.
 #![deny(missing_docs)]
 
+mod badge;
 pub mod command_names;
 mod commands;
 mod events;
+mod files;
 mod links;
 mod navigation;
 mod protocol;
@@ -34,15 +36,17 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
     #[cfg(desktop)]
     let builder = builder
         .plugin(single_instance())
-        .plugin(tauri_plugin_deep_link::init());
+        .plugin(tauri_plugin_dialog::init());
+    // `starling:` links: the desktop's registered scheme, a phone's
+    // manifest entry (mobile/tauri.conf.json).
     builder
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(navigation::guard())
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, protocol::serve)
         .manage(links::OpenedLinks::default())
         .setup(|app| {
-            #[cfg(desktop)]
             {
                 use tauri_plugin_deep_link::DeepLinkExt;
                 // The link the app was started with (its event went out

@@ -7,7 +7,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { App, CliPeer, asking, scratch, out, join, writeFileSync, readFileSync, root, sleep, waitFor } from "./harness.mjs";
-import { Notifications, screenPng } from "./desktop.mjs";
+import { Notifications, answerFileDialog, canAnswerDialogs, screenPng } from "./desktop.mjs";
+import { existsSync } from "node:fs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 let app, bob, cat, me, group, desk;
@@ -405,6 +406,38 @@ test("storage: Settings shows what the store holds by kind and keeps the budgets
   );
 });
 
+test("a bundle is saved and opened through the system's file dialogs", async (t) => {
+  if (!canAnswerDialogs()) return t.skip("no X display or xdotool to answer the system's dialogs");
+  await app.nav("settings");
+  const dir = scratch("bundles");
+  // Export: the save dialog, a path typed into it.
+  const saved = join(dir, "ann-export.bundle");
+  // (The storage test's notices may still cover the bottom of the screen.)
+  await waitFor("no notices left", async () => (await app.s.findAll('[data-testid="notice"]')).length === 0, 15000);
+  await app.s.exec(`document.querySelector('[data-testid="settings-export"]').scrollIntoView({ block: "center" });`);
+  await app.click("settings-export");
+  await answerFileDialog("Save a Starling bundle", saved, { shot: join(out, "desktop-save-dialog.png") });
+  const shown = await app.s.waitFind('[data-testid="settings-export-path"]', 20000);
+  assert.match(await shown.prop("textContent"), /ann-export\.bundle/);
+  await waitFor("the bundle on disk", () => existsSync(saved), 10000);
+  assert.equal(readFileSync(saved).subarray(0, 8).toString(), "STRLBNDL");
+  // Import: Hal, never online, hands over his posts as a file.
+  const hal = new CliPeer("Hal");
+  hal.cli(["init", "--name", "Hal"]);
+  hal.cli(["post", "Hal by bundle"]);
+  await app.invoke("follow", { ticket: hal.ticket() });
+  const me = (await app.invoke("status")).me.identity;
+  const handed = join(dir, "from-hal.bundle");
+  hal.cli(["export", "--out", handed, "--for", me]);
+  await app.click("settings-import-file");
+  await answerFileDialog("Open a Starling bundle", handed, { shot: join(out, "desktop-open-dialog.png") });
+  const report = await app.s.waitFind('[data-testid="settings-import-report"]', 20000);
+  assert.match(await report.prop("textContent"), /Imported: [1-9]\d* new/);
+  await app.shot("desktop-settings-bundles");
+  await app.nav("home");
+  await app.postWithText("Hal by bundle", 15000);
+});
+
 test("a draft survives leaving and Escape, the counter warns near the limit, a delete asks in the app", async () => {
   await app.nav("home");
   const draft = "A thought half-written";
@@ -471,7 +504,14 @@ test("screenshots of the main screens at desktop and phone size", async () => {
     return found.length ? Number(await found[0].prop("textContent")) : 0;
   };
   await waitFor("unread counts on the tabs", async () => (await badge("notifications")) >= 1 && (await badge("messages")) === 1, 30000);
-  assert.match(await app.s.exec("return document.title;"), /^\(\d+\) Starling$/);
+  const title = await app.s.exec("return document.title;");
+  assert.match(title, /^\(\d+\) Starling$/);
+  // The dock icon's count: the same number, sent on the session bus.
+  const total = Number(title.match(/\d+/)[0]);
+  if (desk.watching) {
+    const shown = await waitFor("the count on the dock icon", () => desk.badges().findLast((b) => b.count === total && b.visible), 10000, 250);
+    assert.equal(shown.app, "application://Starling.desktop");
+  }
   await app.shot("desktop-unread-counts");
   await app.nav("notifications");
   await waitFor("the notifications read", async () => (await badge("notifications")) === 0, 10000);
@@ -482,6 +522,12 @@ test("screenshots of the main screens at desktop and phone size", async () => {
   await app.nav("messages");
   await (await app.s.waitFind('[data-testid="conversation-item"]', 30000)).click();
   await waitFor("the conversation read", async () => (await badge("messages")) === 0, 10000);
+  if (desk.watching) {
+    await waitFor("the dock icon's count gone", () => {
+      const last = desk.badges().at(-1);
+      return last && last.count === 0 && !last.visible;
+    }, 10000, 250);
+  }
   await app.nav("messages");
   for (const [name] of [["home"], ["notifications"], ["search"], ["messages"], ["devices"], ["settings"], ["profile"]]) {
     await app.nav(name);

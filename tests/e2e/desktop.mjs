@@ -5,6 +5,7 @@
 
 import { spawn, execFileSync } from "node:child_process";
 import { deflateSync } from "node:zlib";
+import { writeFileSync } from "node:fs";
 import { waitFor } from "./webdriver.mjs";
 
 function have(cmd) {
@@ -22,9 +23,13 @@ export class Notifications {
   static start() {
     const n = new Notifications();
     if (!process.env.DBUS_SESSION_BUS_ADDRESS || !have("dbus-monitor")) return n;
-    n.monitor = spawn("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    n.monitor = spawn(
+      "dbus-monitor",
+      ["--session", "interface='org.freedesktop.Notifications',member='Notify'", "type='signal',interface='com.canonical.Unity.LauncherEntry'"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     n.monitor.stdout.on("data", (d) => (n.log += d));
     if (have("dunst")) n.daemon = spawn("dunst", [], { stdio: "ignore" });
     return n;
@@ -43,12 +48,29 @@ export class Notifications {
 
   /** The titles and bodies of the notifications raised so far. */
   raised() {
-    const calls = this.log.split(/^method call /m).slice(1);
+    const calls = this.messages().filter((m) => /member=Notify\b/.test(m));
     return calls.map((call) => {
       const strings = [...call.matchAll(/^\s+string "(.*)"$/gm)].map((m) => m[1]);
       // Notify(app_name, replaces_id, app_icon, summary, body, …)
       return { app: strings[0], title: strings[2], body: strings[3] };
     });
+  }
+
+  /** Every message recorded, one string each. */
+  messages() {
+    return this.log.split(/^(?=method call |signal )/m).filter((m) => /^(method call|signal) /.test(m));
+  }
+
+  /** The counts sent for the app's dock icon (Unity's LauncherEntry
+   *  signal), oldest first: `{app, count, visible}`. */
+  badges() {
+    return this.messages()
+      .filter((m) => /interface=com\.canonical\.Unity\.LauncherEntry; member=Update/.test(m))
+      .map((m) => ({
+        app: m.match(/^\s+string "(application:\/\/[^"]*)"$/m)?.[1],
+        count: Number(m.match(/string "count"\s+variant\s+int64 (\d+)/)?.[1]),
+        visible: m.match(/string "count-visible"\s+variant\s+boolean (\w+)/)?.[1] === "true",
+      }));
   }
 
   /** Waits for a notification with this title and body. */
@@ -64,6 +86,52 @@ export class Notifications {
   stop() {
     for (const p of [this.monitor, this.daemon]) p?.kill("SIGTERM");
   }
+}
+
+function xdotool(args) {
+  return execFileSync("xdotool", args, { stdio: ["ignore", "pipe", "ignore"] }).toString();
+}
+
+/** Whether the system's dialogs can be answered here (xdotool on an X display). */
+export function canAnswerDialogs() {
+  return Boolean(process.env.DISPLAY) && have("xdotool");
+}
+
+/** Answers the system's file dialog titled `title` (GTK's file chooser,
+ *  outside the webview, where WebDriver cannot reach) as a person would:
+ *  focus it, open its location field (Ctrl+L), type `path` over what is
+ *  there, press Enter. Resolves once the dialog has gone. `shot`: a PNG
+ *  path for the whole screen with the dialog filled in (and, if it does
+ *  not close, with `-stuck` added to its name). */
+export async function answerFileDialog(title, path, { shot = null, ms = 20000 } = {}) {
+  const find = () => {
+    try {
+      return xdotool(["search", "--onlyvisible", "--name", `^${title}$`]).trim().split("\n")[0] || null;
+    } catch {
+      return null;
+    }
+  };
+  const id = await waitFor(`the dialog ${JSON.stringify(title)}`, find, ms, 250);
+  xdotool(["windowfocus", "--sync", id]);
+  xdotool(["key", "--clearmodifiers", "ctrl+l"]);
+  xdotool(["key", "--clearmodifiers", "ctrl+a"]);
+  xdotool(["type", "--delay", "15", path]);
+  // (The chooser completes the typed path; Enter counts once it has.)
+  await new Promise((r) => setTimeout(r, 700));
+  if (shot) photograph(shot);
+  xdotool(["key", "--clearmodifiers", "Return"]);
+  try {
+    await waitFor(`the dialog ${JSON.stringify(title)} closed`, () => find() === null, ms, 250);
+  } catch (e) {
+    if (shot) photograph(shot.replace(/\.png$/, "-stuck.png"));
+    throw e;
+  }
+}
+
+/** Saves a PNG of the whole screen at `path` (nothing where xwd is missing). */
+function photograph(path) {
+  const png = screenPng();
+  if (png) writeFileSync(path, png);
 }
 
 const CRC = new Int32Array(256).map((_, n) => {

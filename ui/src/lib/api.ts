@@ -80,6 +80,7 @@ export interface Commands {
   phrase: Phrase;
   open_link: null;
   notify_system: null;
+  set_badge: null;
   opened_links: ScannedTicket[];
   bookmark: string[];
   unbookmark: string[];
@@ -130,7 +131,8 @@ export interface Commands {
   device_revoke: Revoked;
   settings: Settings;
   set_settings: Settings;
-  export_bundle: Exported;
+  export_bundle: Exported | null;
+  import_bundle_file: ImportSummary | null;
   import_bundle: ImportSummary;
   storage: Storage;
   set_budgets: Evicted;
@@ -221,7 +223,10 @@ export const api = {
   setSettings: (relay: string, localDiscovery: boolean, dht: boolean) =>
     call("set_settings", { relay, localDiscovery, dht }),
   /** Writes a bundle of everything this device holds under the data folder. */
-  exportBundle: () => call("export_bundle"),
+  /** Saves a bundle where the user says in the system's dialog titled `title` (`null`: cancelled). */
+  exportBundle: (title: string) => call("export_bundle", { title }),
+  /** Imports the bundle file the user picks in the system's dialog (`null`: cancelled). */
+  importBundleFile: (title: string) => call("import_bundle_file", { title }),
   importBundle: (base64: string) => call("import_bundle", { base64 }),
   storage: () => call("storage"),
   /** Sets what this device keeps of others' data, and keeps to it at once. */
@@ -240,6 +245,8 @@ export const api = {
   openLink: (url: string) => call("open_link", { url }),
   /** Shows a notification of the operating system. */
   notifySystem: (title: string, body: string) => call("notify_system", { title, body }),
+  /** Shows the unread count on the app's dock or taskbar icon (0: none). */
+  setBadge: (count: number) => call("set_badge", { count }),
   /** The `starling:` links opened from outside since the last call. */
   openedLinks: () => call("opened_links"),
   /** Bookmarks a post (private to this identity's devices); the bookmarked ids. */

@@ -911,6 +911,11 @@ export type Settings = {
    * The profile folder.
    */
   home: string,
+  /**
+   * Whether files are picked in the system's own dialogs (desktop),
+   * not on the page (phones).
+   */
+  native_dialogs: boolean,
 };
 
 /**

@@ -66,7 +66,7 @@ const devices: Device[] = [
   { device: "f0".repeat(32), this_device: true, revoked: false, certified_at: now - 86_400_000 * 30 },
   { device: "f1".repeat(32), this_device: false, revoked: false, certified_at: now - 86_400_000 * 90 },
 ];
-let settings = { relay: "default", local_discovery: true, dht: false, home: "/home/you/.local/share/starling" };
+let settings = { relay: "default", local_discovery: true, dht: false, home: "/home/you/.local/share/starling", native_dialogs: false };
 let storage: Storage = {
   entries: 10_050,
   posts: 10_000,
@@ -138,6 +138,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   phrase: () => ({ words: MOCK_PHRASE }),
   open_link: () => null,
   notify_system: () => null,
+  set_badge: () => null,
   opened_links: () => [],
   bookmark: (a) => {
     if (!bookmarks.includes(String(a.id))) bookmarks.unshift(String(a.id));
@@ -290,6 +291,7 @@ const handlers: { [K in keyof Commands]: (a: Args) => Commands[K] } = {
   set_settings: (a) =>
     (settings = { ...settings, relay: String(a.relay), local_discovery: Boolean(a.localDiscovery), dht: Boolean(a.dht) }),
   export_bundle: () => ({ path: `${settings.home}/exports/starling-${Date.now()}.bundle`, records: 120, bytes: 48_000 }),
+  import_bundle_file: () => null,
   import_bundle: () => ({ accepted: 12, known: 3, pending: 0, blobs: 0, refused: 0, rejections: [] }),
   storage: () => storage,
   set_budgets: (a) => {

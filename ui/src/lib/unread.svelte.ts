@@ -39,6 +39,9 @@ export function badgeOf(testid: string): number {
   return 0;
 }
 
+/** The count last sent to the app's icon (-1: none yet). */
+let badgeShown = -1;
+
 /** Notifications newer than `since`. */
 export function unreadNotifications(items: Notification[], since: number): number {
   return items.filter((n) => n.timestamp > since).length;
@@ -60,6 +63,11 @@ export async function refreshUnread(me: string): Promise<{ notes: Notification[]
   unread.messages = unreadConversations(convs, me, (id) => seen(`dm.${id}`));
   const total = unread.notifications + unread.messages;
   document.title = total > 0 ? t("app.titleUnread", { count: total }) : t("app.title");
+  if (total !== badgeShown) {
+    badgeShown = total;
+    // The dock or taskbar icon's count: where no dock shows one, nothing.
+    void api.setBadge(total).catch(() => undefined);
+  }
   return { notes, convs };
 }
 

@@ -510,6 +510,8 @@ export const de: Catalog = {
     export: "Bundle exportieren",
     import: "Bundle importieren…",
     importLabel: "Eine Bundle-Datei importieren",
+    exportTitle: "Starling-Bündel speichern",
+    importTitle: "Starling-Bündel öffnen",
     written: "Bundle gespeichert unter",
     imported: "Importiert: {accepted} neu, {known} schon vorhanden, {refused} abgelehnt.",
     notifications: "Benachrichtigungen",

@@ -507,6 +507,8 @@ export const en = {
     export: "Export bundle",
     import: "Import bundle…",
     importLabel: "Import a bundle file",
+    exportTitle: "Save a Starling bundle",
+    importTitle: "Open a Starling bundle",
     written: "Bundle written to",
     imported: "Imported: {accepted} new, {known} already here, {refused} refused.",
     notifications: "Notifications",
