@@ -40,12 +40,44 @@ starling_need_apt() {
     echo "error: no Rust toolchain; install one with rustup (https://rustup.rs), version 1.95 or newer" >&2
     return 1
   fi
-  local node_major
-  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$node_major" -lt 20 ]; then
-    echo "error: the UI needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none))" >&2
-    return 1
+  starling_need_node
+}
+
+# The Node.js release the UI's tools need at least (20 reached its end of
+# life in April 2026), and the one fetched where the system's is older.
+STARLING_NODE_MAJOR=22
+STARLING_NODE_VERSION=22.23.5
+
+# Puts Node.js 22 or newer first on PATH. Debian 13 packages Node 20, so
+# where the system's node is older, nodejs.org's Linux build of
+# $STARLING_NODE_VERSION is fetched once from the npm registry (the
+# `node-linux-<arch>` package carries it; npm checks its published
+# checksum) into ~/.cache/starling/node-$STARLING_NODE_VERSION.
+starling_need_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  [ "$major" -ge "$STARLING_NODE_MAJOR" ] && return 0
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "error: the UI needs Node.js $STARLING_NODE_MAJOR or newer (found $(node --version 2>/dev/null || echo none))" >&2; return 1 ;;
+  esac
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/starling/node-$STARLING_NODE_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    echo "fetching Node.js $STARLING_NODE_VERSION (the system's is $(node --version 2>/dev/null || echo missing))"
+    local tmp
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && npm pack --silent "node-linux-$arch@$STARLING_NODE_VERSION" >/dev/null &&
+      tar -xzf node-linux-*.tgz package/bin/node package/LICENSE); then
+      rm -rf "$tmp"
+      echo "error: could not fetch Node.js $STARLING_NODE_VERSION; install Node.js $STARLING_NODE_MAJOR or newer" >&2
+      return 1
+    fi
+    rm -rf "$dir" && mkdir -p "$(dirname "$dir")" && mv "$tmp/package" "$dir"
+    rm -rf "$tmp"
   fi
+  export PATH="$dir/bin:$PATH"
 }
 
 # Builds the UI into ui/dist (the app embeds it at compile time).

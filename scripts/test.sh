@@ -5,7 +5,7 @@
 # app's end-to-end tests in a
 # real window under Xvfb against CLI peers on loopback. Installs what is
 # missing on a Debian/Ubuntu machine; needs a Rust toolchain (1.95 or newer,
-# with clippy and rustfmt) and Node.js 20.19 or newer.
+# with clippy and rustfmt); Node.js 22 comes from `deps.sh` when the system's is older.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
