@@ -1218,25 +1218,26 @@ fn backups_from_others_are_bounded_and_stay_in_their_feed() {
     assert_eq!(ann.node.restore_account().unwrap().follows, 1);
     assert_eq!(ann.node.account_lists().unwrap(), ann_account);
     // In a group Eve belongs to, a backup is refused: Ann's store unchanged.
+    refused_in_a_group(
+        &mut ann,
+        &mut eve,
+        &Record::Backup(vec![1; 10]),
+        "backup belongs in its identity's feed",
+    );
+}
+
+/// Eve joins a group of Ann's and writes `record`, which belongs in a
+/// feed, into it: Ann refuses it for `reason`, her store unchanged.
+fn refused_in_a_group(ann: &mut TestNode, eve: &mut TestNode, record: &Record, reason: &str) {
     let group = ann.node.group_create("g", None).unwrap();
     let invite = ann.node.group_invite(&group, 3_600_000).unwrap();
     eve.node.group_join(&invite).unwrap();
     share(&mut eve.node, &mut ann.node);
     let held = fingerprint(&mut ann.node);
-    let misplaced = forge(
-        &mut eve.node,
-        &eve.home,
-        &group,
-        &Record::Backup(vec![1; 10]),
-    );
+    let misplaced = forge(&mut eve.node, &eve.home, &group, record);
     let r = ann.node.import(&bundle_of([&misplaced])).unwrap();
     assert_eq!(r.accepted, 0);
-    assert!(
-        r.rejected[0]
-            .reason
-            .contains("backup belongs in its identity's feed"),
-        "{r:?}"
-    );
+    assert!(r.rejected[0].reason.contains(reason), "{r:?}");
     assert_eq!(fingerprint(&mut ann.node), held);
 }
 
@@ -1325,7 +1326,6 @@ fn follows_you_and_who_to_follow_come_only_from_a_shown_follow_list() {
     assert!(!ann.node.profile(Some(&bid)).unwrap().follows_you);
     assert!(ann.node.suggestions(10).unwrap().is_empty());
     assert!(ann.node.store().public_follows_of(&bid).unwrap().is_empty());
-    let _ = &mut eve;
 }
 
 /// A followed identity's public follow lists: the newest counts (and only
@@ -1357,25 +1357,11 @@ fn public_follow_lists_are_the_newest_and_stay_in_their_feed() {
     assert!(!ann.node.profile(Some(&eid)).unwrap().follows_you);
     assert!(ann.node.store().check().unwrap().problems.is_empty());
     // In a group Eve belongs to, a follow list is refused.
-    let group = ann.node.group_create("g", None).unwrap();
-    let invite = ann.node.group_invite(&group, 3_600_000).unwrap();
-    eve.node.group_join(&invite).unwrap();
-    share(&mut eve.node, &mut ann.node);
-    let held = fingerprint(&mut ann.node);
-    let misplaced = forge(
-        &mut eve.node,
-        &eve.home,
-        &group,
+    refused_in_a_group(
+        &mut ann,
+        &mut eve,
         &Record::Follows(vec![aid]),
+        "public follow list belongs in its identity's feed",
     );
-    let r = ann.node.import(&bundle_of([&misplaced])).unwrap();
-    assert_eq!(r.accepted, 0);
-    assert!(
-        r.rejected[0]
-            .reason
-            .contains("public follow list belongs in its identity's feed"),
-        "{r:?}"
-    );
-    assert_eq!(fingerprint(&mut ann.node), held);
     assert!(!ann.node.profile(Some(&eid)).unwrap().follows_you);
 }
