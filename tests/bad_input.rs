@@ -388,3 +388,25 @@ fn blobs_no_post_wants_are_not_kept() {
     );
     assert_eq!(crate::support::fingerprint(&mut bob.node), before);
 }
+
+/// A followed author's post naming 40 hashtags and one too long to be a
+/// tag: the post is kept (it breaks no rule), the tag index takes its
+/// first 16 tags only, so one post cannot fill the index.
+#[test]
+fn a_post_full_of_hashtags_fills_the_index_only_to_its_bound() {
+    let (mut f, mut a) = setup();
+    let long = "x".repeat(starling_core::hashtag::MAX_TAG_CHARS + 1);
+    let tags: Vec<String> = (1..=40).map(|i| format!("#t{i}")).collect();
+    let text = format!("#{long} {}", tags.join(" "));
+    let e = a.post(&text, None, T0 + 3);
+    let r = f.node.import(&bundle_of([&e])).unwrap();
+    assert_eq!(r.accepted, 1, "{r:?}");
+    let found = |f: &mut TestNode, q: &str| f.node.search(q, 10).unwrap().len();
+    for i in 1..=starling_core::hashtag::MAX_TAGS {
+        assert_eq!(found(&mut f, &format!("#t{i}")), 1, "#t{i}");
+    }
+    for i in starling_core::hashtag::MAX_TAGS + 1..=40 {
+        assert_eq!(found(&mut f, &format!("#t{i}")), 0, "#t{i}");
+    }
+    assert!(f.node.store().check().unwrap().problems.is_empty());
+}

@@ -315,6 +315,33 @@ fn a_message_to_someone_whose_keys_are_unknown_is_sealed_with_the_space_key_and_
         })
         .collect();
     assert_eq!(ratcheted, [bob.node.device(), ann.node.device()]);
+    // Ann edits her first message, sealed before ratchets and indexed at
+    // Bob's: the edit comes ratcheted, so its words stay out of Bob's
+    // search index, and the words it replaced leave it.
+    let first = shown
+        .posts
+        .iter()
+        .find(|p| p.text == "hello bob")
+        .map(|p| p.id)
+        .expect("the first message");
+    assert_eq!(bob.node.search("hello", 10).unwrap().len(), 1);
+    // (In the conversation: Ann's feed, which her followers read, gets
+    // nothing of it.)
+    let ann_feed = starling_core::space::feed_space_id(&ann_id);
+    let feed_before = wire(&mut ann.node, &[ann_feed]).len();
+    ann.node.edit(&first, "quietly reworded").unwrap();
+    assert_eq!(wire(&mut ann.node, &[ann_feed]).len(), feed_before);
+    carry(&mut ann.node, &mut bob.node, &[space]);
+    let shown = bob.node.dm_show(&ann_id, 10, None).unwrap();
+    assert!(
+        shown
+            .posts
+            .iter()
+            .any(|p| p.id == first && p.text == "quietly reworded")
+    );
+    assert!(bob.node.search("reworded", 10).unwrap().is_empty());
+    assert!(bob.node.search("hello", 10).unwrap().is_empty());
+    assert!(bob.node.store().check().unwrap().problems.is_empty());
 }
 
 #[test]
@@ -353,4 +380,75 @@ fn ratchet_records_out_of_place_change_nothing() {
     let members = ann.node.group(&group).unwrap().members;
     assert_eq!(members.len(), 3);
     assert!(members.iter().any(|m| m.identity == bob.node.identity()));
+}
+
+/// What is said in a conversation stays there: liking, replying to,
+/// editing and deleting a direct message write nothing into the feeds the
+/// two people's followers read; the reply and the edit reach the other
+/// side in the conversation.
+#[test]
+fn likes_replies_edits_and_deletes_of_a_message_stay_in_the_conversation() {
+    let (mut ann, mut bob) = pair();
+    let (ann_id, bob_id) = (ann.node.identity(), bob.node.identity());
+    let space = starling_core::space::direct_space_id(&ann_id, &bob_id);
+    let feeds = [
+        starling_core::space::feed_space_id(&ann_id),
+        starling_core::space::feed_space_id(&bob_id),
+    ];
+    ann.node.dm(&bob_id, "between us").unwrap();
+    exchange(&mut ann.node, &mut bob.node, &[space]);
+    let msg = bob.node.dm_show(&ann_id, 10, None).unwrap().posts[0].id;
+    let (ann_feed, bob_feed) = (
+        wire(&mut ann.node, &feeds[..1]).len(),
+        wire(&mut bob.node, &feeds[1..]).len(),
+    );
+    bob.node.like(&msg).unwrap();
+    bob.node
+        .post(NewPost {
+            text: "a private answer".into(),
+            reply_to: Some(msg),
+            ..Default::default()
+        })
+        .unwrap();
+    ann.node.edit(&msg, "between us, reworded").unwrap();
+    exchange(&mut ann.node, &mut bob.node, &[space]);
+    let at_ann: Vec<String> = ann
+        .node
+        .dm_show(&bob_id, 10, None)
+        .unwrap()
+        .posts
+        .into_iter()
+        .map(|p| p.text)
+        .collect();
+    assert!(
+        at_ann.contains(&"a private answer".to_string()),
+        "{at_ann:?}"
+    );
+    let at_bob = bob.node.dm_show(&ann_id, 10, None).unwrap();
+    assert!(
+        at_bob
+            .posts
+            .iter()
+            .any(|p| p.id == msg && p.text == "between us, reworded")
+    );
+    ann.node.delete(&msg).unwrap();
+    exchange(&mut ann.node, &mut bob.node, &[space]);
+    assert!(
+        !bob.node
+            .dm_show(&ann_id, 10, None)
+            .unwrap()
+            .posts
+            .iter()
+            .any(|p| p.id == msg)
+    );
+    assert_eq!(
+        wire(&mut ann.node, &feeds[..1]).len(),
+        ann_feed,
+        "Ann's feed grew"
+    );
+    assert_eq!(
+        wire(&mut bob.node, &feeds[1..]).len(),
+        bob_feed,
+        "Bob's feed grew"
+    );
 }

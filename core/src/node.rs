@@ -770,9 +770,12 @@ impl Node {
     pub fn repost(&mut self, target: &EntryId) -> Result<EntryId> {
         self.require_post(target)?;
         let feed = self.feed();
-        if self.space_for(target)? != feed {
+        if matches!(
+            self.store.space_of_entry(target)?,
+            Some((_, Some(SpaceKind::Group | SpaceKind::Direct)))
+        ) {
             return Err(NodeError::NotAllowed(
-                "a group's posts stay in the group: they cannot be reposted".into(),
+                "a group's or conversation's posts stay there: they cannot be reposted".into(),
             ));
         }
         Ok(self.append(&feed, Record::Repost { target: *target })?.id())
@@ -804,9 +807,17 @@ impl Node {
 
     /// Where reactions to `target` go: the group it was posted in, or this
     /// user's feed.
-    fn space_for(&self, target: &EntryId) -> Result<SpaceId> {
+    /// Where a like, edit, delete or reply of `target` goes: the group or
+    /// conversation it was said in (never out of it: an edit of a direct
+    /// message written to the feed would show it to every follower; this
+    /// device's log there is opened first if it has none), or this
+    /// identity's feed for a feed post.
+    fn space_for(&mut self, target: &EntryId) -> Result<SpaceId> {
         Ok(match self.store.space_of_entry(target)? {
-            Some((space, Some(SpaceKind::Group))) => space,
+            Some((space, Some(SpaceKind::Group | SpaceKind::Direct))) => {
+                self.open_log(&space)?;
+                space
+            }
             _ => self.feed(),
         })
     }

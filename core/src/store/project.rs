@@ -944,14 +944,15 @@ fn pick_edit(
         "UPDATE posts SET edit=?2 WHERE ts=(SELECT ts FROM entries WHERE id=?1) AND id=?1",
     )?
     .execute(params![post_row, best])?;
-    if !sealed_at_rest(conn, post_row)? {
+    if !sealed_at_rest(conn, post_row)? && !sealed_at_rest(conn, best)? {
         index(conn, post_row, &text)?;
     }
     Ok(())
 }
 
-/// Whether the post at `row` came sealed by a sender's ratchet: its text
-/// stays sealed at rest, so the search index holds none of it.
+/// Whether the post or edit at `row` came sealed by a sender's ratchet:
+/// its text stays sealed at rest, so the search index holds none of it
+/// (nor of the post it edits).
 fn sealed_at_rest(conn: &Connection, row: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM opened WHERE entry=?1")?
@@ -971,7 +972,11 @@ fn current_edit(conn: &Connection, post_row: i64) -> Result<Option<i64>> {
 /// copy of the text (it is contentless), so the text is read back from the
 /// post or its winning edit and handed to FTS5's `delete` command.
 fn unindex(conn: &Connection, keys: &mut Keys, post_row: i64, edit: Option<i64>) -> Result<()> {
-    if sealed_at_rest(conn, post_row)? {
+    // Never indexed: a ratcheted post, or one whose winning edit came
+    // ratcheted (an edit of a post sealed before ratchets existed).
+    if sealed_at_rest(conn, post_row)?
+        || edit.map(|e| sealed_at_rest(conn, e)).transpose()? == Some(true)
+    {
         return Ok(());
     }
     let text = match open_stored(conn, keys, edit.unwrap_or(post_row))? {
