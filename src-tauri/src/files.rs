@@ -26,16 +26,15 @@ fn documents() -> Option<PathBuf> {
     )
 }
 
-/// Asks where to save a file (`default_name` proposed, in the user's
-/// documents folder): `None` when the user cancels.
+/// The system's file dialog titled `title`, for bundles: starting in the
+/// documents folder, over the app's window.
 #[cfg(desktop)]
-pub(crate) fn save_path(app: &AppHandle, title: &str, default_name: &str) -> Option<PathBuf> {
+fn chooser(app: &AppHandle, title: &str) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
     use tauri_plugin_dialog::DialogExt;
     let mut dialog = app
         .dialog()
         .file()
         .set_title(title)
-        .set_file_name(default_name)
         .add_filter("Starling bundle", &[BUNDLE_EXTENSION]);
     if let Some(dir) = documents() {
         dialog = dialog.set_directory(dir);
@@ -43,26 +42,28 @@ pub(crate) fn save_path(app: &AppHandle, title: &str, default_name: &str) -> Opt
     if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
         dialog = dialog.set_parent(&window);
     }
-    dialog.blocking_save_file()?.into_path().ok()
+    dialog
+}
+
+/// Asks where to save a file (`default_name` proposed, in the user's
+/// documents folder): `None` when the user cancels.
+#[cfg(desktop)]
+pub(crate) fn save_path(app: &AppHandle, title: &str, default_name: &str) -> Option<PathBuf> {
+    chooser(app, title)
+        .set_file_name(default_name)
+        .blocking_save_file()?
+        .into_path()
+        .ok()
 }
 
 /// Asks which file to open: `None` when the user cancels.
 #[cfg(desktop)]
 pub(crate) fn open_path(app: &AppHandle, title: &str) -> Option<PathBuf> {
-    use tauri_plugin_dialog::DialogExt;
-    let mut dialog = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .add_filter("Starling bundle", &[BUNDLE_EXTENSION])
-        .add_filter("Any file", &["*"]);
-    if let Some(dir) = documents() {
-        dialog = dialog.set_directory(dir);
-    }
-    if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
-        dialog = dialog.set_parent(&window);
-    }
-    dialog.blocking_pick_file()?.into_path().ok()
+    chooser(app, title)
+        .add_filter("Any file", &["*"])
+        .blocking_pick_file()?
+        .into_path()
+        .ok()
 }
 
 /// Phones: no dialog (see the module's note).

@@ -41,13 +41,12 @@ pub(crate) fn keep(
 /// Whether the identity at row `who` says publicly that it follows this
 /// identity.
 pub(super) fn follows_me(conn: &Connection, who: i64) -> Result<bool> {
+    let Some(me) = super::usage::self_row(conn)? else {
+        return Ok(false);
+    };
     Ok(conn
-        .prepare_cached(
-            "SELECT 1 FROM public_follows
-             WHERE identity=?1 AND followed=(SELECT i.id FROM identities i
-                 JOIN meta m ON m.key='self' AND m.value=i.identity)",
-        )?
-        .exists([who])?)
+        .prepare_cached("SELECT 1 FROM public_follows WHERE identity=?1 AND followed=?2")?
+        .exists([who, me])?)
 }
 
 /// People the people followed here (not muted or blocked) follow
@@ -62,7 +61,7 @@ const SUGGESTIONS_SQL: &str = "SELECT i.identity, count(*) AS n,
      LEFT JOIN profiles by ON by.identity=pf.identity
      WHERE NOT EXISTS (SELECT 1 FROM audience a WHERE a.identity=pf.followed
                         AND (a.followed>0 OR a.blocked>0))
-       AND i.identity IS NOT (SELECT value FROM meta WHERE key='self')
+       AND pf.followed IS NOT ?2
      GROUP BY pf.followed ORDER BY n DESC, i.identity LIMIT ?1";
 
 impl Store {
@@ -72,9 +71,13 @@ impl Store {
         let rows: Vec<(Vec<u8>, u64, Option<String>)> = self
             .conn
             .prepare_cached(SUGGESTIONS_SQL)?
-            .query_map([limit.clamp(1, 50) as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
+            .query_map(
+                params![
+                    limit.clamp(1, 50) as i64,
+                    super::usage::self_row(&self.conn)?
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
             .collect::<std::result::Result<_, _>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for (identity, followers, names) in rows {

@@ -13,6 +13,8 @@ use crate::view::{Page, PostView, ProfileView, QuotedPost, TrendingTag};
 const MAX_THREAD: usize = 1000;
 /// Most of an author's posts one call for their media looks at.
 pub(super) const MEDIA_SCAN: usize = 1000;
+/// An author's posts read per query while looking for their media.
+const MEDIA_BATCH: usize = 100;
 /// How far ahead of this device's clock a post may be dated and still be
 /// shown in order: one dated later waits until then (an author's clock
 /// may be a little fast; a post dated next year must not stay on top).
@@ -302,11 +304,7 @@ impl Store {
         before: Option<&str>,
     ) -> Result<Page> {
         let row = identity_row(&self.conn, identity)?;
-        let blocked = self
-            .conn
-            .prepare_cached("SELECT 1 FROM audience WHERE identity=?1 AND blocked=1")?
-            .exists([row])?;
-        if blocked {
+        if self.is_blocked(row)? {
             return Ok(Page {
                 posts: Vec::new(),
                 next: None,
@@ -325,26 +323,38 @@ impl Store {
         limit: usize,
         before: Option<&str>,
     ) -> Result<Page> {
+        let row = identity_row(&self.conn, identity)?;
+        if self.is_blocked(row)? {
+            return Ok(Page {
+                posts: Vec::new(),
+                next: None,
+            });
+        }
         let limit = limit.clamp(1, 100);
         let mut posts = Vec::new();
         let mut cursor = before.map(str::to_string);
         let mut scanned = 0;
         while scanned < MEDIA_SCAN {
-            let page = self.author_posts(identity, 100, cursor.as_deref())?;
-            scanned += page.posts.len();
-            for p in page.posts {
-                cursor = Some(format!("{}-{}", p.timestamp, p.id));
-                if !p.images.is_empty() {
-                    posts.push(p);
-                    if posts.len() == limit {
-                        return Ok(Page {
-                            posts,
-                            next: cursor,
-                        });
-                    }
+            let rows = self.rows(AUTHOR_SQL, Some(row), MEDIA_BATCH, cursor.as_deref())?;
+            let more = rows.len() == MEDIA_BATCH;
+            scanned += rows.len();
+            for t in rows {
+                let p = to_raw(t)?;
+                cursor = Some(format!("{}-{}", p.ts, p.id));
+                // Only a post with images is made into a view (its quote,
+                // reply and counts looked up).
+                if content(&self.conn, &mut self.keys, &p)?.2.is_empty() {
+                    continue;
+                }
+                posts.push(view(&self.conn, &mut self.keys, p)?);
+                if posts.len() == limit {
+                    return Ok(Page {
+                        posts,
+                        next: cursor,
+                    });
                 }
             }
-            if page.next.is_none() {
+            if !more {
                 return Ok(Page { posts, next: None });
             }
         }
@@ -352,6 +362,13 @@ impl Store {
             posts,
             next: cursor,
         })
+    }
+
+    fn is_blocked(&self, identity_row: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM audience WHERE identity=?1 AND blocked=1")?
+            .exists([identity_row])?)
     }
 
     /// Everyone this device follows, as profiles.
@@ -375,24 +392,8 @@ impl Store {
         limit: usize,
         before: Option<&str>,
     ) -> Result<Page> {
-        let cursor = match before {
-            Some(c) => parse_cursor(c).ok_or_else(|| StoreError::BadCursor(c.to_string()))?,
-            // From the present (and a little ahead), not from the newest
-            // date anyone wrote.
-            None => (horizon(), [0xff; 32]),
-        };
-        let cursor = Some(cursor);
         let limit = limit.clamp(1, 500);
-        let rows: Vec<RawTuple> = {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let c0 = cursor.map(|c| c.0);
-            let c1 = cursor.map(|c| c.1.to_vec());
-            let mapped = match space {
-                Some(s) => stmt.query_map(params![c0, c1, limit as i64, s], raw)?,
-                None => stmt.query_map(params![c0, c1, limit as i64], raw)?,
-            };
-            mapped.collect::<std::result::Result<_, _>>()?
-        };
+        let rows = self.rows(sql, space, limit, before)?;
         let full = rows.len() == limit;
         let mut posts = Vec::with_capacity(rows.len());
         for t in rows {
@@ -403,6 +404,29 @@ impl Store {
             _ => None,
         };
         Ok(Page { posts, next })
+    }
+
+    /// Up to `limit` rows of a paged query (`sql`, with `space` as its
+    /// fourth parameter when it takes one) from the cursor `before`.
+    fn rows(
+        &self,
+        sql: &str,
+        space: Option<i64>,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Vec<RawTuple>> {
+        let (c0, c1) = match before {
+            Some(c) => parse_cursor(c).ok_or_else(|| StoreError::BadCursor(c.to_string()))?,
+            // From the present (and a little ahead), not from the newest
+            // date anyone wrote.
+            None => (horizon(), [0xff; 32]),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mapped = match space {
+            Some(s) => stmt.query_map(params![c0, c1.to_vec(), limit as i64, s], raw)?,
+            None => stmt.query_map(params![c0, c1.to_vec(), limit as i64], raw)?,
+        };
+        Ok(mapped.collect::<std::result::Result<_, _>>()?)
     }
 
     /// One post by id.
@@ -427,11 +451,7 @@ impl Store {
         };
         // A blocked author's posts are not shown, even by id.
         let author = identity_row(&self.conn, &root.author)?;
-        let blocked = self
-            .conn
-            .prepare_cached("SELECT 1 FROM audience WHERE identity=?1 AND blocked=1")?
-            .exists([author])?;
-        if blocked {
+        if self.is_blocked(author)? {
             return Err(StoreError::PostNotFound(id.to_string()));
         }
         let mut up = Vec::new();
